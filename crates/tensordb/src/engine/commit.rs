@@ -1,0 +1,380 @@
+//! The commit pipeline: one thread owns the WAL. It takes every write request
+//! that arrived while the previous group was being synced, gives each its
+//! system time, writes them with one append and one fdatasync (group commit),
+//! applies them to the shards' memtables, publishes the new visible time, and
+//! only then acknowledges them. After a failed write or sync it fail-stops:
+//! every later write gets the error until the database is reopened.
+
+use super::clock::Clock;
+use super::options::Durability;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::batch::{encode_commit, op_entries, Op, OpKind};
+use crate::ledger::fact::VALID_END;
+use crate::storage::hash::hash64;
+use crate::storage::store::Store;
+use crate::storage::wal::WalWriter;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A write as callers give it: the valid period may be left to defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteOp {
+    /// Put or delete (`OpKind::Epoch` is reserved for the engine).
+    pub kind: OpKind,
+    /// The user key.
+    pub key: Vec<u8>,
+    /// The value (ignored for deletes).
+    pub value: Vec<u8>,
+    /// Valid-time start in µs since the Unix epoch; default: the commit's time.
+    pub valid_from: Option<i64>,
+    /// Valid-time end (exclusive); default: open (`+∞`).
+    pub valid_to: Option<i64>,
+}
+
+impl WriteOp {
+    /// A put valid from its commit time on.
+    pub fn put(key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> Self {
+        WriteOp {
+            kind: OpKind::Put,
+            key: key.into(),
+            value: value.into(),
+            valid_from: None,
+            valid_to: None,
+        }
+    }
+
+    /// A delete valid from its commit time on.
+    pub fn delete(key: impl Into<Vec<u8>>) -> Self {
+        WriteOp {
+            kind: OpKind::Delete,
+            key: key.into(),
+            value: Vec::new(),
+            valid_from: None,
+            valid_to: None,
+        }
+    }
+
+    /// Sets the valid period `[from, to)`; `None` keeps the default.
+    pub fn valid(mut self, from: Option<i64>, to: Option<i64>) -> Self {
+        self.valid_from = from;
+        self.valid_to = to;
+        self
+    }
+}
+
+/// What a committed request learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The system time of the commit.
+    pub sys: u64,
+    /// For an epoch request, the new epoch's number.
+    pub epoch: Option<u64>,
+}
+
+/// Called once with the outcome of a request, on the committer thread.
+pub type Done = Box<dyn FnOnce(Result<Committed>) + Send>;
+
+/// Messages to the committer.
+pub enum Msg {
+    /// Commit these operations atomically.
+    Write(Vec<WriteOp>, Done),
+    /// Record a new epoch.
+    Epoch(Done),
+    /// Freeze and flush every memtable to tables.
+    Flush(Box<dyn FnOnce(Result<()>) + Send>),
+    /// Sync, flush everything and stop.
+    Close(SyncSender<Result<()>>),
+}
+
+/// Which shard a user key lives in.
+pub fn shard_of(key: &[u8], shards: usize) -> usize {
+    (hash64(key) % shards as u64) as usize
+}
+
+/// The committer's state, moved onto its thread.
+pub struct Committer {
+    /// Storage.
+    pub store: Arc<Store>,
+    /// The open WAL segment.
+    pub wal: WalWriter,
+    /// The commit clock.
+    pub clock: Clock,
+    /// Published visible system time.
+    pub visible: Arc<AtomicU64>,
+    /// Acknowledgement rule.
+    pub durability: Durability,
+    /// Memtable budget before a freeze.
+    pub memtable_bytes: usize,
+    /// The last epoch number handed out.
+    pub last_epoch: u64,
+    failed: Option<Error>,
+    last_sync: Instant,
+}
+
+struct Pending {
+    ops: Vec<Op>,
+    sys: u64,
+    epoch: Option<u64>,
+    done: Done,
+}
+
+impl Committer {
+    /// Prepares a committer; `run` starts its loop.
+    pub fn new(
+        store: Arc<Store>,
+        wal: WalWriter,
+        clock: Clock,
+        visible: Arc<AtomicU64>,
+        durability: Durability,
+        memtable_bytes: usize,
+        last_epoch: u64,
+    ) -> Self {
+        Committer {
+            store,
+            wal,
+            clock,
+            visible,
+            durability,
+            memtable_bytes,
+            last_epoch,
+            failed: None,
+            last_sync: Instant::now(),
+        }
+    }
+
+    /// The loop: runs until a `Close` message or until every sender is gone.
+    pub fn run(mut self, rx: Receiver<Msg>) {
+        let mut group = Vec::new();
+        loop {
+            let first = match self.durability {
+                Durability::Full => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Durability::Buffered { interval } => rx.recv_timeout(interval),
+            };
+            match first {
+                Ok(m) => group.push(m),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.periodic_sync();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let _ = self.close();
+                    return;
+                }
+            }
+            while group.len() < 4096 {
+                match rx.try_recv() {
+                    Ok(m) => group.push(m),
+                    Err(_) => break,
+                }
+            }
+            if let Some(reply) = self.process(&mut group) {
+                let _ = reply.send(self.close());
+                return;
+            }
+        }
+    }
+
+    fn periodic_sync(&mut self) {
+        if self.failed.is_none() && self.wal.needs_sync() {
+            if let Err(e) = self.wal.sync() {
+                self.failed = Some(e);
+            }
+            self.last_sync = Instant::now();
+        }
+    }
+
+    fn error(&self) -> Option<Error> {
+        self.failed.clone().or_else(|| self.store.check_failed().err())
+    }
+
+    fn resolve(&mut self, ops: Vec<WriteOp>, sys: u64) -> Result<Vec<Op>> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            if op.kind == OpKind::Epoch {
+                return Err(Error::invalid("epoch records are written by the engine only"));
+            }
+            let from = op.valid_from.unwrap_or(sys as i64);
+            let to = op.valid_to.unwrap_or(VALID_END);
+            if from >= to {
+                return Err(Error::invalid(format!(
+                    "empty valid period: validFrom ({from}) must be before validTo ({to})"
+                )));
+            }
+            out.push(Op {
+                kind: op.kind,
+                key: op.key,
+                value: if op.kind == OpKind::Put { op.value } else { Vec::new() },
+                valid_from: from,
+                valid_to: to,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Commits one group; returns the close reply channel if a close was asked.
+    fn process(&mut self, group: &mut Vec<Msg>) -> Option<SyncSender<Result<()>>> {
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut flushes = Vec::new();
+        let mut close = None;
+        let mut buf = Vec::new();
+        let failed = self.error();
+        for msg in group.drain(..) {
+            let (ops, done, epoch) = match msg {
+                Msg::Write(ops, done) => (ops, done, false),
+                Msg::Epoch(done) => (Vec::new(), done, true),
+                Msg::Flush(done) => {
+                    flushes.push(done);
+                    continue;
+                }
+                Msg::Close(reply) => {
+                    close = Some(reply);
+                    continue;
+                }
+            };
+            if let Some(e) = &failed {
+                done(Err(e.clone()));
+                continue;
+            }
+            let sys = self.clock.next();
+            let (ops, epoch) = if epoch {
+                self.last_epoch += 1;
+                let op = Op {
+                    kind: OpKind::Epoch,
+                    key: self.last_epoch.to_be_bytes().to_vec(),
+                    value: Vec::new(),
+                    valid_from: 0,
+                    valid_to: 0,
+                };
+                (vec![op], Some(self.last_epoch))
+            } else {
+                match self.resolve(ops, sys) {
+                    Ok(ops) => (ops, None),
+                    Err(e) => {
+                        done(Err(e));
+                        continue;
+                    }
+                }
+            };
+            buf.clear();
+            encode_commit(sys, &ops, &mut buf);
+            self.wal.add(&buf);
+            pending.push(Pending {
+                ops,
+                sys,
+                epoch,
+                done,
+            });
+        }
+        if !pending.is_empty() {
+            let durable = match self.durability {
+                Durability::Full => true,
+                Durability::Buffered { interval } => self.last_sync.elapsed() >= interval,
+            };
+            let res = self.wal.write().and_then(|_| {
+                if durable {
+                    self.last_sync = Instant::now();
+                    self.wal.sync()
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = res {
+                let e = Error::new(
+                    e.code,
+                    format!("write failed and the database is now read-only until reopened: {}", e.message),
+                );
+                self.failed = Some(e.clone());
+                for p in pending {
+                    (p.done)(Err(e.clone()));
+                }
+                pending = Vec::new();
+            }
+        }
+        if !pending.is_empty() {
+            self.apply(&pending);
+            let last = pending.last().map(|p| p.sys).unwrap_or(0);
+            self.visible.store(last, Ordering::Release);
+            for p in pending {
+                (p.done)(Ok(Committed {
+                    sys: p.sys,
+                    epoch: p.epoch,
+                }));
+            }
+        }
+        if !flushes.is_empty() {
+            let res = self.flush_now();
+            for f in flushes {
+                f(res.clone());
+            }
+        } else if self.failed.is_none() && self.store.active_bytes() > self.memtable_bytes {
+            if let Err(e) = self.rotate() {
+                self.failed = Some(e);
+            }
+        }
+        close
+    }
+
+    fn apply(&self, pending: &[Pending]) {
+        let shards = self.store.shards();
+        let actives: Vec<_> = (0..shards)
+            .map(|s| self.store.tree(s).current().active.clone())
+            .collect();
+        for p in pending {
+            for (seq, op) in p.ops.iter().enumerate() {
+                let shard = if op.kind == OpKind::Epoch {
+                    0
+                } else {
+                    shard_of(&op.key, shards)
+                };
+                op_entries(op, p.sys, seq as u32, |k, v| actives[shard].insert(k, v));
+            }
+        }
+    }
+
+    /// Syncs the current segment, starts the next, and freezes the memtables.
+    fn rotate(&mut self) -> Result<u64> {
+        self.wal.sync()?;
+        let next = self.wal.seq() + 1;
+        self.wal = WalWriter::create(self.store.backend().as_ref(), self.store.dir(), next)?;
+        self.store.freeze_all(next)?;
+        Ok(next)
+    }
+
+    fn flush_now(&mut self) -> Result<()> {
+        if let Some(e) = self.error() {
+            return Err(e);
+        }
+        self.wal.sync()?;
+        let next = self.wal.seq() + 1;
+        self.wal = WalWriter::create(self.store.backend().as_ref(), self.store.dir(), next)?;
+        self.store
+            .flush_all(next, self.visible.load(Ordering::Acquire))
+    }
+
+    fn close(&mut self) -> Result<()> {
+        self.store.stop_workers();
+        if let Some(e) = self.failed.clone() {
+            return Err(e);
+        }
+        let res = self.flush_now();
+        if let Err(e) = &res {
+            if e.code == ErrorCode::Io {
+                self.failed = Some(e.clone());
+            }
+        }
+        res
+    }
+}
+
+/// Sends `msg` and waits for a commit outcome (the blocking convenience API).
+pub fn wait_commit(
+    send: impl FnOnce(Done) -> Result<()>,
+) -> Result<Committed> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    send(Box::new(move |r| {
+        let _ = tx.send(r);
+    }))?;
+    rx.recv().unwrap_or_else(|_| Err(Error::closed()))
+}

@@ -1,0 +1,383 @@
+//! The `Database` handle: open/close, writes through the committer, reads on
+//! the caller's thread (blocking API) or on the engine's read pool (callback
+//! API, used by the Node binding).
+
+use super::clock::{now_micros, Clock};
+use super::commit::{wait_commit, Committed, Committer, Done, Msg, WriteOp};
+use super::options::Options;
+use super::pool::Pool;
+use super::read::{self, FactRecord, ScanRange};
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::batch::{decode_commit, op_entries, OpKind};
+use crate::ledger::keys::epoch_key;
+use crate::storage::backend::{Backend, FsBackend};
+use crate::storage::coding::get_u64_le;
+use crate::storage::iter::{KvIter, Range};
+use crate::storage::store::{ReplayReport, Store};
+use crate::storage::wal::WalWriter;
+use std::any::Any;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Which (system time, valid time) a read sees. Unset fields mean "now".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadAt {
+    /// System time (a commit timestamp, µs since the Unix epoch): see the
+    /// database as it was after every commit at or before it.
+    pub as_of: Option<u64>,
+    /// A recorded epoch: see the database as of that epoch (overrides `as_of`).
+    pub epoch: Option<u64>,
+    /// Valid time (µs since the Unix epoch): what was true at that moment.
+    pub valid_at: Option<i64>,
+}
+
+/// The shared engine behind every handle on one folder.
+pub(crate) struct Engine {
+    pub(crate) store: Arc<Store>,
+    visible: Arc<AtomicU64>,
+    tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    committer: Mutex<Option<JoinHandle<()>>>,
+    pool: Pool,
+    pub(crate) handles: AtomicUsize,
+    pub(crate) path: PathBuf,
+    replay: ReplayReport,
+    shut: AtomicBool,
+    _lock: Box<dyn Any + Send + Sync>,
+}
+
+impl Engine {
+    pub(crate) fn open(backend: Arc<dyn Backend>, path: &Path, opts: Options) -> Result<Engine> {
+        backend.create_dir_all(path)?;
+        let lock = backend.lock(&path.join("LOCK"))?;
+        let store = Store::open(backend.clone(), path, opts.store.clone())?;
+        let shards = store.shards();
+        let mut last_sys = store.meta();
+        let (report, next_seg) = store.replay(|seg, flushed, rec| {
+            let (sys, ops) = decode_commit(rec)?;
+            last_sys = last_sys.max(sys);
+            let actives: Vec<_> = (0..shards).map(|s| store.tree(s).current().active.clone()).collect();
+            for (seq, op) in ops.iter().enumerate() {
+                let shard = if op.kind == OpKind::Epoch {
+                    0
+                } else {
+                    super::commit::shard_of(&op.key, shards)
+                };
+                if seg < flushed[shard] {
+                    continue;
+                }
+                op_entries(op, sys, seq as u32, |k, v| actives[shard].insert(k, v));
+            }
+            Ok(())
+        })?;
+        let wal = WalWriter::create(backend.as_ref(), path, next_seg)?;
+        let visible = Arc::new(AtomicU64::new(last_sys));
+        let last_epoch = last_epoch(&store)?;
+        let vis = visible.clone();
+        store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
+        let committer = Committer::new(
+            store.clone(),
+            wal,
+            Clock::new(last_sys),
+            visible.clone(),
+            opts.durability,
+            opts.store.memtable_bytes,
+            last_epoch,
+        );
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("tensordb-commit".into())
+            .spawn(move || committer.run(rx))
+            .map_err(|e| Error::io("spawn commit thread", e))?;
+        let pool = Pool::new(opts.read_threads).map_err(|e| Error::io("spawn read threads", e))?;
+        Ok(Engine {
+            store,
+            visible,
+            tx: Mutex::new(Some(tx)),
+            committer: Mutex::new(Some(handle)),
+            pool,
+            handles: AtomicUsize::new(0),
+            path: path.to_path_buf(),
+            replay: report,
+            shut: AtomicBool::new(false),
+            _lock: lock,
+        })
+    }
+
+    fn send(&self, msg: Msg) -> Result<()> {
+        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(tx) => tx.send(msg).map_err(|_| Error::closed()),
+            None => Err(Error::closed()),
+        }
+    }
+
+    /// Stops everything: the committer flushes memtables and syncs.
+    pub(crate) fn shutdown(&self) -> Result<()> {
+        if self.shut.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let sent = self.send(Msg::Close(tx));
+        let res = match sent {
+            Ok(()) => rx.recv().unwrap_or_else(|_| Err(Error::internal("commit thread died"))),
+            Err(e) => Err(e),
+        };
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = self.committer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+        self.pool.stop();
+        self.store.stop_workers();
+        res
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn last_epoch(store: &Store) -> Result<u64> {
+    let ver = store.tree(0).current();
+    let mut range = Range::prefix(&crate::ledger::keys::epoch_prefix());
+    range.reverse = true;
+    let it = ver.iter(&range)?;
+    if !it.valid() {
+        return Ok(0);
+    }
+    let k = it.key();
+    Ok(k.len()
+        .checked_sub(8)
+        .and_then(|s| k.get(s..))
+        .map(|b| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            u64::from_be_bytes(a)
+        })
+        .unwrap_or(0))
+}
+
+/// A handle on an open database. Cheap to share (`Arc` it); several handles
+/// opened on one folder in one process share one engine.
+pub struct Database {
+    engine: Arc<Engine>,
+    closed: AtomicBool,
+    registered: bool,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database in `path` on the real file
+    /// system. A folder already open in this process shares that engine (the
+    /// first opener's options win); one held by another process is `TDB_LOCKED`.
+    pub fn open(path: impl AsRef<Path>, opts: Options) -> Result<Database> {
+        let engine = super::registry::acquire(path.as_ref(), opts)?;
+        Ok(Database {
+            engine,
+            closed: AtomicBool::new(false),
+            registered: true,
+        })
+    }
+
+    /// Opens a database on a given backend (tests use the in-memory one).
+    /// Not shared through the process registry.
+    pub fn open_with_backend(
+        backend: Arc<dyn Backend>,
+        path: impl AsRef<Path>,
+        opts: Options,
+    ) -> Result<Database> {
+        let engine = Arc::new(Engine::open(backend, path.as_ref(), opts)?);
+        engine.handles.store(1, Ordering::SeqCst);
+        Ok(Database {
+            engine,
+            closed: AtomicBool::new(false),
+            registered: false,
+        })
+    }
+
+    /// Opens on the real file system without the registry (tools, benches).
+    pub fn open_unshared(path: impl AsRef<Path>, opts: Options) -> Result<Database> {
+        Self::open_with_backend(Arc::new(FsBackend), path, opts)
+    }
+
+    fn check(&self) -> Result<&Engine> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::closed());
+        }
+        Ok(&self.engine)
+    }
+
+    /// What recovery found in the WAL when the engine opened.
+    pub fn replay_report(&self) -> ReplayReport {
+        self.engine.replay.clone()
+    }
+
+    /// The latest visible system time (the newest committed write's).
+    pub fn now(&self) -> u64 {
+        self.engine.visible.load(Ordering::Acquire)
+    }
+
+    /// Commits operations atomically under one system time, calling `done`
+    /// (on the commit thread) once durable per the durability option.
+    pub fn write_async(&self, ops: Vec<WriteOp>, done: Done) {
+        match self.check() {
+            Ok(e) => {
+                if let Err(err) = e.send(Msg::Write(ops, done)) {
+                    // The message (and `done`) was dropped with the failed send.
+                    let _ = err;
+                }
+            }
+            Err(err) => done(Err(err)),
+        }
+    }
+
+    /// Commits operations atomically; returns their system time.
+    pub fn write(&self, ops: Vec<WriteOp>) -> Result<u64> {
+        let e = self.check()?;
+        wait_commit(|done| e.send(Msg::Write(ops, done))).map(|c| c.sys)
+    }
+
+    /// Puts one value valid from now on; returns the system time.
+    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<u64> {
+        self.write(vec![WriteOp::put(key, value)])
+    }
+
+    /// Deletes a key from now on; returns the system time.
+    pub fn delete(&self, key: &[u8]) -> Result<u64> {
+        self.write(vec![WriteOp::delete(key)])
+    }
+
+    /// Records a new epoch: a named, cross-shard consistent point in system
+    /// time. Returns (epoch number, its system time).
+    pub fn advance_epoch(&self) -> Result<(u64, u64)> {
+        let e = self.check()?;
+        let c: Committed = wait_commit(|done| e.send(Msg::Epoch(done)))?;
+        Ok((c.epoch.unwrap_or(0), c.sys))
+    }
+
+    /// Like `advance_epoch`, calling `done` when durable.
+    pub fn advance_epoch_async(&self, done: Done) {
+        match self.check() {
+            Ok(e) => {
+                let _ = e.send(Msg::Epoch(done));
+            }
+            Err(err) => done(Err(err)),
+        }
+    }
+
+    /// The system time recorded for epoch `n`.
+    pub fn epoch_time(&self, n: u64) -> Result<u64> {
+        let store = &self.check()?.store;
+        let ver = store.tree(0).current();
+        let found = ver.get(&epoch_key(n), false, |b| get_u64_le(b, 0))?;
+        match found {
+            Some(Some(t)) => Ok(t),
+            Some(None) => Err(Error::corrupt(format!("epoch {n} record is malformed"))),
+            None => Err(Error::invalid(format!("no epoch {n} has been recorded"))),
+        }
+    }
+
+    /// Resolves a `ReadAt` to concrete (system time, valid time).
+    pub fn resolve(&self, at: &ReadAt) -> Result<(u64, i64)> {
+        let visible = self.now();
+        let t = match (at.epoch, at.as_of) {
+            (Some(n), _) => self.epoch_time(n)?,
+            (None, Some(t)) => t.min(visible),
+            (None, None) => visible,
+        };
+        let v = at
+            .valid_at
+            .unwrap_or_else(|| now_micros().max(visible) as i64);
+        Ok((t, v))
+    }
+
+    /// Point read by the bitemporal rule.
+    pub fn get(&self, key: &[u8], at: &ReadAt) -> Result<Option<Vec<u8>>> {
+        let (t, v) = self.resolve(at)?;
+        read::get(&self.check()?.store, key, t, v, false)
+    }
+
+    /// Point read answered only from memory: `Ok(None)` means it would need
+    /// disk I/O (use `get` on another thread); `Ok(Some(x))` is the answer.
+    pub fn get_cached(&self, key: &[u8], at: &ReadAt) -> Result<Option<Option<Vec<u8>>>> {
+        let (t, v) = self.resolve(at)?;
+        match read::get(&self.check()?.store, key, t, v, true) {
+            Ok(x) => Ok(Some(x)),
+            Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Range or prefix scan by the bitemporal rule.
+    pub fn scan(&self, range: &ScanRange, at: &ReadAt) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let (t, v) = self.resolve(at)?;
+        read::scan(&self.check()?.store, range, t, v)
+    }
+
+    /// Every fact ever recorded for `key`, newest first.
+    pub fn history(&self, key: &[u8]) -> Result<Vec<FactRecord>> {
+        read::history(&self.check()?.store, key)
+    }
+
+    /// Runs `job` on the engine's read threads.
+    pub fn spawn(&self, job: Box<dyn FnOnce() + Send>) -> Result<()> {
+        let e = self.check()?;
+        e.pool
+            .spawn(job)
+            .map_err(|_| Error::closed())
+    }
+
+    /// Flushes every memtable to tables (the WAL is then empty).
+    pub fn flush(&self) -> Result<()> {
+        let e = self.check()?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        e.send(Msg::Flush(Box::new(move |r| {
+            let _ = tx.send(r);
+        })))?;
+        rx.recv().unwrap_or_else(|_| Err(Error::closed()))
+    }
+
+    /// Compacts level 0 into level 1 in every shard, then any level over budget.
+    pub fn compact(&self) -> Result<()> {
+        let e = self.check()?;
+        e.store.compact_level0()?;
+        e.store.compact_all()
+    }
+
+    /// Table counts per shard and level (for tests and stats).
+    pub fn level_counts(&self) -> Vec<Vec<usize>> {
+        self.engine.store.level_counts()
+    }
+
+    /// The folder this database lives in.
+    pub fn path(&self) -> &Path {
+        &self.engine.path
+    }
+
+    /// Closes this handle. The engine flushes and stops when its last handle
+    /// closes. Closing twice is a no-op.
+    pub fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if self.registered {
+            super::registry::release(&self.engine)
+        } else {
+            self.engine.shutdown()
+        }
+    }
+
+    /// True once `close` was called on this handle.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

@@ -1,0 +1,10 @@
+//! The engine: the `Database` handle, the commit pipeline (group commit),
+//! bitemporal reads, epochs, and the process-wide registry of open folders.
+
+pub mod clock;
+pub mod commit;
+pub mod db;
+pub mod options;
+pub mod pool;
+pub mod read;
+mod registry;

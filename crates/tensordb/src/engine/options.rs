@@ -1,0 +1,39 @@
+//! Database options, all with defaults.
+
+use crate::storage::options::StoreOptions;
+use std::time::Duration;
+
+/// When a write is acknowledged relative to its WAL sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Acknowledge only after fdatasync (group commit shares one sync across
+    /// every write that arrived while the previous sync ran). The default.
+    Full,
+    /// Acknowledge after the write reaches the OS; the WAL is synced at least
+    /// every `interval`. A crash can lose writes acknowledged within it.
+    Buffered {
+        /// Upper bound between a write and its sync.
+        interval: Duration,
+    },
+}
+
+/// Options for opening a database.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Storage tuning.
+    pub store: StoreOptions,
+    /// Acknowledgement rule for writes.
+    pub durability: Durability,
+    /// Threads that serve reads which may touch disk.
+    pub read_threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            store: StoreOptions::default(),
+            durability: Durability::Full,
+            read_threads: 2,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Key encoding. The only place that knows how a fact's key and system time
+//! are laid out in storage keys (see docs/FORMAT.md).
+//!
+//! A user key is escaped (`0x00` → `0x00 0xFF`) and terminated (`0x00 0x01`),
+//! which keeps byte order, and makes no key's encoding a prefix of another's
+//! encoding: a key containing 0x00, or one that is a prefix of another key,
+//! can never be confused with it.
+//!
+//! Namespaces (first byte):
+//! - `0x01` current: `0x01 | enc(key)` → the newest fact of the key;
+//! - `0x02` history: `0x02 | enc(key) | BE(!sys) | BE(!seq)` → every fact,
+//!   newest first, so one key's facts are adjacent;
+//! - `0x03` meta: engine records such as epochs.
+
+use crate::error::{Error, Result};
+
+/// Namespace of current-fact records.
+pub const NS_CURRENT: u8 = 0x01;
+/// Namespace of history (all facts) records.
+pub const NS_HISTORY: u8 = 0x02;
+/// Namespace of engine metadata.
+pub const NS_META: u8 = 0x03;
+
+const TERM: [u8; 2] = [0x00, 0x01];
+
+/// Appends the escaped bytes of `key` (without terminator).
+pub fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
+    for &b in key {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
+/// Appends `escape(key) | terminator`.
+pub fn encode_into(out: &mut Vec<u8>, key: &[u8]) {
+    escape_into(out, key);
+    out.extend_from_slice(&TERM);
+}
+
+/// The storage key of a user key's current-fact record.
+pub fn current_key(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 3);
+    k.push(NS_CURRENT);
+    encode_into(&mut k, key);
+    k
+}
+
+/// The storage key of one fact in history.
+pub fn history_key(key: &[u8], sys: u64, seq: u32) -> Vec<u8> {
+    let mut k = history_prefix(key);
+    k.extend_from_slice(&(u64::MAX - sys).to_be_bytes());
+    k.extend_from_slice(&(u32::MAX - seq).to_be_bytes());
+    k
+}
+
+/// The prefix shared by every history record of `key`.
+pub fn history_prefix(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 15);
+    k.push(NS_HISTORY);
+    encode_into(&mut k, key);
+    k
+}
+
+/// The first history position holding a fact with system time <= `sys`.
+pub fn history_seek(key: &[u8], sys: u64) -> Vec<u8> {
+    let mut k = history_prefix(key);
+    k.extend_from_slice(&(u64::MAX - sys).to_be_bytes());
+    k.extend_from_slice(&[0, 0, 0, 0]);
+    k
+}
+
+/// The lower bound of current records for user keys `>= start`.
+pub fn current_lower(start: &[u8]) -> Vec<u8> {
+    current_key(start)
+}
+
+/// The prefix of current records for user keys starting with `prefix`.
+pub fn current_prefix(prefix: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 1);
+    k.push(NS_CURRENT);
+    escape_into(&mut k, prefix);
+    k
+}
+
+/// Decodes the user key from a current-record storage key.
+pub fn decode_current_key(stored: &[u8]) -> Result<Vec<u8>> {
+    let bad = || Error::corrupt("malformed current-record key");
+    let body = stored.strip_prefix(&[NS_CURRENT]).ok_or_else(bad)?;
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b == 0 {
+            match body.get(i + 1) {
+                Some(0xFF) => {
+                    out.push(0);
+                    i += 2;
+                }
+                Some(0x01) if i + 2 == body.len() => return Ok(out),
+                _ => return Err(bad()),
+            }
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    Err(bad())
+}
+
+/// The meta key of epoch `n`.
+pub fn epoch_key(n: u64) -> Vec<u8> {
+    let mut k = vec![NS_META];
+    k.extend_from_slice(b"epoch");
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// The prefix of every epoch meta key.
+pub fn epoch_prefix() -> Vec<u8> {
+    let mut k = vec![NS_META];
+    k.extend_from_slice(b"epoch");
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_preserved_and_unambiguous() {
+        let keys: Vec<&[u8]> = vec![
+            b"", b"\0", b"\0\0", b"\0\x01", b"\0\xff", b"a", b"a\0", b"a\0b", b"a\x01", b"ab",
+            b"b", b"\xff", b"\xff\xff",
+        ];
+        for w in keys.windows(2) {
+            assert!(current_key(w[0]) < current_key(w[1]), "{:?} {:?}", w[0], w[1]);
+            assert!(history_prefix(w[0]) < history_prefix(w[1]));
+        }
+        for k in &keys {
+            assert_eq!(decode_current_key(&current_key(k)).unwrap(), k.to_vec());
+            for other in &keys {
+                if k != other {
+                    assert!(!current_key(other).starts_with(&current_key(k)));
+                    assert!(!history_key(other, 5, 0).starts_with(&history_prefix(k)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn history_is_newest_first() {
+        assert!(history_key(b"k", 10, 0) < history_key(b"k", 9, 0));
+        assert!(history_key(b"k", 10, 1) < history_key(b"k", 10, 0));
+        assert!(history_seek(b"k", 10) <= history_key(b"k", 10, 5));
+        assert!(history_seek(b"k", 10) > history_key(b"k", 11, 0));
+    }
+}

@@ -1,0 +1,150 @@
+//! Ordered key-value iterators over one source (memtable, table, level) and
+//! the merge of several sources with precedence (newest source wins a tie).
+
+use crate::error::Result;
+
+/// Which keys an iterator covers and in which direction it walks them.
+#[derive(Clone, Debug, Default)]
+pub struct Range {
+    /// Inclusive lower bound.
+    pub lower: Vec<u8>,
+    /// Exclusive upper bound; `None` means no upper bound.
+    pub upper: Option<Vec<u8>>,
+    /// Walk from the largest key down.
+    pub reverse: bool,
+}
+
+impl Range {
+    /// Every key that starts with `prefix`, ascending.
+    pub fn prefix(prefix: &[u8]) -> Range {
+        Range {
+            lower: prefix.to_vec(),
+            upper: prefix_successor(prefix),
+            reverse: false,
+        }
+    }
+
+    /// True when `key` lies inside the bounds.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        key >= self.lower.as_slice() && self.upper.as_deref().is_none_or(|u| key < u)
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`
+/// (`None` when the prefix is all 0xFF bytes or empty).
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut p = prefix.to_vec();
+    while let Some(last) = p.pop() {
+        if last != 0xFF {
+            p.push(last + 1);
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// A positioned iterator. After construction it stands on the first entry in
+/// its range (in its direction) or is invalid.
+pub trait KvIter: Send {
+    /// True while the iterator stands on an entry.
+    fn valid(&self) -> bool;
+    /// The current key (only when `valid`).
+    fn key(&self) -> &[u8];
+    /// The current value (only when `valid`).
+    fn value(&self) -> &[u8];
+    /// Moves to the next entry in the iterator's direction.
+    fn advance(&mut self) -> Result<()>;
+}
+
+/// Merges sources; on equal keys the source listed first wins and the others
+/// skip that key. Sources are few (memtables + L0 files + one per level), so a
+/// linear pick beats a heap.
+pub struct MergeIter {
+    sources: Vec<Box<dyn KvIter>>,
+    current: Option<usize>,
+    reverse: bool,
+}
+
+impl MergeIter {
+    /// Merges `sources` (newest first), all built over the same range and direction.
+    pub fn new(sources: Vec<Box<dyn KvIter>>, reverse: bool) -> Self {
+        let mut m = MergeIter {
+            sources,
+            current: None,
+            reverse,
+        };
+        m.pick();
+        m
+    }
+
+    fn pick(&mut self) {
+        let mut best: Option<usize> = None;
+        for (i, s) in self.sources.iter().enumerate() {
+            if !s.valid() {
+                continue;
+            }
+            best = match best {
+                None => Some(i),
+                Some(b) => {
+                    let (k, bk) = (s.key(), self.sources[b].key());
+                    let better = if self.reverse { k > bk } else { k < bk };
+                    if better {
+                        Some(i)
+                    } else {
+                        Some(b)
+                    }
+                }
+            };
+        }
+        self.current = best;
+    }
+}
+
+impl KvIter for MergeIter {
+    fn valid(&self) -> bool {
+        self.current.is_some()
+    }
+    fn key(&self) -> &[u8] {
+        match self.current {
+            Some(i) => self.sources[i].key(),
+            None => &[],
+        }
+    }
+    fn value(&self) -> &[u8] {
+        match self.current {
+            Some(i) => self.sources[i].value(),
+            None => &[],
+        }
+    }
+    fn advance(&mut self) -> Result<()> {
+        let Some(cur) = self.current else {
+            return Ok(());
+        };
+        let key = self.sources[cur].key().to_vec();
+        for s in self.sources.iter_mut() {
+            if s.valid() && s.key() == key.as_slice() {
+                s.advance()?;
+            }
+        }
+        self.pick();
+        Ok(())
+    }
+}
+
+/// An iterator over nothing.
+pub struct EmptyIter;
+
+impl KvIter for EmptyIter {
+    fn valid(&self) -> bool {
+        false
+    }
+    fn key(&self) -> &[u8] {
+        &[]
+    }
+    fn value(&self) -> &[u8] {
+        &[]
+    }
+    fn advance(&mut self) -> Result<()> {
+        Ok(())
+    }
+}

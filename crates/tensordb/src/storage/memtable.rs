@@ -1,0 +1,163 @@
+//! The in-memory sorted table that absorbs writes until it is flushed.
+//!
+//! A lock-free skip list: the committer inserts while readers look up and
+//! iterate without taking any lock.
+
+use super::iter::{KvIter, Range};
+use crate::error::Result;
+use crossbeam_skiplist::SkipMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Approximate per-entry overhead of the skip list, for size accounting.
+const ENTRY_OVERHEAD: usize = 64;
+/// Entries copied out per refill of a memtable iterator.
+const CHUNK: usize = 128;
+
+/// A sorted, concurrently readable map from LSM key to value.
+#[derive(Default)]
+pub struct Memtable {
+    map: SkipMap<Vec<u8>, Vec<u8>>,
+    bytes: AtomicUsize,
+}
+
+impl Memtable {
+    /// An empty memtable.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts or replaces an entry.
+    pub fn insert(&self, key: Vec<u8>, value: Vec<u8>) {
+        self.bytes
+            .fetch_add(key.len() + value.len() + ENTRY_OVERHEAD, Ordering::Relaxed);
+        self.map.insert(key, value);
+    }
+
+    /// Looks up one key, passing the value to `f` without copying it.
+    pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        self.map.get(key).map(|e| f(e.value()))
+    }
+
+    /// Approximate memory used, in bytes.
+    pub fn approximate_bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Visits every entry in key order (used by flush).
+    pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
+        for e in self.map.iter() {
+            f(e.key(), e.value())?;
+        }
+        Ok(())
+    }
+}
+
+/// Iterates a memtable by copying bounded chunks of entries into one buffer,
+/// so the iterator owns its data and never holds a borrow of the skip list.
+pub struct MemIter {
+    table: std::sync::Arc<Memtable>,
+    range: Range,
+    buf: Vec<u8>,
+    entries: Vec<(u32, u32, u32)>,
+    idx: usize,
+    done: bool,
+    resume: Option<Vec<u8>>,
+}
+
+impl MemIter {
+    /// Positions a new iterator on the first entry of `range`.
+    pub fn new(table: std::sync::Arc<Memtable>, range: Range) -> Self {
+        let mut it = MemIter {
+            table,
+            range,
+            buf: Vec::new(),
+            entries: Vec::new(),
+            idx: 0,
+            done: false,
+            resume: None,
+        };
+        it.refill();
+        it
+    }
+
+    fn refill(&mut self) {
+        self.buf.clear();
+        self.entries.clear();
+        self.idx = 0;
+        if self.done {
+            return;
+        }
+        let lower: &[u8] = &self.range.lower;
+        let upper: Bound<&[u8]> = match &self.range.upper {
+            Some(u) => Bound::Excluded(u.as_slice()),
+            None => Bound::Unbounded,
+        };
+        let push = |k: &[u8], v: &[u8], buf: &mut Vec<u8>, entries: &mut Vec<_>| {
+            let start = buf.len() as u32;
+            buf.extend_from_slice(k);
+            buf.extend_from_slice(v);
+            entries.push((start, k.len() as u32, v.len() as u32));
+        };
+        if !self.range.reverse {
+            let from = match &self.resume {
+                Some(k) => Bound::Excluded(k.as_slice()),
+                None => Bound::Included(lower),
+            };
+            for e in self.table.map.range::<[u8], _>((from, upper)).take(CHUNK) {
+                push(e.key(), e.value(), &mut self.buf, &mut self.entries);
+            }
+        } else {
+            let to = match &self.resume {
+                Some(k) => Bound::Excluded(k.as_slice()),
+                None => upper,
+            };
+            for e in self
+                .table
+                .map
+                .range::<[u8], _>((Bound::Included(lower), to))
+                .rev()
+                .take(CHUNK)
+            {
+                push(e.key(), e.value(), &mut self.buf, &mut self.entries);
+            }
+        }
+        if self.entries.len() < CHUNK {
+            self.done = true;
+        }
+        if let Some(&(s, kl, _)) = self.entries.last() {
+            self.resume = Some(self.buf[s as usize..(s + kl) as usize].to_vec());
+        }
+    }
+}
+
+impl KvIter for MemIter {
+    fn valid(&self) -> bool {
+        self.idx < self.entries.len()
+    }
+    fn key(&self) -> &[u8] {
+        let (s, kl, _) = self.entries[self.idx];
+        &self.buf[s as usize..(s + kl) as usize]
+    }
+    fn value(&self) -> &[u8] {
+        let (s, kl, vl) = self.entries[self.idx];
+        &self.buf[(s + kl) as usize..(s + kl + vl) as usize]
+    }
+    fn advance(&mut self) -> Result<()> {
+        self.idx += 1;
+        if self.idx >= self.entries.len() && !self.done {
+            self.refill();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! Storage: the WAL, memtables, SSTables, the manifest, compaction and the
+//! block cache, over a pluggable file backend. Knows nothing about time or SQL.
+
+pub mod backend;
+pub mod block;
+pub mod bloom;
+pub mod cache;
+pub mod coding;
+pub mod hash;
+pub mod iter;
+pub mod manifest;
+pub mod mem_backend;
+pub mod memtable;
+pub mod options;
+pub mod store;
+pub mod table;
+pub mod table_writer;
+pub mod version;
+pub mod wal;

@@ -1,0 +1,568 @@
+//! The storage layer as one object: per-shard trees over a shared WAL, the
+//! manifest, recovery, and background flush and leveled compaction (one
+//! thread per shard). Keys and values are opaque bytes here.
+
+use super::backend::Backend;
+use super::cache::BlockCache;
+use super::iter::{KvIter, MergeIter, Range};
+use super::manifest::{Manifest, MANIFEST_FILE};
+use super::memtable::Memtable;
+use super::options::StoreOptions;
+use super::table::{LevelIter, Table, TableIter};
+use super::table_writer::{TableMeta, TableWriter};
+use super::version::{Frozen, Tree, Version};
+use super::wal::{parse_segment_name, read_segment, segment_path};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What recovery found in the WAL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Records replayed.
+    pub records: u64,
+    /// Bytes cut off a torn or corrupt tail (0 when the log was clean).
+    pub truncated_bytes: u64,
+    /// The segment whose tail was cut, if any.
+    pub truncated_segment: Option<u64>,
+}
+
+#[derive(Default)]
+struct Work {
+    pending: Vec<bool>,
+    shutdown: bool,
+}
+
+/// Per-shard trees, the manifest, and the background workers.
+pub struct Store {
+    backend: Arc<dyn Backend>,
+    dir: PathBuf,
+    opts: StoreOptions,
+    cache: Arc<BlockCache>,
+    trees: Vec<Tree>,
+    manifest: Mutex<Manifest>,
+    next_file: AtomicU64,
+    work: Mutex<Work>,
+    work_cv: Condvar,
+    frozen_cv: Condvar,
+    failed: Mutex<Option<Error>>,
+    has_failed: AtomicBool,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Serializes flush and compaction within a shard (workers and explicit flushes).
+    shard_locks: Vec<Mutex<()>>,
+}
+
+fn table_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("{id:016}.sst"))
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Tables are opened and orphan
+    /// files removed; the WAL is not replayed yet (see `replay`).
+    pub fn open(backend: Arc<dyn Backend>, dir: &Path, opts: StoreOptions) -> Result<Arc<Store>> {
+        backend.create_dir_all(dir)?;
+        let manifest = match Manifest::load(backend.as_ref(), dir)? {
+            Some(m) => m,
+            None => {
+                let m = Manifest::new(opts.shards, opts.levels);
+                m.store(backend.as_ref(), dir)?;
+                m
+            }
+        };
+        let mut opts = opts;
+        opts.shards = manifest.flushed.len();
+        let cache = Arc::new(BlockCache::new(opts.cache_bytes));
+        let mut trees = Vec::new();
+        let mut live = std::collections::HashSet::new();
+        for shard_levels in &manifest.levels {
+            let mut levels = Vec::new();
+            for metas in shard_levels {
+                let mut tables = Vec::new();
+                for m in metas {
+                    live.insert(m.id);
+                    let path = table_path(dir, m.id);
+                    let file = backend.open_read(&path)?;
+                    let name = path.display().to_string();
+                    tables.push(Table::open(file, m.clone(), cache.clone(), name)?);
+                }
+                levels.push(tables);
+            }
+            while levels.len() < opts.levels {
+                levels.push(Vec::new());
+            }
+            trees.push(Tree::new(Version {
+                active: Arc::new(Memtable::new()),
+                frozen: Vec::new(),
+                levels,
+            }));
+        }
+        // Orphans: tables a crash left behind before the manifest named them.
+        for name in backend.list(dir)? {
+            let orphan_table = name
+                .strip_suffix(".sst")
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|id| !live.contains(&id));
+            if orphan_table || name == "MANIFEST.tmp" {
+                backend.remove(&dir.join(&name))?;
+            }
+        }
+        let next = manifest.next_file_id;
+        let opts_shards = opts.shards;
+        Ok(Arc::new(Store {
+            backend,
+            dir: dir.to_path_buf(),
+            cache,
+            trees,
+            next_file: AtomicU64::new(next),
+            work: Mutex::new(Work {
+                pending: vec![false; opts.shards],
+                shutdown: false,
+            }),
+            opts,
+            manifest: Mutex::new(manifest),
+            work_cv: Condvar::new(),
+            frozen_cv: Condvar::new(),
+            failed: Mutex::new(None),
+            has_failed: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+            shard_locks: (0..opts_shards).map(|_| Mutex::new(())).collect(),
+        }))
+    }
+
+    /// Number of shards.
+    pub fn shards(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// The backend, for the WAL writer.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The opaque value persisted with the last flush.
+    pub fn meta(&self) -> u64 {
+        lock(&self.manifest).meta
+    }
+
+    /// One shard's tree.
+    pub fn tree(&self, shard: usize) -> &Tree {
+        &self.trees[shard]
+    }
+
+    /// Replays every WAL segment still needed, oldest first. `apply(segment,
+    /// flushed, record)` receives each intact record and the per-shard flushed
+    /// marks (records of a shard in a segment below its mark are already in
+    /// tables). A torn tail of the last segment is cut off and reported; damage
+    /// in an earlier segment is `TDB_CORRUPT`. Returns the report and the next
+    /// free segment number.
+    pub fn replay(
+        &self,
+        mut apply: impl FnMut(u64, &[u64], &[u8]) -> Result<()>,
+    ) -> Result<(ReplayReport, u64)> {
+        let (start, flushed) = {
+            let m = lock(&self.manifest);
+            (m.log_start(), m.flushed.clone())
+        };
+        let mut segs: Vec<u64> = self
+            .backend
+            .list(&self.dir)?
+            .iter()
+            .filter_map(|n| parse_segment_name(n))
+            .collect();
+        segs.sort_unstable();
+        let mut report = ReplayReport::default();
+        let mut next = start;
+        let last = segs.last().copied();
+        for &seq in &segs {
+            next = next.max(seq + 1);
+            let path = segment_path(&self.dir, seq);
+            if seq < start {
+                self.backend.remove(&path)?;
+                continue;
+            }
+            let bytes = self.backend.read_all(&path)?;
+            let read = read_segment(&bytes);
+            for rec in &read.records {
+                apply(seq, &flushed, rec)?;
+                report.records += 1;
+            }
+            if read.valid_len < bytes.len() {
+                if Some(seq) != last {
+                    return Err(Error::corrupt(format!(
+                        "{}: damaged record at byte {} in a WAL segment that is not the last",
+                        path.display(),
+                        read.valid_len
+                    )));
+                }
+                self.backend.truncate(&path, read.valid_len as u64)?;
+                report.truncated_bytes = (bytes.len() - read.valid_len) as u64;
+                report.truncated_segment = Some(seq);
+            }
+        }
+        Ok((report, next))
+    }
+
+    /// Fails with the background error, if a flush or compaction failed.
+    pub fn check_failed(&self) -> Result<()> {
+        if self.has_failed.load(Ordering::Acquire) {
+            if let Some(e) = lock(&self.failed).clone() {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&self, e: Error) {
+        let mut f = lock(&self.failed);
+        if f.is_none() {
+            *f = Some(Error::new(
+                e.code,
+                format!("background flush/compaction failed; the database is read-only until reopened: {}", e.message),
+            ));
+        }
+        self.has_failed.store(true, Ordering::Release);
+        self.frozen_cv.notify_all();
+    }
+
+    /// Bytes held by all active memtables.
+    pub fn active_bytes(&self) -> usize {
+        self.trees
+            .iter()
+            .map(|t| t.current().active.approximate_bytes())
+            .sum()
+    }
+
+    /// Freezes every shard's active memtable (the caller has just started WAL
+    /// segment `until_segment`) and wakes the flush workers. Waits while any
+    /// shard has too many frozen memtables (write back-pressure).
+    pub fn freeze_all(&self, until_segment: u64) -> Result<()> {
+        {
+            let mut w = lock(&self.work);
+            loop {
+                self.check_failed()?;
+                let busy = self
+                    .trees
+                    .iter()
+                    .any(|t| t.current().frozen.len() >= self.opts.max_frozen);
+                if !busy || w.shutdown {
+                    break;
+                }
+                w = self
+                    .frozen_cv
+                    .wait_timeout(w, std::time::Duration::from_millis(50))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        }
+        for tree in &self.trees {
+            tree.update(|v| {
+                let mut n = v.clone();
+                if !v.active.is_empty() {
+                    n.frozen.insert(
+                        0,
+                        Frozen {
+                            table: v.active.clone(),
+                            until_segment,
+                        },
+                    );
+                    n.active = Arc::new(Memtable::new());
+                }
+                n
+            });
+        }
+        let mut w = lock(&self.work);
+        for p in w.pending.iter_mut() {
+            *p = true;
+        }
+        self.work_cv.notify_all();
+        Ok(())
+    }
+
+    /// Records that every shard's data below `segment` is durable in tables when
+    /// nothing is frozen or active (after a full flush on close), then deletes
+    /// WAL segments no longer needed.
+    fn advance_log(&self, m: &Manifest) -> Result<()> {
+        let start = m.log_start();
+        for name in self.backend.list(&self.dir)? {
+            if let Some(seq) = parse_segment_name(&name) {
+                if seq < start {
+                    self.backend.remove(&self.dir.join(&name))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn new_table_writer(&self) -> Result<(TableWriter, u64)> {
+        let id = self.next_file.fetch_add(1, Ordering::SeqCst);
+        let file = self.backend.create(&table_path(&self.dir, id))?;
+        Ok((
+            TableWriter::new(file, id, self.opts.block_size, self.opts.compress),
+            id,
+        ))
+    }
+
+    fn open_table(&self, meta: TableMeta) -> Result<Arc<Table>> {
+        let path = table_path(&self.dir, meta.id);
+        let file = self.backend.open_read(&path)?;
+        Table::open(file, meta, self.cache.clone(), path.display().to_string())
+    }
+
+    /// Writes the manifest from the trees' current versions. Caller holds the lock.
+    fn write_manifest(&self, m: &mut Manifest, meta: u64) -> Result<()> {
+        m.next_file_id = self.next_file.load(Ordering::SeqCst);
+        m.meta = m.meta.max(meta);
+        m.levels = self
+            .trees
+            .iter()
+            .map(|t| {
+                t.current()
+                    .levels
+                    .iter()
+                    .map(|l| l.iter().map(|t| t.meta.clone()).collect())
+                    .collect()
+            })
+            .collect();
+        m.store(self.backend.as_ref(), &self.dir)
+    }
+
+    /// Flushes the oldest frozen memtable of `shard` to a level-0 table.
+    /// `meta` is persisted in the manifest. Returns false when nothing was frozen.
+    pub fn flush_one(&self, shard: usize, meta: u64) -> Result<bool> {
+        let _serial = lock(&self.shard_locks[shard]);
+        let Some(fz) = self.trees[shard].current().frozen.last().cloned() else {
+            return Ok(false);
+        };
+        let table = if fz.table.is_empty() {
+            None
+        } else {
+            let (mut w, _) = self.new_table_writer()?;
+            fz.table.for_each(|k, v| w.add(k, v))?;
+            Some(self.open_table(w.finish()?)?)
+        };
+        self.backend.sync_dir(&self.dir)?;
+        let mut m = lock(&self.manifest);
+        self.trees[shard].update(|v| {
+            let mut n = v.clone();
+            n.frozen.retain(|f| !Arc::ptr_eq(&f.table, &fz.table));
+            if let Some(t) = &table {
+                n.levels[0].insert(0, t.clone());
+            }
+            n
+        });
+        m.flushed[shard] = m.flushed[shard].max(fz.until_segment);
+        self.write_manifest(&mut m, meta)?;
+        self.advance_log(&m)?;
+        drop(m);
+        self.frozen_cv.notify_all();
+        Ok(true)
+    }
+
+    /// Runs one compaction step on `shard` if a level is over budget.
+    /// Returns whether it did anything. Every entry is kept except a key that a
+    /// newer input also holds (the older copy is shadowed for every reader).
+    pub fn compact_one(&self, shard: usize) -> Result<bool> {
+        self.compact_step(shard, self.opts.l0_trigger)
+    }
+
+    fn compact_step(&self, shard: usize, l0_trigger: usize) -> Result<bool> {
+        let _serial = lock(&self.shard_locks[shard]);
+        let v = self.trees[shard].current();
+        let nlevels = v.levels.len();
+        let mut pick: Option<(usize, Vec<Arc<Table>>)> = None;
+        if v.levels[0].len() >= l0_trigger {
+            pick = Some((0, v.levels[0].clone()));
+        } else {
+            let mut budget = self.opts.l1_bytes;
+            for i in 1..nlevels - 1 {
+                if v.level_bytes(i) > budget {
+                    if let Some(t) = v.levels[i].first() {
+                        pick = Some((i, vec![t.clone()]));
+                    }
+                    break;
+                }
+                budget = budget.saturating_mul(self.opts.level_ratio);
+            }
+        }
+        let Some((level, upper)) = pick else {
+            return Ok(false);
+        };
+        let smallest = upper.iter().map(|t| t.meta.smallest.clone()).min().unwrap_or_default();
+        let largest = upper.iter().map(|t| t.meta.largest.clone()).max().unwrap_or_default();
+        let lower: Vec<Arc<Table>> = v.levels[level + 1]
+            .iter()
+            .filter(|t| t.meta.largest >= smallest && t.meta.smallest <= largest)
+            .cloned()
+            .collect();
+        let range = Range::default();
+        let mut sources: Vec<Box<dyn KvIter>> = Vec::new();
+        for t in &upper {
+            sources.push(Box::new(TableIter::new(t.clone(), range.clone())?));
+        }
+        sources.push(Box::new(LevelIter::new(&lower, range.clone())?));
+        let mut it = MergeIter::new(sources, false);
+        let mut outputs = Vec::new();
+        let mut writer: Option<TableWriter> = None;
+        while it.valid() {
+            if writer.is_none() {
+                writer = Some(self.new_table_writer()?.0);
+            }
+            if let Some(w) = writer.as_mut() {
+                w.add(it.key(), it.value())?;
+                if w.approximate_size() >= self.opts.table_bytes {
+                    if let Some(w) = writer.take() {
+                        outputs.push(self.open_table(w.finish()?)?);
+                    }
+                }
+            }
+            it.advance()?;
+        }
+        if let Some(w) = writer.take() {
+            outputs.push(self.open_table(w.finish()?)?);
+        }
+        self.backend.sync_dir(&self.dir)?;
+        let gone: std::collections::HashSet<u64> =
+            upper.iter().chain(lower.iter()).map(|t| t.meta.id).collect();
+        let mut m = lock(&self.manifest);
+        self.trees[shard].update(|v| {
+            let mut n = v.clone();
+            n.levels[level].retain(|t| !gone.contains(&t.meta.id));
+            n.levels[level + 1].retain(|t| !gone.contains(&t.meta.id));
+            n.levels[level + 1].extend(outputs.iter().cloned());
+            n.levels[level + 1].sort_by(|a, b| a.meta.smallest.cmp(&b.meta.smallest));
+            n
+        });
+        let meta = m.meta;
+        self.write_manifest(&mut m, meta)?;
+        drop(m);
+        // Readers holding the old version keep their open file handles.
+        for id in gone {
+            self.backend.remove(&table_path(&self.dir, id))?;
+        }
+        Ok(true)
+    }
+
+    /// Starts one background flush/compaction thread per shard. `meta` gives the
+    /// value to persist with each flush.
+    pub fn start_workers(self: &Arc<Self>, meta: Arc<dyn Fn() -> u64 + Send + Sync>) {
+        let mut threads = lock(&self.threads);
+        for shard in 0..self.shards() {
+            let store = Arc::clone(self);
+            let meta = meta.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("tensordb-shard-{shard}"))
+                .spawn(move || store.worker(shard, meta));
+            match spawned {
+                Ok(h) => threads.push(h),
+                Err(e) => self.fail(Error::io("spawn shard thread", e)),
+            }
+        }
+    }
+
+    fn worker(&self, shard: usize, meta: Arc<dyn Fn() -> u64 + Send + Sync>) {
+        loop {
+            {
+                let mut w = lock(&self.work);
+                while !w.pending[shard] && !w.shutdown {
+                    w = self.work_cv.wait(w).unwrap_or_else(|p| p.into_inner());
+                }
+                if w.shutdown {
+                    return;
+                }
+                w.pending[shard] = false;
+            }
+            if self.has_failed.load(Ordering::Acquire) {
+                continue;
+            }
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<()> {
+                while self.flush_one(shard, meta())? {}
+                while self.compact_one(shard)? {}
+                Ok(())
+            }));
+            match run {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => self.fail(e),
+                Err(_) => self.fail(Error::internal("a flush or compaction thread panicked")),
+            }
+        }
+    }
+
+    /// Stops the workers (after their current step) and waits for them.
+    pub fn stop_workers(&self) {
+        lock(&self.work).shutdown = true;
+        self.work_cv.notify_all();
+        self.frozen_cv.notify_all();
+        let threads: Vec<_> = lock(&self.threads).drain(..).collect();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Flushes every memtable in the calling thread (used by close, after the
+    /// caller started WAL segment `until_segment` and stopped the workers), so
+    /// the next open has no log to replay.
+    pub fn flush_all(&self, until_segment: u64, meta: u64) -> Result<()> {
+        self.check_failed()?;
+        for tree in &self.trees {
+            tree.update(|v| {
+                let mut n = v.clone();
+                n.frozen.insert(
+                    0,
+                    Frozen {
+                        table: v.active.clone(),
+                        until_segment,
+                    },
+                );
+                n.active = Arc::new(Memtable::new());
+                n
+            });
+        }
+        for shard in 0..self.shards() {
+            while self.flush_one(shard, meta)? {}
+        }
+        Ok(())
+    }
+
+    /// Forces compaction of every shard until no level is over budget (tests, tools).
+    pub fn compact_all(&self) -> Result<()> {
+        for shard in 0..self.shards() {
+            while self.compact_one(shard)? {}
+        }
+        Ok(())
+    }
+
+    /// Compacts level 0 of every shard into level 1 regardless of its size
+    /// (tests and tools that want to exercise the compaction path).
+    pub fn compact_level0(&self) -> Result<()> {
+        for shard in 0..self.shards() {
+            if !self.trees[shard].current().levels[0].is_empty() {
+                self.compact_step(shard, 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Table count per level for every shard (stats, tests).
+    pub fn level_counts(&self) -> Vec<Vec<usize>> {
+        self.trees
+            .iter()
+            .map(|t| t.current().levels.iter().map(|l| l.len()).collect())
+            .collect()
+    }
+
+    /// The manifest file path (tests).
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(MANIFEST_FILE)
+    }
+}

@@ -1,0 +1,122 @@
+//! One shard's tree as readers see it: an immutable snapshot (`Version`) of
+//! its memtables and table levels, swapped atomically when flush or
+//! compaction changes it. Readers clone an `Arc` and never block the writer.
+
+use super::iter::{KvIter, MergeIter, Range};
+use super::memtable::{MemIter, Memtable};
+use super::table::{LevelIter, Table, TableIter};
+use crate::error::Result;
+use std::sync::{Arc, RwLock};
+
+/// A memtable that no longer takes writes, waiting to be flushed.
+#[derive(Clone)]
+pub struct Frozen {
+    /// The memtable.
+    pub table: Arc<Memtable>,
+    /// The WAL segment that was started when it froze: its data is in segments below.
+    pub until_segment: u64,
+}
+
+/// A consistent snapshot of one shard's data.
+#[derive(Clone)]
+pub struct Version {
+    /// The memtable taking writes.
+    pub active: Arc<Memtable>,
+    /// Frozen memtables, newest first.
+    pub frozen: Vec<Frozen>,
+    /// Level 0 (overlapping, newest first) and sorted levels 1.. .
+    pub levels: Vec<Vec<Arc<Table>>>,
+}
+
+impl Version {
+    /// Finds one exact key, newest source first, and maps its value with `f`.
+    pub fn get<R>(
+        &self,
+        key: &[u8],
+        cache_only: bool,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
+        if let Some(e) = self.active.get(key, |v| v.to_vec()) {
+            return Ok(Some(f(&e)));
+        }
+        for fz in &self.frozen {
+            if let Some(e) = fz.table.get(key, |v| v.to_vec()) {
+                return Ok(Some(f(&e)));
+            }
+        }
+        for (i, level) in self.levels.iter().enumerate() {
+            if i == 0 {
+                for t in level {
+                    if let Some(v) = t.get(key, cache_only)? {
+                        return Ok(Some(f(&v)));
+                    }
+                }
+            } else {
+                let idx = level.partition_point(|t| t.meta.largest.as_slice() < key);
+                if let Some(t) = level.get(idx) {
+                    if let Some(v) = t.get(key, cache_only)? {
+                        return Ok(Some(f(&v)));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// An iterator over `range` merging every source, newest winning ties.
+    pub fn iter(&self, range: &Range) -> Result<MergeIter> {
+        let mut sources: Vec<Box<dyn KvIter>> = Vec::new();
+        sources.push(Box::new(MemIter::new(self.active.clone(), range.clone())));
+        for fz in &self.frozen {
+            sources.push(Box::new(MemIter::new(fz.table.clone(), range.clone())));
+        }
+        for (i, level) in self.levels.iter().enumerate() {
+            if i == 0 {
+                for t in level.iter().filter(|t| t.overlaps(range)) {
+                    sources.push(Box::new(TableIter::new(t.clone(), range.clone())?));
+                }
+            } else if !level.is_empty() {
+                sources.push(Box::new(LevelIter::new(level, range.clone())?));
+            }
+        }
+        Ok(MergeIter::new(sources, range.reverse))
+    }
+
+    /// Total bytes of the tables in level `i`.
+    pub fn level_bytes(&self, i: usize) -> u64 {
+        self.levels
+            .get(i)
+            .map(|l| l.iter().map(|t| t.meta.size).sum())
+            .unwrap_or(0)
+    }
+}
+
+/// A shard's tree: the published version behind a lock held only to clone or
+/// replace an `Arc`.
+pub struct Tree {
+    version: RwLock<Arc<Version>>,
+}
+
+impl Tree {
+    /// A tree publishing `version`.
+    pub fn new(version: Version) -> Self {
+        Tree {
+            version: RwLock::new(Arc::new(version)),
+        }
+    }
+
+    /// The current snapshot.
+    pub fn current(&self) -> Arc<Version> {
+        self.version
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the snapshot with `f(current)`.
+    pub fn update(&self, f: impl FnOnce(&Version) -> Version) {
+        let mut g = self.version.write().unwrap_or_else(|p| p.into_inner());
+        let next = f(&g);
+        *g = Arc::new(next);
+    }
+}

@@ -1,0 +1,140 @@
+//! The write-ahead log: numbered segment files of framed records.
+//!
+//! A frame is `len: u32 LE | crc32(payload): u32 LE | payload`. The payload is
+//! opaque here (the engine encodes commit batches into it). See docs/FORMAT.md.
+
+use super::backend::{Backend, WritableFile};
+use crate::error::Result;
+use std::path::{Path, PathBuf};
+
+/// Bytes of a frame header.
+pub const FRAME_HEADER: usize = 8;
+/// Largest payload a frame may carry; anything larger in a header is corruption.
+pub const MAX_RECORD: usize = 1 << 30;
+
+/// The file name of WAL segment `seq`.
+pub fn segment_name(seq: u64) -> String {
+    format!("wal-{seq:016}.log")
+}
+
+/// Parses a WAL segment file name back to its number.
+pub fn parse_segment_name(name: &str) -> Option<u64> {
+    name.strip_prefix("wal-")?
+        .strip_suffix(".log")?
+        .parse()
+        .ok()
+}
+
+/// Appends one framed record to `buf`.
+pub fn frame_into(buf: &mut Vec<u8>, payload: &[u8]) {
+    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    buf.extend_from_slice(payload);
+}
+
+/// The records read back from one segment.
+#[derive(Debug)]
+pub struct SegmentRead<'a> {
+    /// The intact records, in order.
+    pub records: Vec<&'a [u8]>,
+    /// Length of the intact prefix; bytes past it are a torn or corrupt tail.
+    pub valid_len: usize,
+}
+
+/// Splits a segment's bytes into intact records, stopping at the first frame
+/// that is incomplete, oversized or fails its checksum. Never panics.
+pub fn read_segment(bytes: &[u8]) -> SegmentRead<'_> {
+    let mut records = Vec::new();
+    let mut pos = 0usize;
+    while bytes.len() - pos >= FRAME_HEADER {
+        let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]])
+            as usize;
+        let crc =
+            u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]);
+        if len == 0 || len > MAX_RECORD || bytes.len() - pos - FRAME_HEADER < len {
+            break;
+        }
+        let payload = &bytes[pos + FRAME_HEADER..pos + FRAME_HEADER + len];
+        if crc32fast::hash(payload) != crc {
+            break;
+        }
+        records.push(payload);
+        pos += FRAME_HEADER + len;
+    }
+    SegmentRead {
+        records,
+        valid_len: pos,
+    }
+}
+
+/// The open, appendable tail segment of the log.
+pub struct WalWriter {
+    file: Box<dyn WritableFile>,
+    seq: u64,
+    buf: Vec<u8>,
+    unsynced: bool,
+}
+
+impl WalWriter {
+    /// Creates segment `seq` in `dir` and makes its creation durable.
+    pub fn create(backend: &dyn Backend, dir: &Path, seq: u64) -> Result<Self> {
+        let file = backend.create(&segment_path(dir, seq))?;
+        backend.sync_dir(dir)?;
+        Ok(WalWriter {
+            file,
+            seq,
+            buf: Vec::with_capacity(64 * 1024),
+            unsynced: false,
+        })
+    }
+
+    /// This segment's number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Bytes written to this segment so far.
+    pub fn len(&self) -> u64 {
+        self.file.len() + self.buf.len() as u64
+    }
+
+    /// True when nothing was written to this segment.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Buffers one record; `write` sends buffered records to the file.
+    pub fn add(&mut self, payload: &[u8]) {
+        frame_into(&mut self.buf, payload);
+    }
+
+    /// Writes every buffered record with one append.
+    pub fn write(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let res = self.file.append(&self.buf);
+        self.buf.clear();
+        self.unsynced = true;
+        res
+    }
+
+    /// Makes everything written durable (one fdatasync), if anything is pending.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.unsynced {
+            self.file.sync()?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+
+    /// True when written bytes are waiting for a sync.
+    pub fn needs_sync(&self) -> bool {
+        self.unsynced
+    }
+}
+
+/// The path of segment `seq` in `dir`.
+pub fn segment_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(segment_name(seq))
+}
