@@ -26,7 +26,7 @@ impl Clock {
     }
 
     /// The next commit timestamp.
-    pub fn next(&mut self) -> u64 {
+    pub fn tick(&mut self) -> u64 {
         self.last = now_micros().max(self.last + 1);
         self.last
     }

@@ -186,14 +186,18 @@ impl Committer {
     }
 
     fn error(&self) -> Option<Error> {
-        self.failed.clone().or_else(|| self.store.check_failed().err())
+        self.failed
+            .clone()
+            .or_else(|| self.store.check_failed().err())
     }
 
     fn resolve(&mut self, ops: Vec<WriteOp>, sys: u64) -> Result<Vec<Op>> {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             if op.kind == OpKind::Epoch {
-                return Err(Error::invalid("epoch records are written by the engine only"));
+                return Err(Error::invalid(
+                    "epoch records are written by the engine only",
+                ));
             }
             let from = op.valid_from.unwrap_or(sys as i64);
             let to = op.valid_to.unwrap_or(VALID_END);
@@ -205,7 +209,11 @@ impl Committer {
             out.push(Op {
                 kind: op.kind,
                 key: op.key,
-                value: if op.kind == OpKind::Put { op.value } else { Vec::new() },
+                value: if op.kind == OpKind::Put {
+                    op.value
+                } else {
+                    Vec::new()
+                },
                 valid_from: from,
                 valid_to: to,
             });
@@ -237,7 +245,7 @@ impl Committer {
                 done(Err(e.clone()));
                 continue;
             }
-            let sys = self.clock.next();
+            let sys = self.clock.tick();
             let (ops, epoch) = if epoch {
                 self.last_epoch += 1;
                 let op = Op {
@@ -283,7 +291,10 @@ impl Committer {
             if let Err(e) = res {
                 let e = Error::new(
                     e.code,
-                    format!("write failed and the database is now read-only until reopened: {}", e.message),
+                    format!(
+                        "write failed and the database is now read-only until reopened: {}",
+                        e.message
+                    ),
                 );
                 self.failed = Some(e.clone());
                 for p in pending {
@@ -369,9 +380,7 @@ impl Committer {
 }
 
 /// Sends `msg` and waits for a commit outcome (the blocking convenience API).
-pub fn wait_commit(
-    send: impl FnOnce(Done) -> Result<()>,
-) -> Result<Committed> {
+pub fn wait_commit(send: impl FnOnce(Done) -> Result<()>) -> Result<Committed> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     send(Box::new(move |r| {
         let _ = tx.send(r);

@@ -45,7 +45,8 @@ pub(crate) struct Engine {
     pub(crate) path: PathBuf,
     replay: ReplayReport,
     shut: AtomicBool,
-    _lock: Box<dyn Any + Send + Sync>,
+    /// The folder lock, released when the engine shuts down.
+    lock: Mutex<Option<Box<dyn Any + Send + Sync>>>,
 }
 
 impl Engine {
@@ -58,7 +59,9 @@ impl Engine {
         let (report, next_seg) = store.replay(|seg, flushed, rec| {
             let (sys, ops) = decode_commit(rec)?;
             last_sys = last_sys.max(sys);
-            let actives: Vec<_> = (0..shards).map(|s| store.tree(s).current().active.clone()).collect();
+            let actives: Vec<_> = (0..shards)
+                .map(|s| store.tree(s).current().active.clone())
+                .collect();
             for (seq, op) in ops.iter().enumerate() {
                 let shard = if op.kind == OpKind::Epoch {
                     0
@@ -102,7 +105,7 @@ impl Engine {
             path: path.to_path_buf(),
             replay: report,
             shut: AtomicBool::new(false),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         })
     }
 
@@ -122,15 +125,23 @@ impl Engine {
         let (tx, rx) = mpsc::sync_channel(1);
         let sent = self.send(Msg::Close(tx));
         let res = match sent {
-            Ok(()) => rx.recv().unwrap_or_else(|_| Err(Error::internal("commit thread died"))),
+            Ok(()) => rx
+                .recv()
+                .unwrap_or_else(|_| Err(Error::internal("commit thread died"))),
             Err(e) => Err(e),
         };
         self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = self.committer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(h) = self
+            .committer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = h.join();
         }
         self.pool.stop();
         self.store.stop_workers();
+        self.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
         res
     }
 }
@@ -325,9 +336,7 @@ impl Database {
     /// Runs `job` on the engine's read threads.
     pub fn spawn(&self, job: Box<dyn FnOnce() + Send>) -> Result<()> {
         let e = self.check()?;
-        e.pool
-            .spawn(job)
-            .map_err(|_| Error::closed())
+        e.pool.spawn(job).map_err(|_| Error::closed())
     }
 
     /// Flushes every memtable to tables (the WAL is then empty).

@@ -94,9 +94,10 @@ pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Resul
         None => Ok(None),
         Some(Decision::Value(val)) => Ok(Some(val)),
         Some(Decision::Absent) => Ok(None),
-        Some(Decision::Search) if cache_only => {
-            Err(Error::new(ErrorCode::WouldBlock, "history search needs the read pool"))
-        }
+        Some(Decision::Search) if cache_only => Err(Error::new(
+            ErrorCode::WouldBlock,
+            "history search needs the read pool",
+        )),
         Some(Decision::Search) => search_history(&ver, key, t, v),
     }
 }
@@ -135,7 +136,9 @@ pub fn scan(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Vec<(Vec<u8>
     if limit == 0 || range.upper.as_ref().is_some_and(|u| u <= &range.lower) {
         return Ok(out);
     }
-    let versions: Vec<_> = (0..store.shards()).map(|s| store.tree(s).current()).collect();
+    let versions: Vec<_> = (0..store.shards())
+        .map(|s| store.tree(s).current())
+        .collect();
     let mut sources: Vec<Box<dyn KvIter>> = Vec::with_capacity(versions.len());
     for v in &versions {
         sources.push(Box::new(v.iter(&range)?));

@@ -72,10 +72,16 @@ pub fn decode_commit(b: &[u8]) -> Result<(u64, Vec<Op>)> {
         let valid_to = get_i64_le(b, p + 9).ok_or_else(bad)?;
         p += 17;
         let kl = get_varint(b, &mut p).ok_or_else(bad)? as usize;
-        let key = b.get(p..p.checked_add(kl).ok_or_else(bad)?).ok_or_else(bad)?.to_vec();
+        let key = b
+            .get(p..p.checked_add(kl).ok_or_else(bad)?)
+            .ok_or_else(bad)?
+            .to_vec();
         p += kl;
         let vl = get_varint(b, &mut p).ok_or_else(bad)? as usize;
-        let value = b.get(p..p.checked_add(vl).ok_or_else(bad)?).ok_or_else(bad)?.to_vec();
+        let value = b
+            .get(p..p.checked_add(vl).ok_or_else(bad)?)
+            .ok_or_else(bad)?
+            .to_vec();
         p += vl;
         ops.push(Op {
             kind,
@@ -102,7 +108,11 @@ pub fn op_entries(op: &Op, sys: u64, seq: u32, mut emit: impl FnMut(Vec<u8>, Vec
             return;
         }
     };
-    let value: &[u8] = if kind == FactKind::Put { &op.value } else { &[] };
+    let value: &[u8] = if kind == FactKind::Put {
+        &op.value
+    } else {
+        &[]
+    };
     let fact = encode_fact(kind, sys, seq, op.valid_from, op.valid_to, value);
     emit(history_key(&op.key, sys, seq), fact.clone());
     emit(current_key(&op.key), fact);

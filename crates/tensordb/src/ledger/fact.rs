@@ -106,7 +106,10 @@ mod tests {
     fn round_trip_and_rule() {
         let b = encode_fact(FactKind::Put, 7, 2, 10, 20, b"v");
         let f = FactView::decode(&b).unwrap();
-        assert_eq!((f.sys, f.seq, f.valid_from, f.valid_to, f.value), (7, 2, 10, 20, &b"v"[..]));
+        assert_eq!(
+            (f.sys, f.seq, f.valid_from, f.valid_to, f.value),
+            (7, 2, 10, 20, &b"v"[..])
+        );
         assert!(f.visible(7, 10));
         assert!(!f.visible(6, 10));
         assert!(!f.visible(7, 20));

@@ -131,11 +131,27 @@ mod tests {
     #[test]
     fn order_is_preserved_and_unambiguous() {
         let keys: Vec<&[u8]> = vec![
-            b"", b"\0", b"\0\0", b"\0\x01", b"\0\xff", b"a", b"a\0", b"a\0b", b"a\x01", b"ab",
-            b"b", b"\xff", b"\xff\xff",
+            b"",
+            b"\0",
+            b"\0\0",
+            b"\0\x01",
+            b"\0\xff",
+            b"a",
+            b"a\0",
+            b"a\0b",
+            b"a\x01",
+            b"ab",
+            b"b",
+            b"\xff",
+            b"\xff\xff",
         ];
         for w in keys.windows(2) {
-            assert!(current_key(w[0]) < current_key(w[1]), "{:?} {:?}", w[0], w[1]);
+            assert!(
+                current_key(w[0]) < current_key(w[1]),
+                "{:?} {:?}",
+                w[0],
+                w[1]
+            );
             assert!(history_prefix(w[0]) < history_prefix(w[1]));
         }
         for k in &keys {

@@ -25,7 +25,7 @@ pub struct BlockBuilder {
 impl BlockBuilder {
     /// Adds an entry; keys must ascend.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
-        let shared = if self.count % RESTART_INTERVAL == 0 {
+        let shared = if self.count.is_multiple_of(RESTART_INTERVAL) {
             self.restarts.push(self.buf.len() as u32);
             0
         } else {
@@ -104,14 +104,20 @@ pub fn unseal(sealed: &[u8], what: &dyn Fn() -> String) -> Result<Vec<u8>> {
     let body = &sealed[..sealed.len() - 4];
     let crc = get_u32_le(sealed, sealed.len() - 4).unwrap_or(0);
     if crc32fast::hash(body) != crc {
-        return Err(Error::corrupt(format!("{}: block checksum mismatch", what())));
+        return Err(Error::corrupt(format!(
+            "{}: block checksum mismatch",
+            what()
+        )));
     }
     let (payload, kind) = (&body[..body.len() - 1], body[body.len() - 1]);
     match kind {
         RAW => Ok(payload.to_vec()),
         LZ4 => lz4_flex::decompress_size_prepended(payload)
             .map_err(|e| Error::corrupt(format!("{}: bad LZ4 block: {e}", what()))),
-        other => Err(Error::corrupt(format!("{}: unknown block type {other}", what()))),
+        other => Err(Error::corrupt(format!(
+            "{}: unknown block type {other}",
+            what()
+        ))),
     }
 }
 

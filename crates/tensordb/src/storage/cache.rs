@@ -38,7 +38,10 @@ impl BlockCache {
 
     /// Returns a cached block and marks it recently used.
     pub fn get(&self, file: u64, offset: u64) -> Option<Arc<Block>> {
-        let mut s = self.shard(file, offset).lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self
+            .shard(file, offset)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         s.tick += 1;
         let tick = s.tick;
         let (block, old) = {
@@ -58,7 +61,10 @@ impl BlockCache {
         if charge > self.budget_per_shard {
             return;
         }
-        let mut s = self.shard(file, offset).lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self
+            .shard(file, offset)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         s.tick += 1;
         let tick = s.tick;
         if let Some((old_block, old_tick)) = s.map.insert((file, offset), (block, tick)) {

@@ -24,7 +24,9 @@ pub fn hash64(bytes: &[u8]) -> u64 {
     if !rest.is_empty() {
         let mut w = [0u8; 8];
         w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ mix(u64::from_le_bytes(w))).rotate_left(27).wrapping_mul(K);
+        h = (h ^ mix(u64::from_le_bytes(w)))
+            .rotate_left(27)
+            .wrapping_mul(K);
     }
     mix(h)
 }

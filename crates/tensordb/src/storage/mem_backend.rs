@@ -208,7 +208,10 @@ impl Backend for MemBackend {
     }
     fn sync_dir(&self, _dir: &Path) -> Result<()> {
         if self.inner.fail_sync.load(Ordering::SeqCst) {
-            return Err(Error::new(ErrorCode::Io, "fsync folder: input/output error"));
+            return Err(Error::new(
+                ErrorCode::Io,
+                "fsync folder: input/output error",
+            ));
         }
         Ok(())
     }

@@ -398,8 +398,16 @@ impl Store {
         let Some((level, upper)) = pick else {
             return Ok(false);
         };
-        let smallest = upper.iter().map(|t| t.meta.smallest.clone()).min().unwrap_or_default();
-        let largest = upper.iter().map(|t| t.meta.largest.clone()).max().unwrap_or_default();
+        let smallest = upper
+            .iter()
+            .map(|t| t.meta.smallest.clone())
+            .min()
+            .unwrap_or_default();
+        let largest = upper
+            .iter()
+            .map(|t| t.meta.largest.clone())
+            .max()
+            .unwrap_or_default();
         let lower: Vec<Arc<Table>> = v.levels[level + 1]
             .iter()
             .filter(|t| t.meta.largest >= smallest && t.meta.smallest <= largest)
@@ -432,8 +440,11 @@ impl Store {
             outputs.push(self.open_table(w.finish()?)?);
         }
         self.backend.sync_dir(&self.dir)?;
-        let gone: std::collections::HashSet<u64> =
-            upper.iter().chain(lower.iter()).map(|t| t.meta.id).collect();
+        let gone: std::collections::HashSet<u64> = upper
+            .iter()
+            .chain(lower.iter())
+            .map(|t| t.meta.id)
+            .collect();
         let mut m = lock(&self.manifest);
         self.trees[shard].update(|v| {
             let mut n = v.clone();

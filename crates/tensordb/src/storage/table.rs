@@ -52,11 +52,13 @@ impl Table {
             return Err(bad(&format!("unsupported table format version {version}")));
         }
         let (index_off, index_len) = decode_handle(&footer[0..12]).ok_or_else(|| bad("footer"))?;
-        let (bloom_off, bloom_len) =
-            decode_handle(&footer[12..24]).ok_or_else(|| bad("footer"))?;
+        let (bloom_off, bloom_len) = decode_handle(&footer[12..24]).ok_or_else(|| bad("footer"))?;
         let label = || name.clone();
-        let index = Block::new(unseal(&file.read_at(index_off, index_len as usize)?, &label)?)
-            .map_err(|e| bad(&e.message))?;
+        let index = Block::new(unseal(
+            &file.read_at(index_off, index_len as usize)?,
+            &label,
+        )?)
+        .map_err(|e| bad(&e.message))?;
         let bloom = unseal(&file.read_at(bloom_off, bloom_len as usize)?, &label)?;
         Ok(Arc::new(Table {
             meta,
@@ -82,9 +84,11 @@ impl Table {
         if cache_only {
             return Err(Error::new(ErrorCode::WouldBlock, "block not cached"));
         }
-        let raw = unseal(&self.file.read_at(off, len as usize)?, &|| self.name.clone())?;
-        let block = Block::new(raw)
-            .map_err(|e| Error::corrupt(format!("{}: {}", self.name, e.message)))?;
+        let raw = unseal(&self.file.read_at(off, len as usize)?, &|| {
+            self.name.clone()
+        })?;
+        let block =
+            Block::new(raw).map_err(|e| Error::corrupt(format!("{}: {}", self.name, e.message)))?;
         self.cache.insert(self.meta.id, off, block.clone());
         Ok(block)
     }
@@ -264,8 +268,11 @@ pub struct LevelIter {
 impl LevelIter {
     /// Positions on the first entry of `range` across `tables`.
     pub fn new(tables: &[Arc<Table>], range: Range) -> Result<Self> {
-        let mut tables: Vec<Arc<Table>> =
-            tables.iter().filter(|t| t.overlaps(&range)).cloned().collect();
+        let mut tables: Vec<Arc<Table>> = tables
+            .iter()
+            .filter(|t| t.overlaps(&range))
+            .cloned()
+            .collect();
         if range.reverse {
             tables.reverse();
         }

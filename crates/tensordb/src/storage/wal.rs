@@ -49,8 +49,12 @@ pub fn read_segment(bytes: &[u8]) -> SegmentRead<'_> {
     while bytes.len() - pos >= FRAME_HEADER {
         let len = u32::from_le_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]])
             as usize;
-        let crc =
-            u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]);
+        let crc = u32::from_le_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]);
         if len == 0 || len > MAX_RECORD || bytes.len() - pos - FRAME_HEADER < len {
             break;
         }
