@@ -1,0 +1,4 @@
+//! napi-rs build glue.
+fn main() {
+    napi_build::setup();
+}

@@ -1,0 +1,384 @@
+import { Channel, NativeOpenOptions } from './native'
+import { TensorError, invalid, toTensorError } from './errors'
+import { Micros, SystemTime, TimeInput, toMicros } from './time'
+import { Key, Value, checkKey, encodeValue } from './values'
+
+/** Options for `open()`; every field has a default. */
+export interface OpenOptions {
+  /**
+   * `'full'` (default): a write's Promise resolves only after its WAL record is
+   * fdatasync'ed (concurrent writes share one sync). `'buffered'`: resolves once
+   * the OS has the bytes; synced within `syncIntervalMs` — a crash can lose
+   * writes acknowledged within that window.
+   */
+  durability?: 'full' | 'buffered'
+  /** Buffered mode: longest time between a write and its sync (default 100 ms). */
+  syncIntervalMs?: number
+  /** Shards of a new database (default 4; fixed once created). */
+  shards?: number
+  /** Memtable budget in bytes before a flush (default 64 MiB). */
+  memtableBytes?: number
+  /** Block cache budget in bytes (default 128 MiB). */
+  cacheBytes?: number
+  /** Engine threads serving reads that touch disk (default 2). */
+  readThreads?: number
+}
+
+/** Which system time a read sees: a system time / Date / ISO string, or a recorded epoch. */
+export type AsOf = TimeInput | { epoch: number }
+
+/** Where a read stands on both time axes. Omitted axes mean "now". */
+export interface ReadOptions {
+  /** System time: see the database as it was then (what it knew at that time). */
+  asOf?: AsOf
+  /** Valid time: what was true at that moment, as known at `asOf`. */
+  validAt?: TimeInput
+}
+
+/** The valid period of a write, half-open `[validFrom, validTo)`. */
+export interface WriteOptions {
+  /** Start (inclusive). Default: the commit's time. `null`: from the beginning of time. */
+  validFrom?: TimeInput | null
+  /** End (exclusive). Default / `null`: open-ended (valid until further notice). */
+  validTo?: TimeInput | null
+}
+
+/** One operation of an atomic batch. */
+export type BatchOp =
+  | ({ type: 'put'; key: Key; value: Value } & WriteOptions)
+  | ({ type: 'delete'; key: Key } & WriteOptions)
+
+/** What a scan covers, and how. */
+export interface ScanOptions extends ReadOptions {
+  /** Only keys starting with this. */
+  prefix?: Key
+  /** Only keys `>= start`. */
+  start?: Key
+  /** Only keys `< end`. */
+  end?: Key
+  /** At most this many entries. */
+  limit?: number
+  /** Largest key first. */
+  reverse?: boolean
+  /** Return keys as `'string'` (UTF-8, default) or `'buffer'`. */
+  keys?: 'string' | 'buffer'
+}
+
+/** One scan result. */
+export interface Entry<K = string> {
+  key: K
+  value: Value
+}
+
+/** One fact from a key's history, with both periods (µs since the epoch; `null` = open). */
+export interface Fact {
+  /** `'put'` asserted `value`; `'delete'` retracted the key for the period. */
+  kind: 'put' | 'delete'
+  /** The value (`null` for deletes). */
+  value: Value | null
+  /** When the database recorded this fact (its commit's system time). */
+  systemFrom: SystemTime
+  /** When a newer fact overriding part of its valid period was recorded; `null` if none. */
+  systemTo: SystemTime | null
+  /** Valid period start (inclusive). */
+  validFrom: Micros
+  /** Valid period end (exclusive); `null` when open-ended. */
+  validTo: Micros | null
+}
+
+const NONE = Number.NaN
+const MIN_VALID = -9223372036854775808 // i64::MIN as a double: "from the beginning of time"
+
+function validFrom(v: TimeInput | null | undefined): number {
+  if (v === undefined) return NONE
+  if (v === null) return MIN_VALID
+  return toMicros(v, 'validFrom')
+}
+
+function validTo(v: TimeInput | null | undefined): number {
+  return v === undefined || v === null ? NONE : toMicros(v, 'validTo')
+}
+
+function readArgs(o: ReadOptions | undefined): [number, number, number] {
+  if (o === undefined) return [NONE, NONE, NONE]
+  if (typeof o !== 'object' || o === null) throw invalid('read options must be an object')
+  let asOf = NONE
+  let epoch = NONE
+  const a = o.asOf
+  if (a !== undefined) {
+    if (typeof a === 'object' && !(a instanceof Date)) {
+      if (!Number.isSafeInteger(a.epoch) || a.epoch < 1) throw invalid('asOf.epoch must be a positive integer')
+      epoch = a.epoch
+    } else {
+      asOf = toMicros(a, 'asOf')
+    }
+  }
+  const validAt = o.validAt === undefined ? NONE : toMicros(o.validAt, 'validAt')
+  return [asOf, epoch, validAt]
+}
+
+/**
+ * An open TensorDB database. Every method returns a Promise except
+ * `getSync` and `now`; work that may touch the disk runs on the engine's own
+ * threads, never on Node's event loop.
+ */
+export class Database {
+  private channel: Channel | null
+  /** The folder this database lives in. */
+  readonly path: string
+
+  /** @internal Use `open()`. */
+  constructor(channel: Channel, path: string) {
+    this.channel = channel
+    this.path = path
+  }
+
+  private ch(): Channel {
+    if (this.channel === null) throw new TensorError('TDB_CLOSED', 'the database is closed')
+    return this.channel
+  }
+
+  private run<T>(start: (ch: Channel, id: number) => void): Promise<T> {
+    try {
+      const ch = this.ch()
+      return ch.call<T>((id) => start(ch, id))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+
+  /**
+   * Records `value` for `key`, valid over `[validFrom, validTo)` (default: from
+   * now on). Resolves to the write's system time once durable.
+   */
+  put(key: Key, value: Value, options?: WriteOptions): Promise<SystemTime> {
+    return this.run((ch, id) => {
+      checkKey(key)
+      const [tag, data] = encodeValue(value)
+      ch.native.put(key, tag, data, validFrom(options?.validFrom), validTo(options?.validTo), id)
+    })
+  }
+
+  /** Records that `key` has no value over the period (default: from now on). Resolves to the system time. */
+  delete(key: Key, options?: WriteOptions): Promise<SystemTime> {
+    return this.run((ch, id) => {
+      checkKey(key)
+      ch.native.del(key, validFrom(options?.validFrom), validTo(options?.validTo), id)
+    })
+  }
+
+  /** Commits puts and deletes atomically under one system time (across all shards). */
+  batch(ops: BatchOp[]): Promise<SystemTime> {
+    return this.run((ch, id) => {
+      if (!Array.isArray(ops)) throw invalid('batch() takes an array of operations')
+      const n = ops.length
+      const kinds = new Array<number>(n)
+      const keys = new Array<string | Uint8Array>(n)
+      const tags = new Array<number>(n)
+      const values = new Array<string | Uint8Array>(n)
+      const froms = new Array<number>(n)
+      const tos = new Array<number>(n)
+      for (let i = 0; i < n; i++) {
+        const op = ops[i]
+        if (op === null || typeof op !== 'object') throw invalid(`batch operation ${i} is not an object`)
+        keys[i] = checkKey(op.key, `batch[${i}].key`)
+        froms[i] = validFrom(op.validFrom)
+        tos[i] = validTo(op.validTo)
+        if (op.type === 'put') {
+          kinds[i] = 1
+          const [tag, data] = encodeValue(op.value)
+          tags[i] = tag
+          values[i] = data
+        } else if (op.type === 'delete') {
+          kinds[i] = 2
+          tags[i] = 0
+          values[i] = ''
+        } else {
+          throw invalid(`batch[${i}].type must be 'put' or 'delete'`)
+        }
+      }
+      ch.native.batch(kinds, keys, tags, values, froms, tos, id)
+    })
+  }
+
+  /**
+   * Reads `key` by the bitemporal rule: the newest fact known at `asOf`
+   * whose valid period contains `validAt`. Resolves to the value or `undefined`.
+   * Reads answered from memory settle without a thread hop.
+   */
+  get(key: Key, options?: ReadOptions): Promise<Value | undefined> {
+    try {
+      const ch = this.ch()
+      checkKey(key)
+      const [asOf, epoch, validAt] = readArgs(options)
+      const v = ch.native.getSync(key, asOf, epoch, validAt)
+      if (v !== undefined) return Promise.resolve(v === null ? undefined : (v as Value))
+      return ch
+        .call<Value | null>((id) => ch.native.get(key, asOf, epoch, validAt, id))
+        .then((r) => (r === null ? undefined : r))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+
+  /**
+   * Synchronous read for data already in memory (memtables and cached
+   * blocks). Throws `TDB_WOULD_BLOCK` when answering needs disk I/O — use
+   * `get()` then. Never blocks the event loop.
+   */
+  getSync(key: Key, options?: ReadOptions): Value | undefined {
+    try {
+      const ch = this.ch()
+      checkKey(key)
+      const [asOf, epoch, validAt] = readArgs(options)
+      const v = ch.native.getSync(key, asOf, epoch, validAt)
+      if (v === undefined) {
+        throw new TensorError('TDB_WOULD_BLOCK', 'this read needs disk I/O; use await db.get()')
+      }
+      return v === null ? undefined : (v as Value)
+    } catch (e) {
+      throw toTensorError(e)
+    }
+  }
+
+  /**
+   * Scans keys in order (by bytes) and resolves to an array of entries —
+   * bounded by `limit`. For large ranges use `iterate()`, which pages.
+   */
+  scan(options?: ScanOptions & { keys?: 'string' }): Promise<Entry<string>[]>
+  scan(options: ScanOptions & { keys: 'buffer' }): Promise<Entry<Buffer>[]>
+  scan(options: ScanOptions = {}): Promise<Entry<string | Buffer>[]> {
+    return this.run<unknown[]>((ch, id) => {
+      if (typeof options !== 'object' || options === null) throw invalid('scan options must be an object')
+      const [asOf, epoch, validAt] = readArgs(options)
+      const limit = options.limit ?? -1
+      if (options.limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+        throw invalid('limit must be a non-negative integer')
+      }
+      const opt = (k: Key | undefined, what: string) => (k === undefined ? null : checkKey(k, what))
+      ch.native.scan(
+        opt(options.prefix, 'prefix'),
+        opt(options.start, 'start'),
+        opt(options.end, 'end'),
+        limit,
+        options.reverse === true,
+        options.keys === 'buffer',
+        asOf,
+        epoch,
+        validAt,
+        id,
+      )
+    }).then((flat) => {
+      const out = new Array<Entry<string | Buffer>>(flat.length / 2)
+      for (let i = 0, j = 0; i < flat.length; i += 2, j++) {
+        out[j] = { key: flat[i] as string | Buffer, value: flat[i + 1] as Value }
+      }
+      return out
+    })
+  }
+
+  /**
+   * Iterates a range of any size in pages of `pageSize` entries, all read at
+   * one system time (the first page's), so the result is a consistent snapshot.
+   */
+  async *iterate(options: ScanOptions & { pageSize?: number } = {}): AsyncGenerator<Entry<string | Buffer>> {
+    const pageSize = options.pageSize ?? 1000
+    const asOf = options.asOf ?? this.now()
+    let remaining = options.limit ?? Infinity
+    let start = options.start
+    let end = options.end
+    for (;;) {
+      const page = await this.scan({
+        ...options,
+        keys: 'buffer',
+        asOf,
+        start,
+        end,
+        limit: Math.min(pageSize, remaining),
+      } as ScanOptions & { keys: 'buffer' })
+      for (const e of page) {
+        yield options.keys === 'buffer' ? e : { key: e.key.toString('utf8'), value: e.value }
+      }
+      remaining -= page.length
+      if (page.length < pageSize || remaining <= 0) return
+      const last = page[page.length - 1].key
+      if (options.reverse) end = last
+      else start = Buffer.concat([last, Buffer.from([0])])
+    }
+  }
+
+  /** Every fact ever recorded for `key`, newest first, with both periods. */
+  history(key: Key): Promise<Fact[]> {
+    return this.run<unknown[]>((ch, id) => {
+      checkKey(key)
+      ch.native.history(key, id)
+    }).then((flat) => {
+      const out: Fact[] = []
+      for (let i = 0; i < flat.length; i += 6) {
+        out.push({
+          kind: flat[i] === 1 ? 'put' : 'delete',
+          value: flat[i + 1] as Value | null,
+          systemFrom: flat[i + 2] as number,
+          systemTo: flat[i + 3] as number | null,
+          validFrom: flat[i + 4] as number,
+          validTo: flat[i + 5] as number | null,
+        })
+      }
+      return out
+    })
+  }
+
+  /** Records a new epoch (a named, cross-shard consistent system time). Resolves to its number and time. */
+  advanceEpoch(): Promise<{ epoch: number; systemTime: SystemTime }> {
+    return this.run<[number, number]>((ch, id) => ch.native.advanceEpoch(id)).then(([epoch, systemTime]) => ({
+      epoch,
+      systemTime,
+    }))
+  }
+
+  /** The newest visible system time. */
+  now(): SystemTime {
+    try {
+      return this.ch().native.now()
+    } catch (e) {
+      throw toTensorError(e)
+    }
+  }
+
+  /** Flushes in-memory data to table files (normally automatic). */
+  flush(): Promise<void> {
+    return this.run<null>((ch, id) => ch.native.flush(id)).then(() => undefined)
+  }
+
+  /** Closes the database: pending writes finish, data is flushed. Safe to call twice. */
+  async close(): Promise<void> {
+    const ch = this.channel
+    if (ch === null) return
+    this.channel = null
+    const done = ch.call<null>((id) => ch.native.close(id))
+    ch.shutdown()
+    await done
+  }
+
+  /** `await using db = await open(...)` closes it at scope end. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}
+
+/**
+ * Opens (creating if needed) the database in folder `path`. Opening a folder
+ * another process holds fails with `TDB_LOCKED`; opening it again in this
+ * process (for example from worker threads) shares one engine.
+ */
+export async function open(path: string, options: OpenOptions = {}): Promise<Database> {
+  if (typeof path !== 'string' || path.length === 0) throw invalid('open() needs a folder path')
+  if (typeof options !== 'object' || options === null) throw invalid('open options must be an object')
+  if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'buffered') {
+    throw invalid(`durability must be 'full' or 'buffered'`)
+  }
+  const ch = new Channel()
+  const native: NativeOpenOptions = { ...options }
+  await ch.call<null>((id) => ch.native.open(path, native, id))
+  return new Database(ch, path)
+}

@@ -1,0 +1,106 @@
+// The only file that imports the generated native binding. It also owns the
+// Promise bookkeeping: the addon completes operations in batches by calling
+// `onComplete` with a flat `[id, value, id, value, …]` array (a negative id
+// carries an Error), so one wake-up of the JS thread settles many Promises.
+import { toTensorError } from './errors'
+
+/** Options the native `open` takes. */
+export interface NativeOpenOptions {
+  shards?: number
+  memtableBytes?: number
+  cacheBytes?: number
+  durability?: string
+  syncIntervalMs?: number
+  readThreads?: number
+}
+
+type Bytes = string | Uint8Array
+
+/** The native class as the SDK uses it. */
+export interface NativeDb {
+  open(path: string, opts: NativeOpenOptions, id: number): void
+  put(key: Bytes, tag: number, value: Bytes, validFrom: number, validTo: number, id: number): void
+  del(key: Bytes, validFrom: number, validTo: number, id: number): void
+  batch(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], id: number): void
+  getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown
+  get(key: Bytes, asOf: number, epoch: number, validAt: number, id: number): void
+  scan(
+    prefix: Bytes | null,
+    start: Bytes | null,
+    end: Bytes | null,
+    limit: number,
+    reverse: boolean,
+    keysAsBuffer: boolean,
+    asOf: number,
+    epoch: number,
+    validAt: number,
+    id: number,
+  ): void
+  history(key: Bytes, id: number): void
+  advanceEpoch(id: number): void
+  now(): number
+  flush(id: number): void
+  close(id: number): void
+  keepAlive(on: boolean): void
+  release(): void
+}
+
+interface Binding {
+  NativeDb: new (onComplete: (flat: unknown[]) => void) => NativeDb
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const binding = require('../../index.js') as Binding
+
+interface Waiter {
+  resolve: (v: unknown) => void
+  reject: (e: unknown) => void
+}
+
+/** A native handle plus its table of pending operations. */
+export class Channel {
+  readonly native: NativeDb
+  private readonly waiting = new Map<number, Waiter>()
+  private nextId = 1
+  private closing = false
+
+  constructor() {
+    this.native = new binding.NativeDb((flat) => this.complete(flat))
+  }
+
+  /** Starts an operation: `start(id)` calls the native method; the Promise settles on completion. */
+  call<T>(start: (id: number) => void): Promise<T> {
+    const id = this.nextId
+    this.nextId = id >= 0x7fffffff ? 1 : id + 1
+    return new Promise<T>((resolve, reject) => {
+      try {
+        start(id)
+      } catch (e) {
+        reject(toTensorError(e))
+        return
+      }
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      if (this.waiting.size === 1) this.native.keepAlive(true)
+    })
+  }
+
+  private complete(flat: unknown[]): void {
+    for (let i = 0; i < flat.length; i += 2) {
+      const id = flat[i] as number
+      const w = this.waiting.get(id < 0 ? -id : id)
+      if (!w) continue
+      this.waiting.delete(id < 0 ? -id : id)
+      if (id < 0) w.reject(toTensorError(flat[i + 1]))
+      else w.resolve(flat[i + 1])
+    }
+    if (this.waiting.size === 0) {
+      this.native.keepAlive(false)
+      if (this.closing) this.native.release()
+    }
+  }
+
+  /** Marks the handle closed: the channel is released once nothing is pending. */
+  shutdown(): void {
+    this.closing = true
+  }
+}

@@ -1,0 +1,37 @@
+import { invalid } from './errors'
+
+/** What can be stored: a string, bytes, or any JSON-serializable value. Read back as the same type. */
+export type Value = string | Buffer | Uint8Array | number | boolean | object
+
+/** A key: a string (stored as UTF-8) or bytes. */
+export type Key = string | Buffer | Uint8Array
+
+/** Value tags shared with the native layer. */
+export const TAG_STRING = 0
+/** Tag of a bytes value. */
+export const TAG_BYTES = 1
+/** Tag of a JSON value. */
+export const TAG_JSON = 2
+
+/** Splits a value into its tag and the string/bytes the native layer stores. */
+export function encodeValue(v: Value): [number, string | Uint8Array] {
+  if (typeof v === 'string') return [TAG_STRING, v]
+  if (v instanceof Uint8Array) return [TAG_BYTES, v]
+  if (v === null || v === undefined) {
+    throw invalid('value must not be null or undefined (use delete() to remove a key)')
+  }
+  let text: string | undefined
+  try {
+    text = JSON.stringify(v)
+  } catch (e) {
+    throw invalid(`value is not JSON-serializable: ${(e as Error).message}`)
+  }
+  if (text === undefined) throw invalid(`value of type ${typeof v} is not JSON-serializable`)
+  return [TAG_JSON, text]
+}
+
+/** Checks a key's type. */
+export function checkKey(k: unknown, what = 'key'): Key {
+  if (typeof k === 'string' || k instanceof Uint8Array) return k
+  throw invalid(`${what} must be a string, Buffer or Uint8Array, got ${k === null ? 'null' : typeof k}`)
+}

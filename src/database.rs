@@ -1,0 +1,355 @@
+//! The `NativeDb` class: marshals arguments, schedules work on the engine's
+//! threads, and completes it through the `Completer`. No database logic here.
+
+use crate::completion::{Completer, Outcome};
+use crate::convert::{opt_time, Bytes, SyncValue};
+use crate::error::to_napi;
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tensordb::{Database, Durability, Error, Options, ReadAt, ScanRange, StoreOptions, WriteOp};
+
+/// Options accepted by `open` (all optional).
+#[napi(object)]
+pub struct NativeOpenOptions {
+    /// Number of shards for a new database.
+    pub shards: Option<u32>,
+    /// Memtable budget in bytes.
+    pub memtable_bytes: Option<f64>,
+    /// Block cache budget in bytes.
+    pub cache_bytes: Option<f64>,
+    /// "full" (default) or "buffered".
+    pub durability: Option<String>,
+    /// Buffered mode: maximum milliseconds between a write and its sync.
+    pub sync_interval_ms: Option<f64>,
+    /// Threads serving reads that may touch disk.
+    pub read_threads: Option<u32>,
+}
+
+/// One native database handle, owned by the SDK's `Database` object.
+#[napi]
+pub struct NativeDb {
+    db: Arc<RwLock<Option<Arc<Database>>>>,
+    completer: Completer,
+}
+
+fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
+    ReadAt {
+        as_of: opt_time(as_of).map(|t| t.max(0) as u64),
+        epoch: opt_time(epoch).map(|t| t.max(0) as u64),
+        valid_at: opt_time(valid_at),
+    }
+}
+
+impl NativeDb {
+    fn handle(&self) -> std::result::Result<Arc<Database>, Error> {
+        self.db
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(Error::closed)
+    }
+
+    /// Runs `f` on the engine's read pool and completes `id` with its outcome.
+    fn on_pool(&self, id: u32, f: impl FnOnce(&Database) -> Outcome + Send + 'static) {
+        let completer = self.completer.clone();
+        let db = match self.handle() {
+            Ok(db) => db,
+            Err(e) => return completer.complete(id, Outcome::Err(e)),
+        };
+        let job_db = db.clone();
+        let job_completer = completer.clone();
+        let spawned = db.spawn(Box::new(move || {
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&job_db)))
+                .unwrap_or_else(|_| Outcome::Err(Error::internal("a read panicked")));
+            job_completer.complete(id, out);
+        }));
+        if let Err(e) = spawned {
+            completer.complete(id, Outcome::Err(e));
+        }
+    }
+
+    fn write(&self, id: u32, ops: Vec<WriteOp>) {
+        let completer = self.completer.clone();
+        match self.handle() {
+            Ok(db) => db.write_async(
+                ops,
+                Box::new(move |r| {
+                    completer.complete(
+                        id,
+                        match r {
+                            Ok(c) => Outcome::Time(c.sys),
+                            Err(e) => Outcome::Err(e),
+                        },
+                    )
+                }),
+            ),
+            Err(e) => completer.complete(id, Outcome::Err(e)),
+        }
+    }
+}
+
+fn tagged(tag: u32, value: Bytes) -> Vec<u8> {
+    let mut v = Vec::with_capacity(value.0.len() + 1);
+    v.push(tag.min(255) as u8);
+    v.extend_from_slice(&value.0);
+    v
+}
+
+#[napi]
+impl NativeDb {
+    /// Creates an unopened handle that reports completions to `on_complete`.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, on_complete: Function<'_, Unknown<'_>, Unknown<'_>>) -> Result<Self> {
+        // SAFETY: we are on the JS thread inside a constructor call.
+        let completer = unsafe { Completer::new(env.raw(), on_complete.raw())? };
+        Ok(NativeDb {
+            db: Arc::new(RwLock::new(None)),
+            completer,
+        })
+    }
+
+    /// Opens the database on a new thread; completes `id` with null.
+    #[napi(catch_unwind)]
+    pub fn open(&self, path: String, opts: NativeOpenOptions, id: u32) -> napi::Result<(), String> {
+        let mut o = Options::default();
+        let d = StoreOptions::default();
+        o.store.shards = opts
+            .shards
+            .map(|s| s as usize)
+            .unwrap_or(d.shards)
+            .clamp(1, 256);
+        if let Some(m) = opts.memtable_bytes {
+            o.store.memtable_bytes = (m.max(64.0 * 1024.0)) as usize;
+        }
+        if let Some(c) = opts.cache_bytes {
+            o.store.cache_bytes = c.max(0.0) as usize;
+        }
+        if let Some(t) = opts.read_threads {
+            o.read_threads = t.clamp(1, 64) as usize;
+        }
+        o.durability = match opts.durability.as_deref() {
+            None | Some("full") => Durability::Full,
+            Some("buffered") => Durability::Buffered {
+                interval: Duration::from_millis(
+                    opts.sync_interval_ms.unwrap_or(100.0).clamp(1.0, 60_000.0) as u64,
+                ),
+            },
+            Some(other) => {
+                return Err(to_napi(Error::invalid(format!(
+                    "durability must be 'full' or 'buffered', not '{other}'"
+                ))))
+            }
+        };
+        let slot = self.db.clone();
+        let completer = self.completer.clone();
+        std::thread::Builder::new()
+            .name("tensordb-open".into())
+            .spawn(move || {
+                let res = std::panic::catch_unwind(|| Database::open(&path, o))
+                    .unwrap_or_else(|_| Err(Error::internal("open panicked")));
+                match res {
+                    Ok(db) => {
+                        *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(db));
+                        completer.complete(id, Outcome::Unit);
+                    }
+                    Err(e) => completer.complete(id, Outcome::Err(e)),
+                }
+            })
+            .map_err(|e| to_napi(Error::io("spawn open thread", e)))?;
+        Ok(())
+    }
+
+    /// Puts `value` (tagged) for `key`; NaN times mean the defaults.
+    #[napi(catch_unwind)]
+    pub fn put(&self, key: Bytes, tag: u32, value: Bytes, valid_from: f64, valid_to: f64, id: u32) {
+        let op =
+            WriteOp::put(key.0, tagged(tag, value)).valid(opt_time(valid_from), opt_time(valid_to));
+        self.write(id, vec![op]);
+    }
+
+    /// Deletes `key` for a valid period (NaN = defaults).
+    #[napi(catch_unwind)]
+    pub fn del(&self, key: Bytes, valid_from: f64, valid_to: f64, id: u32) {
+        let op = WriteOp::delete(key.0).valid(opt_time(valid_from), opt_time(valid_to));
+        self.write(id, vec![op]);
+    }
+
+    /// Commits a batch atomically. Parallel arrays: kind (1 put, 2 delete), key,
+    /// value tag, value, valid from, valid to.
+    #[napi(catch_unwind)]
+    pub fn batch(
+        &self,
+        kinds: Vec<u32>,
+        keys: Vec<Bytes>,
+        tags: Vec<u32>,
+        values: Vec<Bytes>,
+        froms: Vec<f64>,
+        tos: Vec<f64>,
+        id: u32,
+    ) -> napi::Result<(), String> {
+        let n = kinds.len();
+        if keys.len() != n
+            || tags.len() != n
+            || values.len() != n
+            || froms.len() != n
+            || tos.len() != n
+        {
+            return Err(to_napi(Error::invalid("batch arrays differ in length")));
+        }
+        let mut ops = Vec::with_capacity(n);
+        for (i, ((key, value), tag)) in keys.into_iter().zip(values).zip(tags).enumerate() {
+            let op = match kinds[i] {
+                1 => WriteOp::put(key.0, tagged(tag, value)),
+                2 => WriteOp::delete(key.0),
+                k => {
+                    return Err(to_napi(Error::invalid(format!(
+                        "unknown batch operation kind {k}"
+                    ))))
+                }
+            };
+            ops.push(op.valid(opt_time(froms[i]), opt_time(tos[i])));
+        }
+        self.write(id, ops);
+        Ok(())
+    }
+
+    /// Reads from memory only: the value, `null` when absent, or `undefined`
+    /// when answering needs disk I/O (then use `get`).
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn get_sync(
+        &self,
+        key: Bytes,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+    ) -> napi::Result<SyncValue, String> {
+        let db = self.handle().map_err(to_napi)?;
+        let at = read_at(as_of, epoch, valid_at);
+        match db.get_cached(&key.0, &at) {
+            Ok(Some(Some(v))) => Ok(SyncValue::Found(v)),
+            Ok(Some(None)) => Ok(SyncValue::Missing),
+            Ok(None) => Ok(SyncValue::WouldBlock),
+            Err(e) => Err(to_napi(e)),
+        }
+    }
+
+    /// Point read on the engine's read threads.
+    #[napi(catch_unwind)]
+    pub fn get(&self, key: Bytes, as_of: f64, epoch: f64, valid_at: f64, id: u32) {
+        let at = read_at(as_of, epoch, valid_at);
+        self.on_pool(id, move |db| match db.get(&key.0, &at) {
+            Ok(v) => Outcome::Value(v),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Range / prefix scan on the engine's read threads; completes with a flat
+    /// `[key, value, …]` array. `limit` < 0 means none.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn scan(
+        &self,
+        prefix: Option<Bytes>,
+        start: Option<Bytes>,
+        end: Option<Bytes>,
+        limit: f64,
+        reverse: bool,
+        keys_as_buffer: bool,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+        id: u32,
+    ) {
+        let range = ScanRange {
+            prefix: prefix.map(|b| b.0),
+            start: start.map(|b| b.0),
+            end: end.map(|b| b.0),
+            limit: (limit >= 0.0).then_some(limit as usize),
+            reverse,
+        };
+        let at = read_at(as_of, epoch, valid_at);
+        self.on_pool(id, move |db| match db.scan(&range, &at) {
+            Ok(rows) => Outcome::Rows(rows, keys_as_buffer),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Every fact of `key`; completes with a flat array of 6 fields per fact.
+    #[napi(catch_unwind)]
+    pub fn history(&self, key: Bytes, id: u32) {
+        self.on_pool(id, move |db| match db.history(&key.0) {
+            Ok(h) => Outcome::History(h),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Records a new epoch; completes with `[epoch, systemTime]`.
+    #[napi(catch_unwind)]
+    pub fn advance_epoch(&self, id: u32) {
+        let completer = self.completer.clone();
+        match self.handle() {
+            Ok(db) => db.advance_epoch_async(Box::new(move |r| {
+                completer.complete(
+                    id,
+                    match r {
+                        Ok(c) => Outcome::Epoch(c.epoch.unwrap_or(0), c.sys),
+                        Err(e) => Outcome::Err(e),
+                    },
+                )
+            })),
+            Err(e) => completer.complete(id, Outcome::Err(e)),
+        }
+    }
+
+    /// The latest visible system time.
+    #[napi(catch_unwind)]
+    pub fn now(&self) -> napi::Result<f64, String> {
+        Ok(self.handle().map_err(to_napi)?.now() as f64)
+    }
+
+    /// Flushes memtables to tables on a read thread.
+    #[napi(catch_unwind)]
+    pub fn flush(&self, id: u32) {
+        self.on_pool(id, |db| match db.flush() {
+            Ok(()) => Outcome::Unit,
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Closes this handle on a new thread (the last handle flushes the engine).
+    #[napi(catch_unwind)]
+    pub fn close(&self, id: u32) -> napi::Result<(), String> {
+        let taken = self.db.write().unwrap_or_else(|p| p.into_inner()).take();
+        let completer = self.completer.clone();
+        let Some(db) = taken else {
+            completer.complete(id, Outcome::Unit);
+            return Ok(());
+        };
+        std::thread::Builder::new()
+            .name("tensordb-close".into())
+            .spawn(move || {
+                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.close()))
+                    .unwrap_or_else(|_| Err(Error::internal("close panicked")));
+                completer.complete(id, res.map(|_| Outcome::Unit).unwrap_or_else(Outcome::Err));
+            })
+            .map_err(|e| to_napi(Error::io("spawn close thread", e)))?;
+        Ok(())
+    }
+
+    /// Releases the completion channel; call once after `close` completed and
+    /// nothing else is pending.
+    #[napi(catch_unwind)]
+    pub fn release(&self) {
+        self.completer.release();
+    }
+
+    /// Keeps Node's event loop alive while the SDK has operations pending.
+    #[napi(catch_unwind)]
+    pub fn keep_alive(&self, env: Env, on: bool) {
+        // SAFETY: JS-thread call with the current env.
+        unsafe { self.completer.keep_alive(env.raw() as sys::napi_env, on) }
+    }
+}
