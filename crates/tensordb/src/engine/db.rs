@@ -281,9 +281,13 @@ impl Database {
 
     /// The system time recorded for epoch `n`.
     pub fn epoch_time(&self, n: u64) -> Result<u64> {
+        self.epoch_time_with(n, false)
+    }
+
+    fn epoch_time_with(&self, n: u64, cache_only: bool) -> Result<u64> {
         let store = &self.check()?.store;
         let ver = store.tree(0).current();
-        let found = ver.get(&epoch_key(n), false, |b| get_u64_le(b, 0))?;
+        let found = ver.get(&epoch_key(n), cache_only, |b| get_u64_le(b, 0))?;
         match found {
             Some(Some(t)) => Ok(t),
             Some(None) => Err(Error::corrupt(format!("epoch {n} record is malformed"))),
@@ -293,9 +297,13 @@ impl Database {
 
     /// Resolves a `ReadAt` to concrete (system time, valid time).
     pub fn resolve(&self, at: &ReadAt) -> Result<(u64, i64)> {
+        self.resolve_with(at, false)
+    }
+
+    fn resolve_with(&self, at: &ReadAt, cache_only: bool) -> Result<(u64, i64)> {
         let visible = self.now();
         let t = match (at.epoch, at.as_of) {
-            (Some(n), _) => self.epoch_time(n)?,
+            (Some(n), _) => self.epoch_time_with(n, cache_only)?,
             (None, Some(t)) => t.min(visible),
             (None, None) => visible,
         };
@@ -314,8 +322,9 @@ impl Database {
     /// Point read answered only from memory: `Ok(None)` means it would need
     /// disk I/O (use `get` on another thread); `Ok(Some(x))` is the answer.
     pub fn get_cached(&self, key: &[u8], at: &ReadAt) -> Result<Option<Option<Vec<u8>>>> {
-        let (t, v) = self.resolve(at)?;
-        match read::get(&self.check()?.store, key, t, v, true) {
+        let resolved = self.resolve_with(at, true);
+        let res = resolved.and_then(|(t, v)| read::get(&self.check()?.store, key, t, v, true));
+        match res {
             Ok(x) => Ok(Some(x)),
             Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
             Err(e) => Err(e),

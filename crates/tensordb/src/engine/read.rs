@@ -4,7 +4,7 @@
 //! case for reads "now"); otherwise the key's history is searched from T down.
 
 use super::commit::shard_of;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::ledger::fact::{FactKind, FactView, VALID_END};
 use crate::ledger::keys::{
     current_lower, current_prefix, decode_current_key, history_prefix, history_seek,
@@ -64,13 +64,19 @@ fn decide(stored: &[u8], t: u64, v: i64) -> Result<Decision> {
     })
 }
 
-fn search_history(ver: &Version, key: &[u8], t: u64, v: i64) -> Result<Option<Vec<u8>>> {
+fn search_history(
+    ver: &Version,
+    key: &[u8],
+    t: u64,
+    v: i64,
+    cache_only: bool,
+) -> Result<Option<Vec<u8>>> {
     let range = Range {
         lower: history_seek(key, t),
         upper: prefix_successor(&history_prefix(key)),
         reverse: false,
     };
-    let mut it = ver.iter(&range)?;
+    let mut it = ver.iter_with(&range, cache_only)?;
     while it.valid() {
         let f = FactView::decode(it.value())?;
         if f.visible(t, v) {
@@ -94,11 +100,7 @@ pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Resul
         None => Ok(None),
         Some(Decision::Value(val)) => Ok(Some(val)),
         Some(Decision::Absent) => Ok(None),
-        Some(Decision::Search) if cache_only => Err(Error::new(
-            ErrorCode::WouldBlock,
-            "history search needs the read pool",
-        )),
-        Some(Decision::Search) => search_history(&ver, key, t, v),
+        Some(Decision::Search) => search_history(&ver, key, t, v, cache_only),
     }
 }
 
@@ -151,7 +153,7 @@ pub fn scan(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Vec<(Vec<u8>
             Decision::Search => {
                 let key = decode_current_key(it.key())?;
                 let ver = &versions[shard_of(&key, versions.len())];
-                if let Some(val) = search_history(ver, &key, t, v)? {
+                if let Some(val) = search_history(ver, &key, t, v, false)? {
                     out.push((key, val));
                 }
             }

@@ -132,6 +132,7 @@ impl Table {
 pub struct TableIter {
     table: Arc<Table>,
     range: Range,
+    cache_only: bool,
     index: BlockIter,
     data: Option<BlockIter>,
 }
@@ -139,10 +140,17 @@ pub struct TableIter {
 impl TableIter {
     /// Positions a new iterator on the first entry of `range` in its direction.
     pub fn new(table: Arc<Table>, range: Range) -> Result<Self> {
+        Self::with_cache_only(table, range, false)
+    }
+
+    /// Like `new`; with `cache_only`, a block that is not cached gives a
+    /// `WouldBlock` error instead of a disk read.
+    pub fn with_cache_only(table: Arc<Table>, range: Range, cache_only: bool) -> Result<Self> {
         let index = BlockIter::new(table.index.clone());
         let mut it = TableIter {
             table,
             range,
+            cache_only,
             index,
             data: None,
         };
@@ -185,7 +193,7 @@ impl TableIter {
             self.data = None;
             return Ok(());
         }
-        let block = self.table.block(self.index.value(), false)?;
+        let block = self.table.block(self.index.value(), self.cache_only)?;
         let mut d = BlockIter::new(block);
         pos(&mut d);
         if let Some(e) = d.error.take() {
@@ -261,6 +269,7 @@ impl KvIter for TableIter {
 pub struct LevelIter {
     tables: Vec<Arc<Table>>,
     range: Range,
+    cache_only: bool,
     next_table: usize,
     current: Option<TableIter>,
 }
@@ -268,6 +277,11 @@ pub struct LevelIter {
 impl LevelIter {
     /// Positions on the first entry of `range` across `tables`.
     pub fn new(tables: &[Arc<Table>], range: Range) -> Result<Self> {
+        Self::with_cache_only(tables, range, false)
+    }
+
+    /// Like `new`, reading only cached blocks when `cache_only` is set.
+    pub fn with_cache_only(tables: &[Arc<Table>], range: Range, cache_only: bool) -> Result<Self> {
         let mut tables: Vec<Arc<Table>> = tables
             .iter()
             .filter(|t| t.overlaps(&range))
@@ -279,6 +293,7 @@ impl LevelIter {
         let mut it = LevelIter {
             tables,
             range,
+            cache_only,
             next_table: 0,
             current: None,
         };
@@ -293,7 +308,11 @@ impl LevelIter {
                 return Ok(());
             };
             self.next_table += 1;
-            self.current = Some(TableIter::new(t.clone(), self.range.clone())?);
+            self.current = Some(TableIter::with_cache_only(
+                t.clone(),
+                self.range.clone(),
+                self.cache_only,
+            )?);
         }
         Ok(())
     }

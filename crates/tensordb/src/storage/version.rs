@@ -65,6 +65,12 @@ impl Version {
 
     /// An iterator over `range` merging every source, newest winning ties.
     pub fn iter(&self, range: &Range) -> Result<MergeIter> {
+        self.iter_with(range, false)
+    }
+
+    /// Like `iter`; with `cache_only`, needing an uncached block is a
+    /// `WouldBlock` error.
+    pub fn iter_with(&self, range: &Range, cache_only: bool) -> Result<MergeIter> {
         let mut sources: Vec<Box<dyn KvIter>> = Vec::new();
         sources.push(Box::new(MemIter::new(self.active.clone(), range.clone())));
         for fz in &self.frozen {
@@ -73,10 +79,18 @@ impl Version {
         for (i, level) in self.levels.iter().enumerate() {
             if i == 0 {
                 for t in level.iter().filter(|t| t.overlaps(range)) {
-                    sources.push(Box::new(TableIter::new(t.clone(), range.clone())?));
+                    sources.push(Box::new(TableIter::with_cache_only(
+                        t.clone(),
+                        range.clone(),
+                        cache_only,
+                    )?));
                 }
             } else if !level.is_empty() {
-                sources.push(Box::new(LevelIter::new(level, range.clone())?));
+                sources.push(Box::new(LevelIter::with_cache_only(
+                    level,
+                    range.clone(),
+                    cache_only,
+                )?));
             }
         }
         Ok(MergeIter::new(sources, range.reverse))

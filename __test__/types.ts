@@ -1,0 +1,27 @@
+// Type tests, checked by `tsc` (npm test runs it): the public types are what
+// users code against.
+import { open, Database, TensorError, ErrorCode, Entry, Fact, SystemTime, Value } from '../lib/index'
+
+type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
+type Expect<T extends true> = T
+
+export async function typeChecks(): Promise<void> {
+  const db: Database = await open('./x', { durability: 'buffered', syncIntervalMs: 5 })
+  const t = await db.put('k', { a: 1 }, { validFrom: new Date(), validTo: null })
+  type _t = Expect<Equal<typeof t, SystemTime>>
+  const v = await db.get('k', { asOf: t, validAt: '2026-01-01' })
+  type _v = Expect<Equal<typeof v, Value | undefined>>
+  const rows = await db.scan({ prefix: 'k' })
+  type _r = Expect<Equal<typeof rows, Entry<string>[]>>
+  const brows = await db.scan({ prefix: 'k', keys: 'buffer' })
+  type _b = Expect<Equal<typeof brows, Entry<Buffer>[]>>
+  const h = await db.history('k')
+  type _h = Expect<Equal<typeof h, Fact[]>>
+  type _c = Expect<Equal<TensorError['code'], ErrorCode>>
+  await db.get('k', { asOf: { epoch: 1 } })
+  // @ts-expect-error an unknown durability mode is rejected at compile time
+  await open('./x', { durability: 'sometimes' })
+  // @ts-expect-error batch ops need a type
+  await db.batch([{ key: 'a', value: 1 }])
+  await db.close()
+}
