@@ -268,3 +268,43 @@ impl Completer {
         }
     }
 }
+
+/// Completes `id` exactly once: with `finish`, or, if dropped unfinished (the
+/// engine dropped the request because it closed, or a thread died), with a
+/// `TDB_CLOSED` error — so no Promise is ever left pending.
+pub struct Once {
+    completer: Completer,
+    id: u32,
+    done: bool,
+}
+
+impl Once {
+    /// Guards operation `id`.
+    pub fn new(completer: Completer, id: u32) -> Self {
+        Once {
+            completer,
+            id,
+            done: false,
+        }
+    }
+
+    /// Completes the operation.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.done = true;
+        self.completer.complete(self.id, outcome);
+    }
+}
+
+impl Drop for Once {
+    fn drop(&mut self) {
+        if !self.done {
+            self.completer.complete(
+                self.id,
+                Outcome::Err(tensordb::Error::new(
+                    tensordb::ErrorCode::Closed,
+                    "the database closed before the operation completed",
+                )),
+            );
+        }
+    }
+}

@@ -262,7 +262,9 @@ pub unsafe fn stored_to_js(env: sys::napi_env, stored: &[u8]) -> Result<sys::nap
                 )?;
                 Ok(out)
             }
-            _ => js_buffer(env, body),
+            TAG_BYTES => js_buffer(env, body),
+            // Values written by the Rust API carry no SDK tag: raw bytes.
+            _ => js_buffer(env, stored),
         }
     }
 }

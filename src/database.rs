@@ -1,7 +1,7 @@
 //! The `NativeDb` class: marshals arguments, schedules work on the engine's
 //! threads, and completes it through the `Completer`. No database logic here.
 
-use crate::completion::{Completer, Outcome};
+use crate::completion::{Completer, Once, Outcome};
 use crate::convert::{opt_time, Bytes, SyncValue};
 use crate::error::to_napi;
 use napi::bindgen_prelude::*;
@@ -54,39 +54,33 @@ impl NativeDb {
 
     /// Runs `f` on the engine's read pool and completes `id` with its outcome.
     fn on_pool(&self, id: u32, f: impl FnOnce(&Database) -> Outcome + Send + 'static) {
-        let completer = self.completer.clone();
+        let once = Once::new(self.completer.clone(), id);
         let db = match self.handle() {
             Ok(db) => db,
-            Err(e) => return completer.complete(id, Outcome::Err(e)),
+            Err(e) => return once.finish(Outcome::Err(e)),
         };
         let job_db = db.clone();
-        let job_completer = completer.clone();
-        let spawned = db.spawn(Box::new(move || {
+        // If the pool is stopped the job (and `once`) is dropped: TDB_CLOSED.
+        let _ = db.spawn(Box::new(move || {
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&job_db)))
                 .unwrap_or_else(|_| Outcome::Err(Error::internal("a read panicked")));
-            job_completer.complete(id, out);
+            once.finish(out);
         }));
-        if let Err(e) = spawned {
-            completer.complete(id, Outcome::Err(e));
-        }
     }
 
     fn write(&self, id: u32, ops: Vec<WriteOp>) {
-        let completer = self.completer.clone();
+        let once = Once::new(self.completer.clone(), id);
         match self.handle() {
             Ok(db) => db.write_async(
                 ops,
                 Box::new(move |r| {
-                    completer.complete(
-                        id,
-                        match r {
-                            Ok(c) => Outcome::Time(c.sys),
-                            Err(e) => Outcome::Err(e),
-                        },
-                    )
+                    once.finish(match r {
+                        Ok(c) => Outcome::Time(c.sys),
+                        Err(e) => Outcome::Err(e),
+                    })
                 }),
             ),
-            Err(e) => completer.complete(id, Outcome::Err(e)),
+            Err(e) => once.finish(Outcome::Err(e)),
         }
     }
 }
@@ -180,6 +174,7 @@ impl NativeDb {
     /// Commits a batch atomically. Parallel arrays: kind (1 put, 2 delete), key,
     /// value tag, value, valid from, valid to.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn batch(
         &self,
         kinds: Vec<u32>,
@@ -289,18 +284,15 @@ impl NativeDb {
     /// Records a new epoch; completes with `[epoch, systemTime]`.
     #[napi(catch_unwind)]
     pub fn advance_epoch(&self, id: u32) {
-        let completer = self.completer.clone();
+        let once = Once::new(self.completer.clone(), id);
         match self.handle() {
             Ok(db) => db.advance_epoch_async(Box::new(move |r| {
-                completer.complete(
-                    id,
-                    match r {
-                        Ok(c) => Outcome::Epoch(c.epoch.unwrap_or(0), c.sys),
-                        Err(e) => Outcome::Err(e),
-                    },
-                )
+                once.finish(match r {
+                    Ok(c) => Outcome::Epoch(c.epoch.unwrap_or(0), c.sys),
+                    Err(e) => Outcome::Err(e),
+                })
             })),
-            Err(e) => completer.complete(id, Outcome::Err(e)),
+            Err(e) => once.finish(Outcome::Err(e)),
         }
     }
 

@@ -19,7 +19,10 @@ fn load(versions: u32) -> (Database, std::path::PathBuf, Vec<u64>) {
     let mut times = Vec::new();
     for v in 0..versions {
         for chunk in (0..KEYS).collect::<Vec<_>>().chunks(2000) {
-            let ops = chunk.iter().map(|&i| WriteOp::put(key(i), vec![v as u8; 100])).collect();
+            let ops = chunk
+                .iter()
+                .map(|&i| WriteOp::put(key(i), vec![v as u8; 100]))
+                .collect();
             times.push(db.write(ops).expect("write"));
         }
     }
@@ -34,21 +37,36 @@ fn reads(c: &mut Criterion) {
         let (db, dir, times) = load(versions);
         let now = ReadAt::default();
         let mut i = 0u32;
-        g.bench_with_input(BenchmarkId::new("point get", versions), &versions, |b, _| {
-            b.iter(|| {
-                i = (i.wrapping_mul(7919) + 1) % KEYS;
-                black_box(db.get(&key(i), &now).expect("get"))
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("scan 1000", versions), &versions, |b, _| {
-            b.iter(|| {
-                i = (i.wrapping_mul(7919) + 1) % (KEYS - 1000);
-                let r = ScanRange { start: Some(key(i)), limit: Some(1000), ..Default::default() };
-                black_box(db.scan(&r, &now).expect("scan"))
-            })
-        });
+        g.bench_with_input(
+            BenchmarkId::new("point get", versions),
+            &versions,
+            |b, _| {
+                b.iter(|| {
+                    i = (i.wrapping_mul(7919) + 1) % KEYS;
+                    black_box(db.get(&key(i), &now).expect("get"))
+                })
+            },
+        );
+        g.bench_with_input(
+            BenchmarkId::new("scan 1000", versions),
+            &versions,
+            |b, _| {
+                b.iter(|| {
+                    i = (i.wrapping_mul(7919) + 1) % (KEYS - 1000);
+                    let r = ScanRange {
+                        start: Some(key(i)),
+                        limit: Some(1000),
+                        ..Default::default()
+                    };
+                    black_box(db.scan(&r, &now).expect("scan"))
+                })
+            },
+        );
         if versions > 1 {
-            let old = ReadAt { as_of: Some(times[times.len() / 2]), ..Default::default() };
+            let old = ReadAt {
+                as_of: Some(times[times.len() / 2]),
+                ..Default::default()
+            };
             g.bench_function("point get as of an old version (50 versions)", |b| {
                 b.iter(|| {
                     i = (i.wrapping_mul(7919) + 1) % KEYS;
@@ -78,7 +96,9 @@ fn writes(c: &mut Criterion) {
     });
     c.bench_function("durable batch of 64 puts", |b| {
         b.iter(|| {
-            let ops = (0..64).map(|j| WriteOp::put(key(i * 64 + j), vec![2u8; 100])).collect();
+            let ops = (0..64)
+                .map(|j| WriteOp::put(key(i * 64 + j), vec![2u8; 100]))
+                .collect();
             i += 1;
             db.write(ops).expect("write")
         })

@@ -169,9 +169,23 @@ impl Committer {
                     Err(_) => break,
                 }
             }
-            if let Some(reply) = self.process(&mut group) {
-                let _ = reply.send(self.close());
-                return;
+            let step =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process(&mut group)));
+            match step {
+                Ok(Some(reply)) => {
+                    let _ = reply.send(self.close());
+                    return;
+                }
+                Ok(None) => {}
+                Err(_) => {
+                    // A bug: fail-stop. Requests of the group were dropped, and
+                    // their `Done` callbacks' owners see the drop (the Node
+                    // binding settles them with an error).
+                    group.clear();
+                    self.failed = Some(Error::internal(
+                        "the commit thread panicked; reopen the database",
+                    ));
+                }
             }
         }
     }
