@@ -38,7 +38,8 @@ fn full_disk_is_an_io_error() {
     let (db, backend) = mem_db(small_options());
     db.put(b"ok", b"1").unwrap();
     backend.set_space_left(Some(10));
-    let err = db.put(b"big", &[7u8; 100]).unwrap_err();
+    // The WAL is preallocated in 1 MiB steps: a write past that must extend it.
+    let err = db.put(b"big", &vec![7u8; 2 << 20]).unwrap_err();
     assert_eq!(err.code, ErrorCode::Io);
     assert!(err.message.contains("no space"), "{}", err.message);
     assert_eq!(

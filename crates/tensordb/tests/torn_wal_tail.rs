@@ -39,9 +39,13 @@ fn torn_tail_at_every_offset() {
     let full = backend.file_bytes(&path).unwrap();
     let recs = read_segment(&full);
     assert_eq!(recs.records.len(), 3);
-    let last_len = recs.records[2].len() + 8;
-    let start = full.len() - last_len;
-    for cut in start..full.len() {
+    assert_eq!(
+        recs.damaged_len, 0,
+        "the preallocated tail is zeros, not damage"
+    );
+    let end = recs.valid_len;
+    let start = end - (recs.records[2].len() + 8);
+    for cut in start..end {
         let b2 = tensordb::MemBackend::new();
         // Copy every file, then tear the WAL at `cut`.
         use tensordb::Backend;
@@ -53,7 +57,12 @@ fn torn_tail_at_every_offset() {
         let db = reopen(&b2, small_options());
         let r = db.replay_report();
         assert_eq!(r.records, 2, "cut at {cut}");
-        assert_eq!(r.truncated_bytes as usize, cut - start, "cut at {cut}");
+        // Damage is counted up to the last non-zero byte of the torn record.
+        let damaged = full[start..cut]
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i + 1);
+        assert_eq!(r.truncated_bytes as usize, damaged, "cut at {cut}");
         let at = ReadAt::default();
         assert_eq!(db.get(b"a", &at).unwrap().as_deref(), Some(&b"first"[..]));
         assert_eq!(db.get(b"b", &at).unwrap().as_deref(), Some(&b"second"[..]));
@@ -73,8 +82,8 @@ fn garbage_and_bit_flips_in_tail_are_cut() {
     let full = backend.file_bytes(&path).unwrap();
     // Flip each bit of the last record's bytes in turn.
     let recs = read_segment(&full);
-    let start = full.len() - (recs.records[1].len() + 8);
-    for i in start..full.len() {
+    let start = recs.valid_len - (recs.records[1].len() + 8);
+    for i in start..recs.valid_len {
         for bit in [0x01u8, 0x80] {
             let b2 = tensordb::MemBackend::new();
             use tensordb::Backend;
@@ -92,9 +101,9 @@ fn garbage_and_bit_flips_in_tail_are_cut() {
             db.close().unwrap();
         }
     }
-    // Trailing garbage after intact records.
+    // Garbage right after the intact records, inside the preallocated zeros.
     let mut bytes = full.clone();
-    bytes.extend_from_slice(&[0xAB; 37]);
+    bytes[recs.valid_len..recs.valid_len + 37].copy_from_slice(&[0xAB; 37]);
     let b2 = tensordb::MemBackend::new();
     use tensordb::Backend;
     for n in backend.list(Path::new("/db")).unwrap() {

@@ -97,8 +97,10 @@ pub fn shard_of(key: &[u8], shards: usize) -> usize {
 pub struct Committer {
     /// Storage.
     pub store: Arc<Store>,
-    /// The open WAL segment.
-    pub wal: WalWriter,
+    /// The open WAL segment, created on the first write after open or rotation.
+    wal: Option<WalWriter>,
+    /// The number the next WAL segment gets.
+    next_seq: u64,
     /// The commit clock.
     pub clock: Clock,
     /// Published visible system time.
@@ -124,7 +126,7 @@ impl Committer {
     /// Prepares a committer; `run` starts its loop.
     pub fn new(
         store: Arc<Store>,
-        wal: WalWriter,
+        next_seq: u64,
         clock: Clock,
         visible: Arc<AtomicU64>,
         durability: Durability,
@@ -133,7 +135,8 @@ impl Committer {
     ) -> Self {
         Committer {
             store,
-            wal,
+            wal: None,
+            next_seq,
             clock,
             visible,
             durability,
@@ -191,12 +194,30 @@ impl Committer {
     }
 
     fn periodic_sync(&mut self) {
-        if self.failed.is_none() && self.wal.needs_sync() {
-            if let Err(e) = self.wal.sync() {
-                self.failed = Some(e);
+        if let (None, Some(w)) = (&self.failed, self.wal.as_mut()) {
+            if w.needs_sync() {
+                if let Err(e) = w.sync() {
+                    self.failed = Some(e);
+                }
+                self.last_sync = Instant::now();
             }
-            self.last_sync = Instant::now();
         }
+    }
+
+    /// The open WAL segment, creating the next one if none is open.
+    fn wal(&mut self) -> Result<&mut WalWriter> {
+        if self.wal.is_none() {
+            let w = WalWriter::create(
+                self.store.backend().as_ref(),
+                self.store.dir(),
+                self.next_seq,
+            )?;
+            self.next_seq += 1;
+            self.wal = Some(w);
+        }
+        self.wal
+            .as_mut()
+            .ok_or_else(|| Error::internal("WAL segment missing after creation"))
     }
 
     fn error(&self) -> Option<Error> {
@@ -281,7 +302,14 @@ impl Committer {
             };
             buf.clear();
             encode_commit(sys, &ops, &mut buf);
-            self.wal.add(&buf);
+            match self.wal() {
+                Ok(w) => w.add(&buf),
+                Err(e) => {
+                    self.failed = Some(e.clone());
+                    done(Err(e));
+                    continue;
+                }
+            }
             pending.push(Pending {
                 ops,
                 sys,
@@ -294,14 +322,15 @@ impl Committer {
                 Durability::Full => true,
                 Durability::Buffered { interval } => self.last_sync.elapsed() >= interval,
             };
-            let res = self.wal.write().and_then(|_| {
-                if durable {
-                    self.last_sync = Instant::now();
-                    self.wal.sync()
-                } else {
-                    Ok(())
-                }
-            });
+            if durable {
+                self.last_sync = Instant::now();
+            }
+            let res = match self.wal.as_mut() {
+                Some(w) => w
+                    .write()
+                    .and_then(|_| if durable { w.sync() } else { Ok(()) }),
+                None => Err(Error::internal("no WAL segment for a pending commit")),
+            };
             if let Err(e) = res {
                 let e = Error::new(
                     e.code,
@@ -358,24 +387,25 @@ impl Committer {
         }
     }
 
-    /// Syncs the current segment, starts the next, and freezes the memtables.
-    fn rotate(&mut self) -> Result<u64> {
-        self.wal.sync()?;
-        let next = self.wal.seq() + 1;
-        self.wal = WalWriter::create(self.store.backend().as_ref(), self.store.dir(), next)?;
-        self.store.freeze_all(next)?;
-        Ok(next)
+    /// Syncs and closes the current segment (the next write starts a new
+    /// one) and freezes the memtables, whose data is all in segments below
+    /// `next_seq`.
+    fn rotate(&mut self) -> Result<()> {
+        if let Some(mut w) = self.wal.take() {
+            w.sync()?;
+        }
+        self.store.freeze_all(self.next_seq)
     }
 
     fn flush_now(&mut self) -> Result<()> {
         if let Some(e) = self.error() {
             return Err(e);
         }
-        self.wal.sync()?;
-        let next = self.wal.seq() + 1;
-        self.wal = WalWriter::create(self.store.backend().as_ref(), self.store.dir(), next)?;
+        if let Some(mut w) = self.wal.take() {
+            w.sync()?;
+        }
         self.store
-            .flush_all(next, self.visible.load(Ordering::Acquire))
+            .flush_all(self.next_seq, self.visible.load(Ordering::Acquire))
     }
 
     fn close(&mut self) -> Result<()> {

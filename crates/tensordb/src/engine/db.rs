@@ -14,7 +14,6 @@ use crate::storage::backend::{Backend, FsBackend};
 use crate::storage::coding::get_u64_le;
 use crate::storage::iter::{KvIter, Range};
 use crate::storage::store::{ReplayReport, Store};
-use crate::storage::wal::WalWriter;
 use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -75,14 +74,13 @@ impl Engine {
             }
             Ok(())
         })?;
-        let wal = WalWriter::create(backend.as_ref(), path, next_seg)?;
         let visible = Arc::new(AtomicU64::new(last_sys));
         let last_epoch = last_epoch(&store)?;
         let vis = visible.clone();
         store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
         let committer = Committer::new(
             store.clone(),
-            wal,
+            next_seg,
             Clock::new(last_sys),
             visible.clone(),
             opts.durability,

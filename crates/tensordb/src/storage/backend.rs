@@ -14,7 +14,9 @@ use std::sync::Arc;
 pub trait WritableFile: Send {
     /// Appends `data` at the end of the file (may be buffered by the OS).
     fn append(&mut self, data: &[u8]) -> Result<()>;
-    /// Makes everything appended so far durable (fdatasync).
+    /// Writes `data` at `offset` (overwriting, or extending the file).
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()>;
+    /// Makes everything written so far durable (fdatasync).
     fn sync(&mut self) -> Result<()>;
     /// Bytes appended so far.
     fn len(&self) -> u64;
@@ -79,6 +81,13 @@ impl WritableFile for FsWritable {
             .write_all(data)
             .map_err(|e| Error::io(format!("write {}", self.path), e))?;
         self.len += data.len() as u64;
+        Ok(())
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        self.file
+            .write_all_at(data, offset)
+            .map_err(|e| Error::io(format!("write {}", self.path), e))?;
+        self.len = self.len.max(offset + data.len() as u64);
         Ok(())
     }
     fn sync(&mut self) -> Result<()> {

@@ -115,6 +115,27 @@ impl WritableFile for MemWritable {
         self.len += data.len() as u64;
         Ok(())
     }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        let end = offset as usize + data.len();
+        let mut d = lock(&self.file.data);
+        let grow = end.saturating_sub(d.len()) as i64;
+        let left = self.inner.space_left.load(Ordering::SeqCst);
+        if left >= 0 && grow > 0 {
+            if grow > left {
+                return Err(Error::new(ErrorCode::Io, "write: no space left on device"));
+            }
+            self.inner.space_left.fetch_sub(grow, Ordering::SeqCst);
+        }
+        if d.len() < end {
+            d.resize(end, 0);
+        }
+        d[offset as usize..end].copy_from_slice(data);
+        // Overwritten bytes inside the synced prefix are no longer synced.
+        let mut synced = lock(&self.file.synced);
+        *synced = (*synced).min(offset as usize);
+        self.len = self.len.max(end as u64);
+        Ok(())
+    }
     fn sync(&mut self) -> Result<()> {
         if self.inner.fail_sync.load(Ordering::SeqCst) {
             return Err(Error::new(ErrorCode::Io, "fdatasync: input/output error"));

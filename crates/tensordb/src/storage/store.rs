@@ -197,7 +197,7 @@ impl Store {
                 apply(seq, &flushed, rec)?;
                 report.records += 1;
             }
-            if read.valid_len < bytes.len() {
+            if read.damaged_len > 0 {
                 if Some(seq) != last {
                     return Err(Error::corrupt(format!(
                         "{}: damaged record at byte {} in a WAL segment that is not the last",
@@ -206,7 +206,7 @@ impl Store {
                     )));
                 }
                 self.backend.truncate(&path, read.valid_len as u64)?;
-                report.truncated_bytes = (bytes.len() - read.valid_len) as u64;
+                report.truncated_bytes = read.damaged_len as u64;
                 report.truncated_segment = Some(seq);
             }
         }
@@ -344,9 +344,21 @@ impl Store {
         let Some(fz) = self.trees[shard].current().frozen.last().cloned() else {
             return Ok(false);
         };
-        let table = if fz.table.is_empty() {
-            None
-        } else {
+        if fz.table.is_empty() {
+            // Nothing to write: no table, no manifest update (this shard has no
+            // records in those WAL segments, so replay finds none either).
+            let mut m = lock(&self.manifest);
+            self.trees[shard].update(|v| {
+                let mut n = v.clone();
+                n.frozen.retain(|f| !Arc::ptr_eq(&f.table, &fz.table));
+                n
+            });
+            m.flushed[shard] = m.flushed[shard].max(fz.until_segment);
+            drop(m);
+            self.frozen_cv.notify_all();
+            return Ok(true);
+        }
+        let table = {
             let (mut w, _) = self.new_table_writer()?;
             fz.table.for_each(|k, v| w.add(k, v))?;
             Some(self.open_table(w.finish()?)?)

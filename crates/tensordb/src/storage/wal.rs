@@ -37,8 +37,11 @@ pub fn frame_into(buf: &mut Vec<u8>, payload: &[u8]) {
 pub struct SegmentRead<'a> {
     /// The intact records, in order.
     pub records: Vec<&'a [u8]>,
-    /// Length of the intact prefix; bytes past it are a torn or corrupt tail.
+    /// Length of the intact prefix.
     pub valid_len: usize,
+    /// Bytes after the intact prefix up to the last non-zero byte: a torn or
+    /// corrupt tail (0 when the rest is preallocated zeros or nothing).
+    pub damaged_len: usize,
 }
 
 /// Splits a segment's bytes into intact records, stopping at the first frame
@@ -65,31 +68,60 @@ pub fn read_segment(bytes: &[u8]) -> SegmentRead<'_> {
         records.push(payload);
         pos += FRAME_HEADER + len;
     }
+    let tail = &bytes[pos..];
+    let damaged_len = tail.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     SegmentRead {
         records,
         valid_len: pos,
+        damaged_len,
     }
 }
+
+/// Bytes of zeros written ahead of the log end. Records then overwrite
+/// already-allocated, already-synced blocks, so each fdatasync flushes data
+/// only — no file-size (inode) update per commit.
+pub const PREALLOCATE: u64 = 1 << 20;
 
 /// The open, appendable tail segment of the log.
 pub struct WalWriter {
     file: Box<dyn WritableFile>,
     seq: u64,
     buf: Vec<u8>,
+    /// Logical end of the log (bytes of records written).
+    pos: u64,
+    /// Zeros are written and synced up to here.
+    prepared: u64,
     unsynced: bool,
 }
 
 impl WalWriter {
-    /// Creates segment `seq` in `dir` and makes its creation durable.
+    /// Creates segment `seq` in `dir`, preallocated, and makes it durable.
     pub fn create(backend: &dyn Backend, dir: &Path, seq: u64) -> Result<Self> {
         let file = backend.create(&segment_path(dir, seq))?;
-        backend.sync_dir(dir)?;
-        Ok(WalWriter {
+        let mut w = WalWriter {
             file,
             seq,
             buf: Vec::with_capacity(64 * 1024),
+            pos: 0,
+            prepared: 0,
             unsynced: false,
-        })
+        };
+        w.prepare(PREALLOCATE)?;
+        backend.sync_dir(dir)?;
+        Ok(w)
+    }
+
+    /// Extends the zeroed, synced region to at least `upto` bytes.
+    fn prepare(&mut self, upto: u64) -> Result<()> {
+        let target = upto.div_ceil(PREALLOCATE) * PREALLOCATE;
+        if target <= self.prepared {
+            return Ok(());
+        }
+        let zeros = vec![0u8; (target - self.prepared) as usize];
+        self.file.write_at(self.prepared, &zeros)?;
+        self.file.sync()?;
+        self.prepared = target;
+        Ok(())
     }
 
     /// This segment's number.
@@ -97,12 +129,12 @@ impl WalWriter {
         self.seq
     }
 
-    /// Bytes written to this segment so far.
+    /// Bytes of records in this segment so far (buffered ones included).
     pub fn len(&self) -> u64 {
-        self.file.len() + self.buf.len() as u64
+        self.pos + self.buf.len() as u64
     }
 
-    /// True when nothing was written to this segment.
+    /// True when no record was written to this segment.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -112,15 +144,20 @@ impl WalWriter {
         frame_into(&mut self.buf, payload);
     }
 
-    /// Writes every buffered record with one append.
+    /// Writes every buffered record with one positional write.
     pub fn write(&mut self) -> Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let res = self.file.append(&self.buf);
+        let end = self.pos + self.buf.len() as u64;
+        let res = self
+            .prepare(end)
+            .and_then(|_| self.file.write_at(self.pos, &self.buf));
         self.buf.clear();
         self.unsynced = true;
-        res
+        res?;
+        self.pos = end;
+        Ok(())
     }
 
     /// Makes everything written durable (one fdatasync), if anything is pending.
