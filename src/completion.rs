@@ -12,7 +12,7 @@ use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tensordb::{FactKind, FactRecord};
+use tensordb::{FactKind, FactRecord, Rows};
 
 /// The result of one asynchronous operation.
 pub enum Outcome {
@@ -23,7 +23,7 @@ pub enum Outcome {
     /// A point read: the stored value, if any.
     Value(Option<Vec<u8>>),
     /// Scan rows; keys as Buffers when the flag is set, else strings.
-    Rows(Vec<(Vec<u8>, Vec<u8>)>, bool),
+    Rows(Rows, bool),
     /// A key's history.
     History(Vec<FactRecord>),
     /// Done, nothing to return.
@@ -77,7 +77,7 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
             Outcome::Value(None) | Outcome::Unit => js_null(env)?,
             Outcome::Rows(rows, keys_as_buffer) => {
                 let mut items = Vec::with_capacity(rows.len() * 2);
-                for (k, v) in &rows {
+                for (k, v) in rows.iter() {
                     items.push(if keys_as_buffer {
                         js_buffer(env, k)?
                     } else {

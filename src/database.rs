@@ -266,7 +266,7 @@ impl NativeDb {
             reverse,
         };
         let at = read_at(as_of, epoch, valid_at);
-        self.on_pool(id, move |db| match db.scan(&range, &at) {
+        self.on_pool(id, move |db| match db.scan_rows(&range, &at) {
             Ok(rows) => Outcome::Rows(rows, keys_as_buffer),
             Err(e) => Outcome::Err(e),
         });

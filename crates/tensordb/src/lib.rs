@@ -19,7 +19,7 @@ pub use engine::clock::now_micros;
 pub use engine::commit::{Committed, WriteOp};
 pub use engine::db::{Database, ReadAt};
 pub use engine::options::{Durability, Options};
-pub use engine::read::{FactRecord, ScanRange};
+pub use engine::read::{FactRecord, Rows, ScanRange};
 pub use ledger::batch::OpKind;
 pub use ledger::fact::FactKind;
 pub use storage::backend::{Backend, FsBackend};

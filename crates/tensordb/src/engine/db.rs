@@ -335,6 +335,12 @@ impl Database {
         read::scan(&self.check()?.store, range, t, v)
     }
 
+    /// Like `scan`, returning rows in one flat buffer (fewer allocations).
+    pub fn scan_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<read::Rows> {
+        let (t, v) = self.resolve(at)?;
+        read::scan_rows(&self.check()?.store, range, t, v)
+    }
+
     /// Every fact ever recorded for `key`, newest first.
     pub fn history(&self, key: &[u8]) -> Result<Vec<FactRecord>> {
         read::history(&self.check()?.store, key)

@@ -7,7 +7,8 @@ use super::commit::shard_of;
 use crate::error::Result;
 use crate::ledger::fact::{FactKind, FactView, VALID_END};
 use crate::ledger::keys::{
-    current_lower, current_prefix, decode_current_key, history_prefix, history_seek,
+    current_lower, current_prefix, decode_current_key, decode_current_key_into, history_prefix,
+    history_seek,
 };
 use crate::storage::iter::{prefix_successor, KvIter, MergeIter, Range};
 use crate::storage::store::Store;
@@ -130,11 +131,63 @@ fn current_range(r: &ScanRange) -> Range {
     }
 }
 
+/// Scan results in one buffer: row i is `(key, value)` slices of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rows {
+    buf: Vec<u8>,
+    /// Per row: key start, key length, value length (value follows the key).
+    index: Vec<(u32, u32, u32)>,
+}
+
+impl Rows {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Row `i` as (key, value).
+    pub fn get(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        let &(s, kl, vl) = self.index.get(i)?;
+        let (s, kl, vl) = (s as usize, kl as usize, vl as usize);
+        Some((&self.buf[s..s + kl], &self.buf[s + kl..s + kl + vl]))
+    }
+
+    /// Every row in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    fn push_with(
+        &mut self,
+        key: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+        value: &[u8],
+    ) -> Result<()> {
+        let start = self.buf.len();
+        key(&mut self.buf)?;
+        let kl = self.buf.len() - start;
+        self.buf.extend_from_slice(value);
+        self.index
+            .push((start as u32, kl as u32, value.len() as u32));
+        Ok(())
+    }
+}
+
 /// Range or prefix scan at (t, v): every key whose visible fact is a put.
 pub fn scan(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let rows = scan_rows(store, r, t, v)?;
+    Ok(rows.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect())
+}
+
+/// Like `scan`, into one flat buffer (no allocation per row).
+pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Rows> {
     let range = current_range(r);
     let limit = r.limit.unwrap_or(usize::MAX);
-    let mut out = Vec::new();
+    let mut out = Rows::default();
     if limit == 0 || range.upper.as_ref().is_some_and(|u| u <= &range.lower) {
         return Ok(out);
     }
@@ -147,15 +200,17 @@ pub fn scan(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Vec<(Vec<u8>
     }
     let mut it = MergeIter::new(sources, range.reverse);
     while it.valid() && out.len() < limit {
-        match decide(it.value(), t, v)? {
-            Decision::Value(val) => out.push((decode_current_key(it.key())?, val)),
-            Decision::Absent => {}
-            Decision::Search => {
-                let key = decode_current_key(it.key())?;
-                let ver = &versions[shard_of(&key, versions.len())];
-                if let Some(val) = search_history(ver, &key, t, v, false)? {
-                    out.push((key, val));
-                }
+        let f = FactView::decode(it.value())?;
+        if f.visible(t, v) {
+            if f.kind == FactKind::Put {
+                let stored = it.key();
+                out.push_with(|b| decode_current_key_into(stored, b), f.value)?;
+            }
+        } else {
+            let key = decode_current_key(it.key())?;
+            let ver = &versions[shard_of(&key, versions.len())];
+            if let Some(val) = search_history(ver, &key, t, v, false)? {
+                out.push_with(|b| Ok(b.extend_from_slice(&key)), &val)?;
             }
         }
         it.advance()?;

@@ -86,9 +86,15 @@ pub fn current_prefix(prefix: &[u8]) -> Vec<u8> {
 
 /// Decodes the user key from a current-record storage key.
 pub fn decode_current_key(stored: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(stored.len());
+    decode_current_key_into(stored, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the user key of a current-record storage key to `out`.
+pub fn decode_current_key_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let bad = || Error::corrupt("malformed current-record key");
     let body = stored.strip_prefix(&[NS_CURRENT]).ok_or_else(bad)?;
-    let mut out = Vec::with_capacity(body.len());
     let mut i = 0;
     while i < body.len() {
         let b = body[i];
@@ -98,7 +104,7 @@ pub fn decode_current_key(stored: &[u8]) -> Result<Vec<u8>> {
                     out.push(0);
                     i += 2;
                 }
-                Some(0x01) if i + 2 == body.len() => return Ok(out),
+                Some(0x01) if i + 2 == body.len() => return Ok(()),
                 _ => return Err(bad()),
             }
         } else {

@@ -1,22 +1,23 @@
-//! The block cache: decoded blocks keyed by (file id, offset), evicted in
-//! least-recently-used order under a byte budget. Sharded to keep the mutex
-//! uncontended across reader threads.
+//! The block cache: decoded blocks keyed by (file id, offset) under a byte
+//! budget, evicted by the CLOCK algorithm (an approximation of LRU whose hits
+//! only set a flag). Sharded to keep each mutex uncontended.
 
 use super::block::Block;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 const SHARDS: usize = 16;
 
+type Key = (u64, u64);
+
 #[derive(Default)]
 struct Shard {
-    map: HashMap<(u64, u64), (Arc<Block>, u64)>,
-    order: BTreeMap<u64, (u64, u64)>,
-    tick: u64,
+    map: HashMap<Key, (Arc<Block>, bool)>,
+    ring: VecDeque<Key>,
     bytes: usize,
 }
 
-/// A byte-budgeted LRU cache of decoded blocks.
+/// A byte-budgeted cache of decoded blocks.
 pub struct BlockCache {
     shards: Vec<Mutex<Shard>>,
     budget_per_shard: usize,
@@ -42,20 +43,12 @@ impl BlockCache {
             .shard(file, offset)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        s.tick += 1;
-        let tick = s.tick;
-        let (block, old) = {
-            let e = s.map.get_mut(&(file, offset))?;
-            let old = e.1;
-            e.1 = tick;
-            (e.0.clone(), old)
-        };
-        s.order.remove(&old);
-        s.order.insert(tick, (file, offset));
-        Some(block)
+        let e = s.map.get_mut(&(file, offset))?;
+        e.1 = true;
+        Some(e.0.clone())
     }
 
-    /// Inserts a block, evicting the least recently used ones over budget.
+    /// Inserts a block, evicting blocks not used since the clock hand last passed.
     pub fn insert(&self, file: u64, offset: u64, block: Arc<Block>) {
         let charge = block.charge();
         if charge > self.budget_per_shard {
@@ -65,21 +58,50 @@ impl BlockCache {
             .shard(file, offset)
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        s.tick += 1;
-        let tick = s.tick;
-        if let Some((old_block, old_tick)) = s.map.insert((file, offset), (block, tick)) {
-            s.bytes -= old_block.charge();
-            s.order.remove(&old_tick);
+        let key = (file, offset);
+        match s.map.insert(key, (block, false)) {
+            Some((old, _)) => s.bytes -= old.charge(),
+            None => s.ring.push_back(key),
         }
-        s.order.insert(tick, (file, offset));
         s.bytes += charge;
         while s.bytes > self.budget_per_shard {
-            let Some((_, key)) = s.order.pop_first() else {
-                break;
+            let Some(k) = s.ring.pop_front() else { break };
+            let referenced = match s.map.get_mut(&k) {
+                Some(e) if e.1 => {
+                    e.1 = false;
+                    true
+                }
+                Some(_) => false,
+                None => continue,
             };
-            if let Some((b, _)) = s.map.remove(&key) {
+            if referenced {
+                s.ring.push_back(k);
+            } else if let Some((b, _)) = s.map.remove(&k) {
                 s.bytes -= b.charge();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::block::BlockBuilder;
+
+    fn block() -> Arc<Block> {
+        let mut b = BlockBuilder::default();
+        b.add(b"k", &[0u8; 1000]);
+        Block::new(b.finish()).unwrap()
+    }
+
+    #[test]
+    fn stays_within_budget_and_keeps_hot_blocks() {
+        let c = BlockCache::new(SHARDS * 5000);
+        for i in 0..1000u64 {
+            c.insert(1, i, block());
+            assert!(c.get(1, 0).is_some() || i < 1, "hot block evicted at {i}");
+        }
+        let held: usize = c.shards.iter().map(|s| s.lock().unwrap().bytes).sum();
+        assert!(held <= SHARDS * 5000);
     }
 }

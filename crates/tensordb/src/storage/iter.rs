@@ -63,6 +63,8 @@ pub struct MergeIter {
     sources: Vec<Box<dyn KvIter>>,
     current: Option<usize>,
     reverse: bool,
+    /// Reused copy of the current key while sources advance past it.
+    scratch: Vec<u8>,
 }
 
 impl MergeIter {
@@ -72,6 +74,7 @@ impl MergeIter {
             sources,
             current: None,
             reverse,
+            scratch: Vec::new(),
         };
         m.pick();
         m
@@ -120,9 +123,15 @@ impl KvIter for MergeIter {
         let Some(cur) = self.current else {
             return Ok(());
         };
-        let key = self.sources[cur].key().to_vec();
-        for s in self.sources.iter_mut() {
-            if s.valid() && s.key() == key.as_slice() {
+        if self.sources.len() == 1 {
+            self.sources[0].advance()?;
+            self.current = self.sources[0].valid().then_some(0);
+            return Ok(());
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(self.sources[cur].key());
+        for (i, s) in self.sources.iter_mut().enumerate() {
+            if i == cur || (s.valid() && s.key() == self.scratch.as_slice()) {
                 s.advance()?;
             }
         }
