@@ -210,7 +210,13 @@ pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Rows> {
             let key = decode_current_key(it.key())?;
             let ver = &versions[shard_of(&key, versions.len())];
             if let Some(val) = search_history(ver, &key, t, v, false)? {
-                out.push_with(|b| Ok(b.extend_from_slice(&key)), &val)?;
+                out.push_with(
+                    |b| {
+                        b.extend_from_slice(&key);
+                        Ok(())
+                    },
+                    &val,
+                )?;
             }
         }
         it.advance()?;
