@@ -12,7 +12,13 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** One native database handle, owned by the SDK's `Database` object. */
 export declare class NativeDb {
   /** Creates an unopened handle that reports completions to `on_complete`. */
-  constructor(onComplete: (arg: unknown) => unknown)
+  constructor(onComplete: (arg: unknown) => unknown, scratch: Buffer)
+  /**
+   * Memory-only read into the shared read buffer. Returns the number of
+   * bytes written (tag byte first), -1 when absent, -2 when answering
+   * needs disk I/O, -3 when the value does not fit (use `getSync`).
+   */
+  getInto(key: Bytes, asOf: number, epoch: number, validAt: number): number
   /** Opens the database on a new thread; completes `id` with null. */
   open(path: string, opts: NativeOpenOptions, id: number): void
   /** Puts `value` (tagged) for `key`; NaN times mean the defaults. */
@@ -35,7 +41,7 @@ export declare class NativeDb {
    * Range / prefix scan on the engine's read threads; completes with a flat
    * `[key, value, …]` array. `limit` < 0 means none.
    */
-  scan(prefix: Bytes | undefined | null, start: Bytes | undefined | null, end: Bytes | undefined | null, limit: number, reverse: boolean, keysAsBuffer: boolean, asOf: number, epoch: number, validAt: number, id: number): void
+  scan(prefix: Bytes | undefined | null, start: Bytes | undefined | null, end: Bytes | undefined | null, limit: number, reverse: boolean, asOf: number, epoch: number, validAt: number, id: number): void
   /** Every fact of `key`; completes with a flat array of 6 fields per fact. */
   history(key: Bytes, id: number): void
   /** Records a new epoch; completes with `[epoch, systemTime]`. */

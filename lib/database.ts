@@ -1,7 +1,7 @@
 import { Channel, NativeOpenOptions } from './native'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
-import { Key, Value, checkKey, encodeValue } from './values'
+import { Key, Value, checkKey, decodeValue, encodeValue } from './values'
 
 /** Options for `open()`; every field has a default. */
 export interface OpenOptions {
@@ -118,6 +118,24 @@ function readArgs(o: ReadOptions | undefined): [number, number, number] {
 }
 
 /**
+ * Decodes a packed scan result: row bytes, then per row `key start | key len |
+ * value len` (u32 LE each), then the row count (u32 LE).
+ */
+function unpackRows(buf: Buffer, keysAsBuffer: boolean): Entry<string | Buffer>[] {
+  const n = buf.readUInt32LE(buf.length - 4)
+  let ix = buf.length - 4 - n * 12
+  const out = new Array<Entry<string | Buffer>>(n)
+  for (let i = 0; i < n; i++, ix += 12) {
+    const ks = buf.readUInt32LE(ix)
+    const ke = ks + buf.readUInt32LE(ix + 4)
+    const ve = ke + buf.readUInt32LE(ix + 8)
+    const key = keysAsBuffer ? Buffer.from(buf.subarray(ks, ke)) : buf.toString('utf8', ks, ke)
+    out[i] = { key, value: decodeValue(buf, ke, ve) }
+  }
+  return out
+}
+
+/**
  * An open TensorDB database. Every method returns a Promise except
  * `getSync` and `now`; work that may touch the disk runs on the engine's own
  * threads, never on Node's event loop.
@@ -211,8 +229,13 @@ export class Database {
       const ch = this.ch()
       checkKey(key)
       const [asOf, epoch, validAt] = readArgs(options)
-      const v = ch.native.getSync(key, asOf, epoch, validAt)
-      if (v !== undefined) return Promise.resolve(v === null ? undefined : (v as Value))
+      const n = ch.native.getInto(key, asOf, epoch, validAt)
+      if (n >= 0) return Promise.resolve(decodeValue(ch.scratch, 0, n))
+      if (n === -1) return Promise.resolve(undefined)
+      if (n === -3) {
+        const v = ch.native.getSync(key, asOf, epoch, validAt)
+        if (v !== undefined) return Promise.resolve(v === null ? undefined : (v as Value))
+      }
       return ch
         .call<Value | null>((id) => ch.native.get(key, asOf, epoch, validAt, id))
         .then((r) => (r === null ? undefined : r))
@@ -231,7 +254,10 @@ export class Database {
       const ch = this.ch()
       checkKey(key)
       const [asOf, epoch, validAt] = readArgs(options)
-      const v = ch.native.getSync(key, asOf, epoch, validAt)
+      const n = ch.native.getInto(key, asOf, epoch, validAt)
+      if (n >= 0) return decodeValue(ch.scratch, 0, n)
+      if (n === -1) return undefined
+      const v = n === -3 ? ch.native.getSync(key, asOf, epoch, validAt) : undefined
       if (v === undefined) {
         throw new TensorError('TDB_WOULD_BLOCK', 'this read needs disk I/O; use await db.get()')
       }
@@ -248,7 +274,7 @@ export class Database {
   scan(options?: ScanOptions & { keys?: 'string' }): Promise<Entry<string>[]>
   scan(options: ScanOptions & { keys: 'buffer' }): Promise<Entry<Buffer>[]>
   scan(options: ScanOptions = {}): Promise<Entry<string | Buffer>[]> {
-    return this.run<unknown[]>((ch, id) => {
+    return this.run<Buffer>((ch, id) => {
       if (typeof options !== 'object' || options === null) throw invalid('scan options must be an object')
       const [asOf, epoch, validAt] = readArgs(options)
       const limit = options.limit ?? -1
@@ -262,19 +288,12 @@ export class Database {
         opt(options.end, 'end'),
         limit,
         options.reverse === true,
-        options.keys === 'buffer',
         asOf,
         epoch,
         validAt,
         id,
       )
-    }).then((flat) => {
-      const out = new Array<Entry<string | Buffer>>(flat.length / 2)
-      for (let i = 0, j = 0; i < flat.length; i += 2, j++) {
-        out[j] = { key: flat[i] as string | Buffer, value: flat[i + 1] as Value }
-      }
-      return out
-    })
+    }).then((packed) => unpackRows(packed, options.keys === 'buffer'))
   }
 
   /**

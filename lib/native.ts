@@ -23,6 +23,7 @@ export interface NativeDb {
   del(key: Bytes, validFrom: number, validTo: number, id: number): void
   batch(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], id: number): void
   getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown
+  getInto(key: Bytes, asOf: number, epoch: number, validAt: number): number
   get(key: Bytes, asOf: number, epoch: number, validAt: number, id: number): void
   scan(
     prefix: Bytes | null,
@@ -30,7 +31,6 @@ export interface NativeDb {
     end: Bytes | null,
     limit: number,
     reverse: boolean,
-    keysAsBuffer: boolean,
     asOf: number,
     epoch: number,
     validAt: number,
@@ -46,7 +46,7 @@ export interface NativeDb {
 }
 
 interface Binding {
-  NativeDb: new (onComplete: (flat: unknown[]) => void) => NativeDb
+  NativeDb: new (onComplete: (flat: unknown[]) => void, scratch: Buffer) => NativeDb
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,12 +60,14 @@ interface Waiter {
 /** A native handle plus its table of pending operations. */
 export class Channel {
   readonly native: NativeDb
+  /** Reused buffer the addon copies point-read values into (see `getInto`). */
+  readonly scratch: Buffer = Buffer.allocUnsafeSlow(64 * 1024)
   private readonly waiting = new Map<number, Waiter>()
   private nextId = 1
   private closing = false
 
   constructor() {
-    this.native = new binding.NativeDb((flat) => this.complete(flat))
+    this.native = new binding.NativeDb((flat) => this.complete(flat), this.scratch)
   }
 
   /** Starts an operation: `start(id)` calls the native method; the Promise settles on completion. */

@@ -35,3 +35,17 @@ export function checkKey(k: unknown, what = 'key'): Key {
   if (typeof k === 'string' || k instanceof Uint8Array) return k
   throw invalid(`${what} must be a string, Buffer or Uint8Array, got ${k === null ? 'null' : typeof k}`)
 }
+
+/** Decodes a stored value (`tag | body`) from `buf[start, end)`. Bytes are copied out. */
+export function decodeValue(buf: Buffer, start: number, end: number): Value {
+  const tag = buf[start]
+  if (tag === TAG_STRING) return buf.toString('utf8', start + 1, end)
+  if (tag === TAG_JSON) return JSON.parse(buf.toString('utf8', start + 1, end)) as Value
+  if (tag === TAG_BYTES) {
+    const out = Buffer.allocUnsafe(end - start - 1)
+    buf.copy(out, 0, start + 1, end)
+    return out
+  }
+  // Written by the Rust API without an SDK tag: raw bytes.
+  return Buffer.from(buf.subarray(start, end))
+}

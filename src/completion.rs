@@ -22,8 +22,8 @@ pub enum Outcome {
     Epoch(u64, u64),
     /// A point read: the stored value, if any.
     Value(Option<Vec<u8>>),
-    /// Scan rows; keys as Buffers when the flag is set, else strings.
-    Rows(Rows, bool),
+    /// Scan rows, delivered as one packed Buffer the SDK decodes.
+    Rows(Rows),
     /// A key's history.
     History(Vec<FactRecord>),
     /// Done, nothing to return.
@@ -75,18 +75,7 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
             }
             Outcome::Value(Some(v)) => stored_to_js(env, &v)?,
             Outcome::Value(None) | Outcome::Unit => js_null(env)?,
-            Outcome::Rows(rows, keys_as_buffer) => {
-                let mut items = Vec::with_capacity(rows.len() * 2);
-                for (k, v) in rows.iter() {
-                    items.push(if keys_as_buffer {
-                        js_buffer(env, k)?
-                    } else {
-                        js_string(env, k)?
-                    });
-                    items.push(stored_to_js(env, v)?);
-                }
-                js_array(env, &items)?
-            }
+            Outcome::Rows(rows) => js_buffer(env, &rows.to_packed())?,
             Outcome::History(facts) => {
                 let mut items = Vec::with_capacity(facts.len() * 6);
                 for f in &facts {

@@ -33,6 +33,9 @@ pub struct NativeOpenOptions {
 pub struct NativeDb {
     db: Arc<RwLock<Option<Arc<Database>>>>,
     completer: Completer,
+    /// The SDK's reusable read buffer (pointer, length): `get_into` copies a
+    /// value there so a read returns a number instead of a new JS object.
+    scratch: (usize, usize),
 }
 
 fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
@@ -96,13 +99,50 @@ fn tagged(tag: u32, value: Bytes) -> Vec<u8> {
 impl NativeDb {
     /// Creates an unopened handle that reports completions to `on_complete`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, on_complete: Function<'_, Unknown<'_>, Unknown<'_>>) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        on_complete: Function<'_, Unknown<'_>, Unknown<'_>>,
+        mut scratch: Buffer,
+    ) -> Result<Self> {
         // SAFETY: we are on the JS thread inside a constructor call.
         let completer = unsafe { Completer::new(env.raw(), on_complete.raw())? };
+        let slice: &mut [u8] = scratch.as_mut();
         Ok(NativeDb {
             db: Arc::new(RwLock::new(None)),
             completer,
+            scratch: (slice.as_mut_ptr() as usize, slice.len()),
         })
+    }
+
+    /// Memory-only read into the shared read buffer. Returns the number of
+    /// bytes written (tag byte first), -1 when absent, -2 when answering
+    /// needs disk I/O, -3 when the value does not fit (use `getSync`).
+    #[napi(catch_unwind)]
+    pub fn get_into(
+        &self,
+        key: Bytes,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+    ) -> napi::Result<f64, String> {
+        let db = self.handle().map_err(to_napi)?;
+        let at = read_at(as_of, epoch, valid_at);
+        match db.get_cached(&key.0, &at).map_err(to_napi)? {
+            Some(Some(v)) => {
+                let (ptr, len) = self.scratch;
+                if v.len() > len {
+                    return Ok(-3.0);
+                }
+                // SAFETY: the SDK keeps the scratch Buffer alive for as long as
+                // this object (both live in its Channel), ArrayBuffer memory
+                // never moves, and this runs on the JS thread, which is the only
+                // thread touching that memory.
+                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), ptr as *mut u8, v.len()) };
+                Ok(v.len() as f64)
+            }
+            Some(None) => Ok(-1.0),
+            None => Ok(-2.0),
+        }
     }
 
     /// Opens the database on a new thread; completes `id` with null.
@@ -252,7 +292,6 @@ impl NativeDb {
         end: Option<Bytes>,
         limit: f64,
         reverse: bool,
-        keys_as_buffer: bool,
         as_of: f64,
         epoch: f64,
         valid_at: f64,
@@ -267,7 +306,7 @@ impl NativeDb {
         };
         let at = read_at(as_of, epoch, valid_at);
         self.on_pool(id, move |db| match db.scan_rows(&range, &at) {
-            Ok(rows) => Outcome::Rows(rows, keys_as_buffer),
+            Ok(rows) => Outcome::Rows(rows),
             Err(e) => Outcome::Err(e),
         });
     }

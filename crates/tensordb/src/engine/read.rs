@@ -162,6 +162,22 @@ impl Rows {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 
+    /// Packs the rows into one buffer: the row bytes, then per row
+    /// `key start: u32 LE | key len: u32 LE | value len: u32 LE` (the value
+    /// follows its key), then the row count as u32 LE. Used to hand a whole
+    /// result to another runtime in one copy.
+    pub fn to_packed(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.buf.len() + self.index.len() * 12 + 4);
+        out.extend_from_slice(&self.buf);
+        for &(s, k, v) in &self.index {
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend_from_slice(&k.to_le_bytes());
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.index.len() as u32).to_le_bytes());
+        out
+    }
+
     fn push_with(
         &mut self,
         key: impl FnOnce(&mut Vec<u8>) -> Result<()>,
