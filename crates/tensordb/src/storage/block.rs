@@ -14,18 +14,36 @@ const RAW: u8 = 0;
 const LZ4: u8 = 1;
 
 /// Builds one block from keys added in ascending order.
-#[derive(Default)]
 pub struct BlockBuilder {
     buf: Vec<u8>,
     restarts: Vec<u32>,
     last_key: Vec<u8>,
     count: usize,
+    interval: usize,
+}
+
+impl Default for BlockBuilder {
+    fn default() -> Self {
+        Self::with_restart_interval(RESTART_INTERVAL)
+    }
 }
 
 impl BlockBuilder {
+    /// A builder placing a restart point every `interval` entries (index
+    /// blocks use 1, so a seek is a pure binary search).
+    pub fn with_restart_interval(interval: usize) -> Self {
+        BlockBuilder {
+            buf: Vec::new(),
+            restarts: Vec::new(),
+            last_key: Vec::new(),
+            count: 0,
+            interval: interval.max(1),
+        }
+    }
+
     /// Adds an entry; keys must ascend.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
-        let shared = if self.count.is_multiple_of(RESTART_INTERVAL) {
+        let shared = if self.count.is_multiple_of(self.interval) {
             self.restarts.push(self.buf.len() as u32);
             0
         } else {

@@ -51,7 +51,7 @@ impl TableWriter {
             file,
             id,
             data: BlockBuilder::default(),
-            index: BlockBuilder::default(),
+            index: BlockBuilder::with_restart_interval(1),
             bloom: BloomBuilder::default(),
             block_size,
             compress,
