@@ -21,15 +21,18 @@ export declare class NativeDb {
   getInto(key: Bytes, asOf: number, epoch: number, validAt: number): number
   /** Opens the database on a new thread; completes `id` with null. */
   open(path: string, opts: NativeOpenOptions, id: number): void
-  /** Puts `value` (tagged) for `key`; NaN times mean the defaults. */
-  put(key: Bytes, tag: number, value: Bytes, validFrom: number, validTo: number, id: number): void
-  /** Deletes `key` for a valid period (NaN = defaults). */
-  del(key: Bytes, validFrom: number, validTo: number, id: number): void
   /**
    * Commits a batch atomically. Parallel arrays: kind (1 put, 2 delete), key,
    * value tag, value, valid from, valid to.
    */
   batch(kinds: Array<number>, keys: Array<Bytes>, tags: Array<number>, values: Array<Bytes>, froms: Array<number>, tos: Array<number>, id: number): void
+  /**
+   * Submits independent single-operation commits (one per `ids` entry, each
+   * with its own system time and completion), back to back, so writes
+   * issued in one JS tick reach the commit thread together and share a
+   * sync. Parallel arrays as in `batch`.
+   */
+  writeMany(kinds: Array<number>, keys: Array<Bytes>, tags: Array<number>, values: Array<Bytes>, froms: Array<number>, tos: Array<number>, ids: Array<number>): void
   /**
    * Reads from memory only: the value, `null` when absent, or `undefined`
    * when answering needs disk I/O (then use `get`).

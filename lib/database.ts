@@ -170,19 +170,25 @@ export class Database {
    * now on). Resolves to the write's system time once durable.
    */
   put(key: Key, value: Value, options?: WriteOptions): Promise<SystemTime> {
-    return this.run((ch, id) => {
+    try {
+      const ch = this.ch()
       checkKey(key)
       const [tag, data] = encodeValue(value)
-      ch.native.put(key, tag, data, validFrom(options?.validFrom), validTo(options?.validTo), id)
-    })
+      return ch.queueWrite(1, key, tag, data, validFrom(options?.validFrom), validTo(options?.validTo))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
   }
 
   /** Records that `key` has no value over the period (default: from now on). Resolves to the system time. */
   delete(key: Key, options?: WriteOptions): Promise<SystemTime> {
-    return this.run((ch, id) => {
+    try {
+      const ch = this.ch()
       checkKey(key)
-      ch.native.del(key, validFrom(options?.validFrom), validTo(options?.validTo), id)
-    })
+      return ch.queueWrite(2, key, 0, '', validFrom(options?.validFrom), validTo(options?.validTo))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
   }
 
   /** Commits puts and deletes atomically under one system time (across all shards). */

@@ -19,9 +19,8 @@ type Bytes = string | Uint8Array
 /** The native class as the SDK uses it. */
 export interface NativeDb {
   open(path: string, opts: NativeOpenOptions, id: number): void
-  put(key: Bytes, tag: number, value: Bytes, validFrom: number, validTo: number, id: number): void
-  del(key: Bytes, validFrom: number, validTo: number, id: number): void
   batch(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], id: number): void
+  writeMany(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], ids: number[]): void
   getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown
   getInto(key: Bytes, asOf: number, epoch: number, validAt: number): number
   get(key: Bytes, asOf: number, epoch: number, validAt: number, id: number): void
@@ -71,7 +70,9 @@ export class Channel {
   }
 
   /** Starts an operation: `start(id)` calls the native method; the Promise settles on completion. */
-  call<T>(start: (id: number) => void): Promise<T> {
+  call<T>(start: (id: number) => void, keepQueue = false): Promise<T> {
+    // Writes queued earlier in this tick go first, so operations commit in call order.
+    if (!keepQueue && this.queued !== null) this.flushWrites()
     const id = this.nextId
     this.nextId = id >= 0x7fffffff ? 1 : id + 1
     return new Promise<T>((resolve, reject) => {
@@ -101,8 +102,58 @@ export class Channel {
     }
   }
 
+  private queued: {
+    kinds: number[]
+    keys: Bytes[]
+    tags: number[]
+    values: Bytes[]
+    froms: number[]
+    tos: number[]
+    ids: number[]
+  } | null = null
+
+  /**
+   * Queues a single-operation write (put: kind 1, delete: kind 2); every write
+   * queued in this tick goes to the addon in one call from a microtask, so the
+   * commit thread receives them together and they share one fdatasync.
+   */
+  queueWrite(kind: number, key: Bytes, tag: number, value: Bytes, from: number, to: number): Promise<number> {
+    return this.call<number>((id) => {
+      let q = this.queued
+      if (q === null) {
+        q = this.queued = { kinds: [], keys: [], tags: [], values: [], froms: [], tos: [], ids: [] }
+        queueMicrotask(() => this.flushWrites())
+      }
+      q.kinds.push(kind)
+      q.keys.push(key)
+      q.tags.push(tag)
+      q.values.push(value)
+      q.froms.push(from)
+      q.tos.push(to)
+      q.ids.push(id)
+    }, true)
+  }
+
+  private flushWrites(): void {
+    const q = this.queued
+    this.queued = null
+    if (q === null) return
+    try {
+      this.native.writeMany(q.kinds, q.keys, q.tags, q.values, q.froms, q.tos, q.ids)
+    } catch (e) {
+      const err = toTensorError(e)
+      for (const id of q.ids) {
+        const w = this.waiting.get(id)
+        this.waiting.delete(id)
+        w?.reject(err)
+      }
+      if (this.waiting.size === 0) this.native.keepAlive(false)
+    }
+  }
+
   /** Marks the handle closed: the channel is released once nothing is pending. */
   shutdown(): void {
+    this.flushWrites()
     this.closing = true
   }
 }

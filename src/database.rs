@@ -196,21 +196,6 @@ impl NativeDb {
         Ok(())
     }
 
-    /// Puts `value` (tagged) for `key`; NaN times mean the defaults.
-    #[napi(catch_unwind)]
-    pub fn put(&self, key: Bytes, tag: u32, value: Bytes, valid_from: f64, valid_to: f64, id: u32) {
-        let op =
-            WriteOp::put(key.0, tagged(tag, value)).valid(opt_time(valid_from), opt_time(valid_to));
-        self.write(id, vec![op]);
-    }
-
-    /// Deletes `key` for a valid period (NaN = defaults).
-    #[napi(catch_unwind)]
-    pub fn del(&self, key: Bytes, valid_from: f64, valid_to: f64, id: u32) {
-        let op = WriteOp::delete(key.0).valid(opt_time(valid_from), opt_time(valid_to));
-        self.write(id, vec![op]);
-    }
-
     /// Commits a batch atomically. Parallel arrays: kind (1 put, 2 delete), key,
     /// value tag, value, valid from, valid to.
     #[napi(catch_unwind)]
@@ -248,6 +233,58 @@ impl NativeDb {
             ops.push(op.valid(opt_time(froms[i]), opt_time(tos[i])));
         }
         self.write(id, ops);
+        Ok(())
+    }
+
+    /// Submits independent single-operation commits (one per `ids` entry, each
+    /// with its own system time and completion), back to back, so writes
+    /// issued in one JS tick reach the commit thread together and share a
+    /// sync. Parallel arrays as in `batch`.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_many(
+        &self,
+        kinds: Vec<u32>,
+        keys: Vec<Bytes>,
+        tags: Vec<u32>,
+        values: Vec<Bytes>,
+        froms: Vec<f64>,
+        tos: Vec<f64>,
+        ids: Vec<u32>,
+    ) -> napi::Result<(), String> {
+        let n = ids.len();
+        if kinds.len() != n
+            || keys.len() != n
+            || tags.len() != n
+            || values.len() != n
+            || froms.len() != n
+            || tos.len() != n
+        {
+            return Err(to_napi(Error::invalid("write arrays differ in length")));
+        }
+        let mut items: Vec<(Vec<WriteOp>, tensordb::engine::commit::Done)> = Vec::with_capacity(n);
+        for (i, ((key, value), tag)) in keys.into_iter().zip(values).zip(tags).enumerate() {
+            let op = match kinds[i] {
+                1 => WriteOp::put(key.0, tagged(tag, value)),
+                _ => WriteOp::delete(key.0),
+            };
+            let once = Once::new(self.completer.clone(), ids[i]);
+            let done: tensordb::engine::commit::Done = Box::new(move |r| {
+                once.finish(match r {
+                    Ok(c) => Outcome::Time(c.sys),
+                    Err(e) => Outcome::Err(e),
+                })
+            });
+            items.push((vec![op.valid(opt_time(froms[i]), opt_time(tos[i]))], done));
+        }
+        match self.handle() {
+            Ok(db) => db.write_many_async(items),
+            Err(e) => {
+                for (_, done) in items {
+                    done(Err(e.clone()));
+                }
+            }
+        }
         Ok(())
     }
 

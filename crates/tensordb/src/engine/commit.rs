@@ -80,6 +80,8 @@ pub type Done = Box<dyn FnOnce(Result<Committed>) + Send>;
 pub enum Msg {
     /// Commit these operations atomically.
     Write(Vec<WriteOp>, Done),
+    /// Several independent commits submitted together (each its own time).
+    WriteMany(Vec<(Vec<WriteOp>, Done)>),
     /// Record a new epoch.
     Epoch(Done),
     /// Freeze and flush every memtable to tables.
@@ -263,9 +265,19 @@ impl Committer {
         let mut close = None;
         let mut buf = Vec::new();
         let failed = self.error();
+        let mut requests = Vec::with_capacity(group.len());
         for msg in group.drain(..) {
+            match msg {
+                Msg::WriteMany(items) => {
+                    requests.extend(items.into_iter().map(|(o, d)| Msg::Write(o, d)))
+                }
+                other => requests.push(other),
+            }
+        }
+        for msg in requests {
             let (ops, done, epoch) = match msg {
                 Msg::Write(ops, done) => (ops, done, false),
+                Msg::WriteMany(_) => continue, // expanded above
                 Msg::Epoch(done) => (Vec::new(), done, true),
                 Msg::Flush(done) => {
                     flushes.push(done);

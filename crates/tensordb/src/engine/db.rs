@@ -243,6 +243,22 @@ impl Database {
         }
     }
 
+    /// Submits independent commits together: each gets its own system time and
+    /// its own `done`, and they reach the commit thread as one message, so
+    /// they share a WAL sync.
+    pub fn write_many_async(&self, items: Vec<(Vec<WriteOp>, Done)>) {
+        match self.check() {
+            Ok(e) => {
+                let _ = e.send(Msg::WriteMany(items));
+            }
+            Err(err) => {
+                for (_, done) in items {
+                    done(Err(err.clone()));
+                }
+            }
+        }
+    }
+
     /// Commits operations atomically; returns their system time.
     pub fn write(&self, ops: Vec<WriteOp>) -> Result<u64> {
         let e = self.check()?;
