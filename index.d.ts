@@ -18,35 +18,35 @@ export declare class NativeDb {
    * bytes written (tag byte first), -1 when absent, -2 when answering
    * needs disk I/O, -3 when the value does not fit (use `getSync`).
    */
-  getInto(key: Bytes, asOf: number, epoch: number, validAt: number): number
+  getInto(key: string | Uint8Array, asOf: number, epoch: number, validAt: number): number
   /** Opens the database on a new thread; completes `id` with null. */
   open(path: string, opts: NativeOpenOptions, id: number): void
   /**
    * Commits a batch atomically. Parallel arrays: kind (1 put, 2 delete), key,
    * value tag, value, valid from, valid to.
    */
-  batch(kinds: Array<number>, keys: Array<Bytes>, tags: Array<number>, values: Array<Bytes>, froms: Array<number>, tos: Array<number>, id: number): void
+  batch(kinds: Array<number>, keys: Array<string | Uint8Array>, tags: Array<number>, values: Array<string | Uint8Array>, froms: Array<number>, tos: Array<number>, id: number): void
   /**
    * Submits independent single-operation commits (one per `ids` entry, each
    * with its own system time and completion), back to back, so writes
    * issued in one JS tick reach the commit thread together and share a
    * sync. Parallel arrays as in `batch`.
    */
-  writeMany(kinds: Array<number>, keys: Array<Bytes>, tags: Array<number>, values: Array<Bytes>, froms: Array<number>, tos: Array<number>, ids: Array<number>): void
+  writeMany(kinds: Array<number>, keys: Array<string | Uint8Array>, tags: Array<number>, values: Array<string | Uint8Array>, froms: Array<number>, tos: Array<number>, ids: Array<number>): void
   /**
    * Reads from memory only: the value, `null` when absent, or `undefined`
    * when answering needs disk I/O (then use `get`).
    */
-  getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown
+  getSync(key: string | Uint8Array, asOf: number, epoch: number, validAt: number): unknown
   /** Point read on the engine's read threads. */
-  get(key: Bytes, asOf: number, epoch: number, validAt: number, id: number): void
+  get(key: string | Uint8Array, asOf: number, epoch: number, validAt: number, id: number): void
   /**
    * Range / prefix scan on the engine's read threads; completes with a flat
    * `[key, value, …]` array. `limit` < 0 means none.
    */
-  scan(prefix: Bytes | undefined | null, start: Bytes | undefined | null, end: Bytes | undefined | null, limit: number, reverse: boolean, asOf: number, epoch: number, validAt: number, id: number): void
+  scan(prefix: string | Uint8Array | null, start: string | Uint8Array | null, end: string | Uint8Array | null, limit: number, reverse: boolean, asOf: number, epoch: number, validAt: number, id: number): void
   /** Every fact of `key`; completes with a flat array of 6 fields per fact. */
-  history(key: Bytes, id: number): void
+  history(key: string | Uint8Array, id: number): void
   /** Records a new epoch; completes with `[epoch, systemTime]`. */
   advanceEpoch(id: number): void
   /** The latest visible system time. */

@@ -120,7 +120,7 @@ impl NativeDb {
     #[napi(catch_unwind)]
     pub fn get_into(
         &self,
-        key: Bytes,
+        #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes,
         as_of: f64,
         epoch: f64,
         valid_at: f64,
@@ -203,9 +203,9 @@ impl NativeDb {
     pub fn batch(
         &self,
         kinds: Vec<u32>,
-        keys: Vec<Bytes>,
+        #[napi(ts_arg_type = "Array<string | Uint8Array>")] keys: Vec<Bytes>,
         tags: Vec<u32>,
-        values: Vec<Bytes>,
+        #[napi(ts_arg_type = "Array<string | Uint8Array>")] values: Vec<Bytes>,
         froms: Vec<f64>,
         tos: Vec<f64>,
         id: u32,
@@ -245,9 +245,9 @@ impl NativeDb {
     pub fn write_many(
         &self,
         kinds: Vec<u32>,
-        keys: Vec<Bytes>,
+        #[napi(ts_arg_type = "Array<string | Uint8Array>")] keys: Vec<Bytes>,
         tags: Vec<u32>,
-        values: Vec<Bytes>,
+        #[napi(ts_arg_type = "Array<string | Uint8Array>")] values: Vec<Bytes>,
         froms: Vec<f64>,
         tos: Vec<f64>,
         ids: Vec<u32>,
@@ -293,7 +293,7 @@ impl NativeDb {
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn get_sync(
         &self,
-        key: Bytes,
+        #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes,
         as_of: f64,
         epoch: f64,
         valid_at: f64,
@@ -310,7 +310,14 @@ impl NativeDb {
 
     /// Point read on the engine's read threads.
     #[napi(catch_unwind)]
-    pub fn get(&self, key: Bytes, as_of: f64, epoch: f64, valid_at: f64, id: u32) {
+    pub fn get(
+        &self,
+        #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+        id: u32,
+    ) {
         let at = read_at(as_of, epoch, valid_at);
         self.on_pool(id, move |db| match db.get(&key.0, &at) {
             Ok(v) => Outcome::Value(v),
@@ -324,9 +331,9 @@ impl NativeDb {
     #[allow(clippy::too_many_arguments)]
     pub fn scan(
         &self,
-        prefix: Option<Bytes>,
-        start: Option<Bytes>,
-        end: Option<Bytes>,
+        #[napi(ts_arg_type = "string | Uint8Array | null")] prefix: Option<Bytes>,
+        #[napi(ts_arg_type = "string | Uint8Array | null")] start: Option<Bytes>,
+        #[napi(ts_arg_type = "string | Uint8Array | null")] end: Option<Bytes>,
         limit: f64,
         reverse: bool,
         as_of: f64,
@@ -350,7 +357,7 @@ impl NativeDb {
 
     /// Every fact of `key`; completes with a flat array of 6 fields per fact.
     #[napi(catch_unwind)]
-    pub fn history(&self, key: Bytes, id: u32) {
+    pub fn history(&self, #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes, id: u32) {
         self.on_pool(id, move |db| match db.history(&key.0) {
             Ok(h) => Outcome::History(h),
             Err(e) => Outcome::Err(e),

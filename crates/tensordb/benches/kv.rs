@@ -83,6 +83,41 @@ fn reads(c: &mut Criterion) {
     g.finish();
 }
 
+/// A 10-row prefix scan in a store of 1M other keys: iterators seek, so it
+/// touches only the blocks that can hold those keys.
+fn seek(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("tdb-bench-seek-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = Database::open_unshared(&dir, Options::default()).expect("open");
+    for chunk in (0..1_000_000u32).collect::<Vec<_>>().chunks(10_000) {
+        let ops = chunk
+            .iter()
+            .map(|&i| WriteOp::put(format!("other:{i:08}"), vec![0u8; 100]))
+            .collect();
+        db.write(ops).expect("write");
+    }
+    let ops = (0..10u32)
+        .map(|i| WriteOp::put(format!("mine:{i}"), vec![1u8; 100]))
+        .collect();
+    db.write(ops).expect("write");
+    db.flush().expect("flush");
+    db.compact().expect("compact");
+    let now = ReadAt::default();
+    let r = ScanRange {
+        prefix: Some(b"mine:".to_vec()),
+        ..Default::default()
+    };
+    c.bench_function("scan 10 keys among 1M others", |b| {
+        b.iter(|| {
+            let rows = db.scan(&r, &now).expect("scan");
+            assert_eq!(rows.len(), 10);
+            black_box(rows)
+        })
+    });
+    db.close().expect("close");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn writes(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("tdb-bench-w-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -110,6 +145,6 @@ fn writes(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3));
-    targets = reads, writes
+    targets = reads, seek, writes
 }
 criterion_main!(benches);

@@ -371,6 +371,7 @@ impl Committer {
         }
         if !flushes.is_empty() {
             let res = self.flush_now();
+            self.store.schedule_compaction();
             for f in flushes {
                 f(res.clone());
             }

@@ -78,6 +78,7 @@ impl Engine {
         let last_epoch = last_epoch(&store)?;
         let vis = visible.clone();
         store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
+        store.schedule_compaction();
         let committer = Committer::new(
             store.clone(),
             next_seg,

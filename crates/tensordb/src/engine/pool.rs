@@ -7,19 +7,38 @@ use std::thread::JoinHandle;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A fixed set of threads running submitted jobs in FIFO order.
+/// A fixed set of threads running submitted jobs in FIFO order. The threads
+/// start with the first job, so opening a database that is only briefly used
+/// spawns none.
 pub struct Pool {
     tx: Mutex<Option<mpsc::Sender<Job>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    pending: Mutex<Option<(usize, mpsc::Receiver<Job>)>>,
 }
 
 impl Pool {
-    /// Starts `n` threads (at least one).
+    /// A pool of `n` threads (at least one), started on first use.
     pub fn new(n: usize) -> std::io::Result<Pool> {
         let (tx, rx) = mpsc::channel::<Job>();
+        Ok(Pool {
+            tx: Mutex::new(Some(tx)),
+            threads: Mutex::new(Vec::new()),
+            pending: Mutex::new(Some((n.max(1), rx))),
+        })
+    }
+
+    fn start(&self) -> std::io::Result<()> {
+        let Some((n, rx)) = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        else {
+            return Ok(());
+        };
         let rx = Arc::new(Mutex::new(rx));
-        let mut threads = Vec::new();
-        for i in 0..n.max(1) {
+        let mut threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        for i in 0..n {
             let rx = rx.clone();
             threads.push(
                 std::thread::Builder::new()
@@ -39,14 +58,20 @@ impl Pool {
                     })?,
             );
         }
-        Ok(Pool {
-            tx: Mutex::new(Some(tx)),
-            threads: Mutex::new(threads),
-        })
+        Ok(())
     }
 
     /// Queues a job; returns it back if the pool is stopped.
     pub fn spawn(&self, job: Job) -> Result<(), Job> {
+        if self.start().is_err()
+            && self
+                .threads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
+        {
+            return Err(job);
+        }
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
             Some(tx) => tx.send(job).map_err(|e| e.0),

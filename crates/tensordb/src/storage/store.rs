@@ -56,7 +56,14 @@ pub struct Store {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Serializes flush and compaction within a shard (workers and explicit flushes).
     shard_locks: Vec<Mutex<()>>,
+    /// The flush-meta source, kept until the workers start (on the first freeze).
+    worker_meta: Mutex<Option<MetaFn>>,
+    /// A handle on ourselves for starting workers lazily.
+    me: Mutex<std::sync::Weak<Store>>,
 }
+
+/// Gives the value persisted with each flush.
+pub type MetaFn = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 fn table_path(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("{id:016}.sst"))
@@ -132,6 +139,8 @@ impl Store {
             has_failed: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             shard_locks: (0..opts_shards).map(|_| Mutex::new(())).collect(),
+            worker_meta: Mutex::new(None),
+            me: Mutex::new(std::sync::Weak::new()),
         }))
     }
 
@@ -247,6 +256,7 @@ impl Store {
     /// segment `until_segment`) and wakes the flush workers. Waits while any
     /// shard has too many frozen memtables (write back-pressure).
     pub fn freeze_all(&self, until_segment: u64) -> Result<()> {
+        self.ensure_workers();
         {
             let mut w = lock(&self.work);
             loop {
@@ -476,9 +486,43 @@ impl Store {
         Ok(true)
     }
 
-    /// Starts one background flush/compaction thread per shard. `meta` gives the
-    /// value to persist with each flush.
-    pub fn start_workers(self: &Arc<Self>, meta: Arc<dyn Fn() -> u64 + Send + Sync>) {
+    /// Arms one background flush/compaction thread per shard; they start with
+    /// the first memtable freeze. `meta` gives the value persisted with each flush.
+    pub fn start_workers(self: &Arc<Self>, meta: MetaFn) {
+        *lock(&self.me) = Arc::downgrade(self);
+        *lock(&self.worker_meta) = Some(meta);
+    }
+
+    /// Wakes the workers to compact any shard whose level 0 is over its
+    /// trigger (after explicit flushes, and on open).
+    pub fn schedule_compaction(&self) {
+        let due: Vec<bool> = self
+            .trees
+            .iter()
+            .map(|t| t.current().levels[0].len() >= self.opts.l0_trigger)
+            .collect();
+        if !due.iter().any(|d| *d) {
+            return;
+        }
+        self.ensure_workers();
+        let mut w = lock(&self.work);
+        for (p, d) in w.pending.iter_mut().zip(due) {
+            *p |= d;
+        }
+        self.work_cv.notify_all();
+    }
+
+    fn ensure_workers(&self) {
+        let Some(meta) = lock(&self.worker_meta).take() else {
+            return;
+        };
+        let Some(me) = lock(&self.me).upgrade() else {
+            return;
+        };
+        me.spawn_workers(meta);
+    }
+
+    fn spawn_workers(self: &Arc<Self>, meta: MetaFn) {
         let mut threads = lock(&self.threads);
         for shard in 0..self.shards() {
             let store = Arc::clone(self);
@@ -523,6 +567,7 @@ impl Store {
 
     /// Stops the workers (after their current step) and waits for them.
     pub fn stop_workers(&self) {
+        lock(&self.worker_meta).take();
         lock(&self.work).shutdown = true;
         self.work_cv.notify_all();
         self.frozen_cv.notify_all();
