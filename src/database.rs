@@ -178,21 +178,20 @@ impl NativeDb {
             }
         };
         let slot = self.db.clone();
-        let completer = self.completer.clone();
-        std::thread::Builder::new()
-            .name("tensordb-open".into())
-            .spawn(move || {
-                let res = std::panic::catch_unwind(|| Database::open(&path, o))
-                    .unwrap_or_else(|_| Err(Error::internal("open panicked")));
-                match res {
-                    Ok(db) => {
-                        *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(db));
-                        completer.complete(id, Outcome::Unit);
-                    }
-                    Err(e) => completer.complete(id, Outcome::Err(e)),
+        let once = Once::new(self.completer.clone(), id);
+        let pool = tensordb::engine::pool::global(o.read_threads);
+        // A refused job (no pool thread could start) drops `once`: TDB_CLOSED.
+        let _ = pool.spawn(Box::new(move || {
+            let res = std::panic::catch_unwind(|| Database::open(&path, o))
+                .unwrap_or_else(|_| Err(Error::internal("open panicked")));
+            match res {
+                Ok(db) => {
+                    *slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(db));
+                    once.finish(Outcome::Unit);
                 }
-            })
-            .map_err(|e| to_napi(Error::io("spawn open thread", e)))?;
+                Err(e) => once.finish(Outcome::Err(e)),
+            }
+        }));
         Ok(())
     }
 
@@ -398,19 +397,20 @@ impl NativeDb {
     #[napi(catch_unwind)]
     pub fn close(&self, id: u32) -> napi::Result<(), String> {
         let taken = self.db.write().unwrap_or_else(|p| p.into_inner()).take();
-        let completer = self.completer.clone();
+        let once = Once::new(self.completer.clone(), id);
         let Some(db) = taken else {
-            completer.complete(id, Outcome::Unit);
+            once.finish(Outcome::Unit);
             return Ok(());
         };
-        std::thread::Builder::new()
-            .name("tensordb-close".into())
-            .spawn(move || {
-                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.close()))
-                    .unwrap_or_else(|_| Err(Error::internal("close panicked")));
-                completer.complete(id, res.map(|_| Outcome::Unit).unwrap_or_else(Outcome::Err));
-            })
-            .map_err(|e| to_napi(Error::io("spawn close thread", e)))?;
+        let job = move || {
+            let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.close()))
+                .unwrap_or_else(|_| Err(Error::internal("close panicked")));
+            once.finish(res.map(|_| Outcome::Unit).unwrap_or_else(Outcome::Err));
+        };
+        if let Err(job) = tensordb::engine::pool::global(2).spawn(Box::new(job)) {
+            // No pool thread: close here rather than leave the folder locked.
+            job();
+        }
         Ok(())
     }
 

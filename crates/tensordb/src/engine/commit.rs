@@ -421,7 +421,8 @@ impl Committer {
             .flush_all(self.next_seq, self.visible.load(Ordering::Acquire))
     }
 
-    fn close(&mut self) -> Result<()> {
+    /// Stops the workers, syncs, and flushes every memtable.
+    pub fn close(&mut self) -> Result<()> {
         self.store.stop_workers();
         if let Some(e) = self.failed.clone() {
             return Err(e);

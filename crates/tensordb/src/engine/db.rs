@@ -5,6 +5,7 @@
 use super::clock::{now_micros, Clock};
 use super::commit::{wait_commit, Committed, Committer, Done, Msg, WriteOp};
 use super::options::Options;
+pub use super::pool::global as global_pool;
 use super::pool::Pool;
 use super::read::{self, FactRecord, ScanRange};
 use crate::error::{Error, ErrorCode, Result};
@@ -38,8 +39,10 @@ pub(crate) struct Engine {
     pub(crate) store: Arc<Store>,
     visible: Arc<AtomicU64>,
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
+    /// The commit thread's state until the first write starts the thread.
+    idle: Mutex<Option<Committer>>,
     committer: Mutex<Option<JoinHandle<()>>>,
-    pool: Pool,
+    pool: &'static Pool,
     pub(crate) handles: AtomicUsize,
     pub(crate) path: PathBuf,
     replay: ReplayReport,
@@ -88,18 +91,13 @@ impl Engine {
             opts.store.memtable_bytes,
             last_epoch,
         );
-        let (tx, rx) = mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("tensordb-commit".into())
-            .spawn(move || committer.run(rx))
-            .map_err(|e| Error::io("spawn commit thread", e))?;
-        let pool = Pool::new(opts.read_threads).map_err(|e| Error::io("spawn read threads", e))?;
         Ok(Engine {
             store,
             visible,
-            tx: Mutex::new(Some(tx)),
-            committer: Mutex::new(Some(handle)),
-            pool,
+            tx: Mutex::new(None),
+            idle: Mutex::new(Some(committer)),
+            committer: Mutex::new(None),
+            pool: super::pool::global(opts.read_threads),
             handles: AtomicUsize::new(0),
             path: path.to_path_buf(),
             replay: report,
@@ -108,8 +106,21 @@ impl Engine {
         })
     }
 
+    /// Sends to the commit thread, starting it on first use.
     fn send(&self, msg: Msg) -> Result<()> {
-        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let Some(committer) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                return Err(Error::closed());
+            };
+            let (tx, rx) = mpsc::channel();
+            let handle = std::thread::Builder::new()
+                .name("tensordb-commit".into())
+                .spawn(move || committer.run(rx))
+                .map_err(|e| Error::io("spawn commit thread", e))?;
+            *self.committer.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+            *guard = Some(tx);
+        }
         match guard.as_ref() {
             Some(tx) => tx.send(msg).map_err(|_| Error::closed()),
             None => Err(Error::closed()),
@@ -121,13 +132,18 @@ impl Engine {
         if self.shut.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let (tx, rx) = mpsc::sync_channel(1);
-        let sent = self.send(Msg::Close(tx));
-        let res = match sent {
-            Ok(()) => rx
-                .recv()
-                .unwrap_or_else(|_| Err(Error::internal("commit thread died"))),
-            Err(e) => Err(e),
+        // Never written to: close the committer state here, without a thread.
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let res = if let Some(mut committer) = idle {
+            committer.close()
+        } else {
+            let (tx, rx) = mpsc::sync_channel(1);
+            match self.send(Msg::Close(tx)) {
+                Ok(()) => rx
+                    .recv()
+                    .unwrap_or_else(|_| Err(Error::internal("commit thread died"))),
+                Err(e) => Err(e),
+            }
         };
         self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = self
@@ -138,7 +154,6 @@ impl Engine {
         {
             let _ = h.join();
         }
-        self.pool.stop();
         self.store.stop_workers();
         self.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
         res

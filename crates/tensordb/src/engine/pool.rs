@@ -93,3 +93,21 @@ impl Pool {
         }
     }
 }
+
+/// The process-wide pool shared by every database: reads that may touch disk,
+/// and opening/closing from bindings. Started on first use with `threads`
+/// threads (the first caller's choice; at least 2).
+pub fn global(threads: usize) -> &'static Pool {
+    static POOL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| Pool::new(threads.max(2)).unwrap_or_else(|_| Pool::empty()))
+}
+
+impl Pool {
+    fn empty() -> Pool {
+        Pool {
+            tx: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+            pending: Mutex::new(None),
+        }
+    }
+}
