@@ -9,6 +9,7 @@ use napi::sys;
 use napi_derive::napi;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tensordb::engine::commit::Done;
 use tensordb::{Database, Durability, Error, Options, ReadAt, ScanRange, StoreOptions, WriteOp};
 
 /// Options accepted by `open` (all optional).
@@ -86,6 +87,37 @@ impl NativeDb {
             Err(e) => once.finish(Outcome::Err(e)),
         }
     }
+}
+
+/// Builds write operations from the SDK's parallel arrays: kind (1 put,
+/// 2 delete), key, value tag, value, valid from, valid to (NaN = default).
+fn ops_from_arrays(
+    kinds: Vec<u32>,
+    keys: Vec<Bytes>,
+    tags: Vec<u32>,
+    values: Vec<Bytes>,
+    froms: Vec<f64>,
+    tos: Vec<f64>,
+) -> napi::Result<Vec<WriteOp>, String> {
+    let n = kinds.len();
+    if keys.len() != n || tags.len() != n || values.len() != n || froms.len() != n || tos.len() != n
+    {
+        return Err(to_napi(Error::invalid("write arrays differ in length")));
+    }
+    let mut ops = Vec::with_capacity(n);
+    for (i, ((key, value), tag)) in keys.into_iter().zip(values).zip(tags).enumerate() {
+        let op = match kinds[i] {
+            1 => WriteOp::put(key.0, tagged(tag, value)),
+            2 => WriteOp::delete(key.0),
+            k => {
+                return Err(to_napi(Error::invalid(format!(
+                    "unknown write operation kind {k}"
+                ))))
+            }
+        };
+        ops.push(op.valid(opt_time(froms[i]), opt_time(tos[i])));
+    }
+    Ok(ops)
 }
 
 fn tagged(tag: u32, value: Bytes) -> Vec<u8> {
@@ -209,28 +241,7 @@ impl NativeDb {
         tos: Vec<f64>,
         id: u32,
     ) -> napi::Result<(), String> {
-        let n = kinds.len();
-        if keys.len() != n
-            || tags.len() != n
-            || values.len() != n
-            || froms.len() != n
-            || tos.len() != n
-        {
-            return Err(to_napi(Error::invalid("batch arrays differ in length")));
-        }
-        let mut ops = Vec::with_capacity(n);
-        for (i, ((key, value), tag)) in keys.into_iter().zip(values).zip(tags).enumerate() {
-            let op = match kinds[i] {
-                1 => WriteOp::put(key.0, tagged(tag, value)),
-                2 => WriteOp::delete(key.0),
-                k => {
-                    return Err(to_napi(Error::invalid(format!(
-                        "unknown batch operation kind {k}"
-                    ))))
-                }
-            };
-            ops.push(op.valid(opt_time(froms[i]), opt_time(tos[i])));
-        }
+        let ops = ops_from_arrays(kinds, keys, tags, values, froms, tos)?;
         self.write(id, ops);
         Ok(())
     }
@@ -251,30 +262,20 @@ impl NativeDb {
         tos: Vec<f64>,
         ids: Vec<u32>,
     ) -> napi::Result<(), String> {
-        let n = ids.len();
-        if kinds.len() != n
-            || keys.len() != n
-            || tags.len() != n
-            || values.len() != n
-            || froms.len() != n
-            || tos.len() != n
-        {
+        let ops = ops_from_arrays(kinds, keys, tags, values, froms, tos)?;
+        if ops.len() != ids.len() {
             return Err(to_napi(Error::invalid("write arrays differ in length")));
         }
-        let mut items: Vec<(Vec<WriteOp>, tensordb::engine::commit::Done)> = Vec::with_capacity(n);
-        for (i, ((key, value), tag)) in keys.into_iter().zip(values).zip(tags).enumerate() {
-            let op = match kinds[i] {
-                1 => WriteOp::put(key.0, tagged(tag, value)),
-                _ => WriteOp::delete(key.0),
-            };
-            let once = Once::new(self.completer.clone(), ids[i]);
-            let done: tensordb::engine::commit::Done = Box::new(move |r| {
+        let mut items: Vec<(Vec<WriteOp>, Done)> = Vec::with_capacity(ops.len());
+        for (op, id) in ops.into_iter().zip(ids) {
+            let once = Once::new(self.completer.clone(), id);
+            let done: Done = Box::new(move |r| {
                 once.finish(match r {
                     Ok(c) => Outcome::Time(c.sys),
                     Err(e) => Outcome::Err(e),
                 })
             });
-            items.push((vec![op.valid(opt_time(froms[i]), opt_time(tos[i]))], done));
+            items.push((vec![op], done));
         }
         match self.handle() {
             Ok(db) => db.write_many_async(items),
