@@ -8,6 +8,10 @@ export const ERROR_CODES = [
   'TDB_NOT_SUPPORTED',
   'TDB_INTERNAL',
   'TDB_WOULD_BLOCK',
+  'TDB_SYNTAX',
+  'TDB_NO_TABLE',
+  'TDB_NO_COLUMN',
+  'TDB_CONSTRAINT',
 ] as const
 
 /** One of the stable error codes. */

@@ -20,6 +20,14 @@ pub enum ErrorCode {
     NotSupported,
     /// A bug in TensorDB: an invariant did not hold.
     Internal,
+    /// The SQL text does not parse.
+    Syntax,
+    /// A table named in SQL does not exist.
+    NoTable,
+    /// A column named in SQL does not exist.
+    NoColumn,
+    /// A constraint (NOT NULL, PRIMARY KEY, UNIQUE, CHECK) would be violated.
+    Constraint,
     /// Internal only: a read needs disk I/O but was asked to answer from memory.
     WouldBlock,
 }
@@ -35,12 +43,16 @@ impl ErrorCode {
             ErrorCode::Locked => "TDB_LOCKED",
             ErrorCode::NotSupported => "TDB_NOT_SUPPORTED",
             ErrorCode::Internal => "TDB_INTERNAL",
+            ErrorCode::Syntax => "TDB_SYNTAX",
+            ErrorCode::NoTable => "TDB_NO_TABLE",
+            ErrorCode::NoColumn => "TDB_NO_COLUMN",
+            ErrorCode::Constraint => "TDB_CONSTRAINT",
             ErrorCode::WouldBlock => "TDB_WOULD_BLOCK",
         }
     }
 
     /// Every public code, for tests that keep the Rust and TypeScript lists in sync.
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::Io,
         ErrorCode::Corrupt,
         ErrorCode::InvalidArgument,
@@ -48,6 +60,11 @@ impl ErrorCode {
         ErrorCode::Locked,
         ErrorCode::NotSupported,
         ErrorCode::Internal,
+        ErrorCode::Syntax,
+        ErrorCode::NoTable,
+        ErrorCode::NoColumn,
+        ErrorCode::Constraint,
+        ErrorCode::WouldBlock,
     ];
 }
 

@@ -14,6 +14,7 @@ pub mod storage;
 pub use error::{Error, ErrorCode, Result};
 pub mod engine;
 pub mod ledger;
+pub mod sql;
 
 pub use engine::clock::now_micros;
 pub use engine::commit::{Committed, WriteOp};

@@ -1,0 +1,243 @@
+//! TensorDB's own SQL syntax tree. `translate.rs` builds it from sqlparser's;
+//! nothing else in the engine sees sqlparser types.
+
+use super::value::{Arith, Value};
+
+/// Comparison and logic operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// Arithmetic.
+    Arith(Arith),
+    /// `=`
+    Eq,
+    /// `<>` / `!=`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `AND`
+    And,
+    /// `OR`
+    Or,
+    /// `||`
+    Concat,
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// `-x`
+    Neg,
+    /// `+x`
+    Plus,
+    /// `NOT x`
+    Not,
+}
+
+/// An expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A literal.
+    Lit(Value),
+    /// A `$n` / `?` parameter (0-based).
+    Param(usize),
+    /// A column, optionally qualified by a table name or alias.
+    Column(Option<String>, String),
+    /// A unary operation.
+    Unary(UnOp, Box<Expr>),
+    /// A binary operation.
+    Binary(Box<Expr>, BinOp, Box<Expr>),
+    /// `x IS [NOT] NULL`
+    IsNull(Box<Expr>, bool),
+    /// `x [NOT] BETWEEN lo AND hi`
+    Between(Box<Expr>, Box<Expr>, Box<Expr>, bool),
+    /// `x [NOT] IN (list)`
+    InList(Box<Expr>, Vec<Expr>, bool),
+    /// `x [NOT] IN (subquery)`
+    InQuery(Box<Expr>, Box<Query>, bool),
+    /// `[NOT] EXISTS (subquery)`
+    Exists(Box<Query>, bool),
+    /// A scalar subquery.
+    Scalar(Box<Query>),
+    /// `CASE [operand] WHEN … THEN … [ELSE …] END`
+    Case(Option<Box<Expr>>, Vec<(Expr, Expr)>, Option<Box<Expr>>),
+    /// A function call; `star` for `count(*)`.
+    Func {
+        /// Lower-case name.
+        name: String,
+        /// Arguments.
+        args: Vec<Expr>,
+        /// `DISTINCT` inside the call.
+        distinct: bool,
+        /// `f(*)`.
+        star: bool,
+    },
+    /// `CAST(x AS type)` (the declared type name).
+    Cast(Box<Expr>, String),
+}
+
+/// One item of a SELECT list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SelectItem {
+    /// `expr [AS alias]`.
+    Expr(Expr, Option<String>),
+    /// `*`.
+    Star,
+    /// `t.*`.
+    TableStar(String),
+}
+
+/// Join kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// INNER / CROSS / comma.
+    Inner,
+    /// LEFT OUTER.
+    Left,
+}
+
+/// A FROM item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum From {
+    /// A named table with an optional alias.
+    Table(String, Option<String>),
+    /// A derived table.
+    Subquery(Box<Query>, String),
+    /// A join.
+    Join(Box<From>, Box<From>, JoinKind, Option<Expr>),
+}
+
+/// A SELECT core.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Select {
+    /// `DISTINCT`.
+    pub distinct: bool,
+    /// The select list.
+    pub items: Vec<SelectItem>,
+    /// FROM items (comma-separated = cross joins).
+    pub from: Vec<From>,
+    /// WHERE.
+    pub filter: Option<Expr>,
+    /// GROUP BY.
+    pub group_by: Vec<Expr>,
+    /// HAVING.
+    pub having: Option<Expr>,
+}
+
+/// Set operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// UNION.
+    Union,
+    /// EXCEPT.
+    Except,
+    /// INTERSECT.
+    Intersect,
+}
+
+/// A query body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// A SELECT.
+    Select(Box<Select>),
+    /// `left op [ALL] right`.
+    Set(Box<Body>, SetOp, bool, Box<Body>),
+    /// `VALUES (…), (…)`.
+    Values(Vec<Vec<Expr>>),
+    /// A parenthesized query with its own ORDER BY / LIMIT.
+    Query(Box<Query>),
+}
+
+/// One ORDER BY term.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderTerm {
+    /// The expression (an integer literal means a result column number).
+    pub expr: Expr,
+    /// Descending.
+    pub desc: bool,
+    /// NULLS FIRST (Some(true)) / LAST (Some(false)); default: NULLs sort low.
+    pub nulls_first: Option<bool>,
+}
+
+/// A full query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    /// The body.
+    pub body: Body,
+    /// ORDER BY.
+    pub order_by: Vec<OrderTerm>,
+    /// LIMIT.
+    pub limit: Option<Expr>,
+    /// OFFSET.
+    pub offset: Option<Expr>,
+}
+
+/// A column definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDef {
+    /// Name.
+    pub name: String,
+    /// Declared type (as written).
+    pub decl_type: String,
+    /// NOT NULL.
+    pub not_null: bool,
+    /// PRIMARY KEY on the column.
+    pub primary_key: bool,
+    /// DEFAULT expression.
+    pub default: Option<Expr>,
+}
+
+/// A statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    /// A query.
+    Query(Box<Query>),
+    /// CREATE TABLE.
+    CreateTable {
+        /// Name.
+        name: String,
+        /// Columns.
+        columns: Vec<ColumnDef>,
+        /// Table-level PRIMARY KEY columns.
+        primary_key: Vec<String>,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP TABLE.
+    DropTable {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
+    /// INSERT.
+    Insert {
+        /// Table.
+        table: String,
+        /// Column list (empty = all, in order).
+        columns: Vec<String>,
+        /// Rows (VALUES or a query).
+        source: Box<Query>,
+    },
+    /// UPDATE.
+    Update {
+        /// Table.
+        table: String,
+        /// `col = expr` pairs.
+        set: Vec<(String, Expr)>,
+        /// WHERE.
+        filter: Option<Expr>,
+    },
+    /// DELETE.
+    Delete {
+        /// Table.
+        table: String,
+        /// WHERE.
+        filter: Option<Expr>,
+    },
+}

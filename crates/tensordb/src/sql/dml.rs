@@ -1,0 +1,342 @@
+//! Statement execution: DDL and DML build one atomic write batch per
+//! statement (committed under one system time); queries read at `at`.
+
+use super::ast::{Expr, Statement};
+use super::catalog::{self, catalog_key, rows_prefix, Table};
+use super::exec::{eval, run_query, Ctx, Scope};
+use super::value::{encode_row, Value};
+use crate::engine::commit::WriteOp;
+use crate::engine::read::ScanRange;
+use crate::error::{Error, ErrorCode, Result};
+
+/// What a statement produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SqlResult {
+    /// Result column names (queries).
+    pub columns: Vec<String>,
+    /// Result rows (queries).
+    pub rows: Vec<Vec<Value>>,
+    /// Rows inserted, updated or deleted.
+    pub changes: u64,
+    /// The row id (or integer primary key) of the last inserted row.
+    pub last_insert_rowid: Option<i64>,
+    /// The system time of the statement's commit, for writes.
+    pub system_time: Option<u64>,
+}
+
+fn constraint(msg: String) -> Error {
+    Error::new(ErrorCode::Constraint, msg)
+}
+
+/// Executes one statement.
+pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
+    match s {
+        Statement::Query(q) => {
+            let (columns, rows) = run_query(ctx, q, None)?;
+            Ok(SqlResult {
+                columns,
+                rows,
+                ..Default::default()
+            })
+        }
+        Statement::CreateTable {
+            name,
+            if_not_exists,
+            ..
+        } => {
+            if catalog::exists(ctx.db, name, &ctx.at)? {
+                if *if_not_exists {
+                    return Ok(SqlResult::default());
+                }
+                return Err(Error::new(
+                    ErrorCode::Constraint,
+                    format!("table {name} already exists"),
+                ));
+            }
+            let id = crate::engine::clock::now_micros()
+                ^ (crate::storage::hash::hash64(name.as_bytes()) << 40);
+            Table::from_statement(id, s)?;
+            let mut value = id.to_le_bytes().to_vec();
+            value.extend_from_slice(text.as_bytes());
+            commit(ctx, vec![WriteOp::put(catalog_key(name), value)], 0, None)
+        }
+        Statement::DropTable { names, if_exists } => {
+            let mut ops = Vec::new();
+            for n in names {
+                if !catalog::exists(ctx.db, n, &ctx.at)? {
+                    if *if_exists {
+                        continue;
+                    }
+                    return Err(Error::new(
+                        ErrorCode::NoTable,
+                        format!("no such table: {n}"),
+                    ));
+                }
+                ops.push(WriteOp::delete(catalog_key(n)));
+            }
+            commit(ctx, ops, 0, None)
+        }
+        Statement::Insert {
+            table,
+            columns,
+            source,
+        } => insert(ctx, table, columns, source),
+        Statement::Update { table, set, filter } => update(ctx, table, set, filter.as_ref()),
+        Statement::Delete { table, filter } => delete(ctx, table, filter.as_ref()),
+    }
+}
+
+fn commit(ctx: &Ctx, ops: Vec<WriteOp>, changes: u64, rowid: Option<i64>) -> Result<SqlResult> {
+    let system_time = if ops.is_empty() {
+        None
+    } else {
+        Some(ctx.db.write(ops)?)
+    };
+    ctx.invalidate();
+    Ok(SqlResult {
+        changes,
+        last_insert_rowid: rowid,
+        system_time,
+        ..Default::default()
+    })
+}
+
+fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
+    let range = ScanRange {
+        prefix: Some(rows_prefix(t.id)),
+        limit: Some(1),
+        reverse: true,
+        ..Default::default()
+    };
+    let rows = ctx.db.scan_rows(&range, &ctx.at)?;
+    let last = match rows.get(0) {
+        Some((k, v)) => match t.int_pk() {
+            Some(i) => match super::value::decode_row(v)?.get(i) {
+                Some(Value::Int(x)) => *x,
+                _ => 0,
+            },
+            None => {
+                let tail = k.get(k.len().saturating_sub(8)..).unwrap_or_default();
+                let mut a = [0u8; 8];
+                a.copy_from_slice(tail);
+                (u64::from_be_bytes(a) ^ (1 << 63)) as i64
+            }
+        },
+        None => 0,
+    };
+    Ok(last + 1)
+}
+
+fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
+    for (i, c) in t.columns.iter().enumerate() {
+        let v = std::mem::replace(&mut row[i], Value::Null);
+        row[i] = c.affinity.apply(v);
+        if row[i].is_null() && c.not_null && t.int_pk() != Some(i) {
+            return Err(constraint(format!(
+                "NOT NULL constraint failed: {}.{}",
+                t.name, c.name
+            )));
+        }
+    }
+    let _ = ctx;
+    Ok(row)
+}
+
+fn insert(
+    ctx: &Ctx,
+    table: &str,
+    columns: &[String],
+    source: &super::ast::Query,
+) -> Result<SqlResult> {
+    let t = ctx.table(table)?.0.clone();
+    let targets: Vec<usize> = if columns.is_empty() {
+        (0..t.columns.len()).collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| {
+                t.column(c).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::NoColumn,
+                        format!("table {} has no column named {c}", t.name),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let (_, rows) = run_query(ctx, source, None)?;
+    let mut rowid = next_rowid(ctx, &t)?;
+    let mut ops = Vec::with_capacity(rows.len());
+    let mut keys = std::collections::HashSet::new();
+    let mut last = None;
+    let empty = Scope {
+        cols: &[],
+        row: &[],
+        group: None,
+        outer: None,
+    };
+    for src in rows {
+        if src.len() != targets.len() {
+            return Err(Error::invalid(format!(
+                "{} values for {} columns",
+                src.len(),
+                targets.len()
+            )));
+        }
+        let mut row = Vec::with_capacity(t.columns.len());
+        for c in &t.columns {
+            row.push(match &c.default {
+                Some(d) => eval(ctx, d, &empty)?,
+                None => Value::Null,
+            });
+        }
+        for (v, &i) in src.into_iter().zip(&targets) {
+            row[i] = v;
+        }
+        let mut row = prepare_row(ctx, &t, row)?;
+        if let Some(i) = t.int_pk() {
+            match &row[i] {
+                Value::Null => row[i] = Value::Int(rowid),
+                Value::Int(x) => rowid = rowid.max(*x),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "datatype mismatch: {}.{} is an INTEGER PRIMARY KEY",
+                        t.name, t.columns[i].name
+                    )))
+                }
+            }
+        }
+        for &i in &t.pk {
+            if row[i].is_null() {
+                return Err(constraint(format!(
+                    "NOT NULL constraint failed: {}.{}",
+                    t.name, t.columns[i].name
+                )));
+            }
+        }
+        let key = t.row_key(&row, rowid);
+        if !keys.insert(key.clone()) || ctx.db.get(&key, &ctx.at)?.is_some() {
+            return Err(constraint(format!(
+                "UNIQUE constraint failed: {} primary key",
+                t.name
+            )));
+        }
+        last = Some(match t.int_pk() {
+            Some(i) => match row[i] {
+                Value::Int(x) => x,
+                _ => rowid,
+            },
+            None => rowid,
+        });
+        let mut value = Vec::new();
+        encode_row(&row, &mut value);
+        ops.push(WriteOp::put(key, value));
+        rowid += 1;
+    }
+    let n = ops.len() as u64;
+    commit(ctx, ops, n, last)
+}
+
+fn matching_rows(
+    ctx: &Ctx,
+    table: &str,
+    filter: Option<&Expr>,
+) -> Result<super::exec::LoadedTable> {
+    let loaded = ctx.table(table)?;
+    let t = loaded.0.clone();
+    let cols: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (Some(t.name.clone()), c.name.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for (k, row) in &loaded.1 {
+        let keep = match filter {
+            Some(f) => {
+                eval(
+                    ctx,
+                    f,
+                    &Scope {
+                        cols: &cols,
+                        row,
+                        group: None,
+                        outer: None,
+                    },
+                )?
+                .truth()
+                    == Some(true)
+            }
+            None => true,
+        };
+        if keep {
+            out.push((k.clone(), row.clone()));
+        }
+    }
+    Ok((t, out))
+}
+
+fn update(
+    ctx: &Ctx,
+    table: &str,
+    set: &[(String, Expr)],
+    filter: Option<&Expr>,
+) -> Result<SqlResult> {
+    let (t, rows) = matching_rows(ctx, table, filter)?;
+    let cols: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (Some(t.name.clone()), c.name.clone()))
+        .collect();
+    let targets: Vec<(usize, &Expr)> = set
+        .iter()
+        .map(|(c, e)| {
+            t.column(c)
+                .map(|i| (i, e))
+                .ok_or_else(|| Error::new(ErrorCode::NoColumn, format!("no such column: {c}")))
+        })
+        .collect::<Result<_>>()?;
+    let mut ops = Vec::new();
+    for (key, row) in &rows {
+        let sc = Scope {
+            cols: &cols,
+            row,
+            group: None,
+            outer: None,
+        };
+        let mut new = row.clone();
+        for (i, e) in &targets {
+            new[*i] = eval(ctx, e, &sc)?;
+        }
+        let new = prepare_row(ctx, &t, new)?;
+        let rowid = i64::MIN; // unused when the key is recomputed below
+        let new_key = if t.pk.is_empty() {
+            key.clone()
+        } else {
+            t.row_key(&new, rowid)
+        };
+        if &new_key != key {
+            if ctx.db.get(&new_key, &ctx.at)?.is_some() {
+                return Err(constraint(format!(
+                    "UNIQUE constraint failed: {} primary key",
+                    t.name
+                )));
+            }
+            ops.push(WriteOp::delete(key.clone()));
+        }
+        let mut value = Vec::new();
+        encode_row(&new, &mut value);
+        ops.push(WriteOp::put(new_key, value));
+    }
+    let n = rows.len() as u64;
+    commit(ctx, ops, n, None)
+}
+
+fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
+    let (_, rows) = matching_rows(ctx, table, filter)?;
+    let ops: Vec<WriteOp> = rows
+        .iter()
+        .map(|(k, _)| WriteOp::delete(k.clone()))
+        .collect();
+    let n = ops.len() as u64;
+    commit(ctx, ops, n, None)
+}

@@ -1,0 +1,998 @@
+//! Query execution over materialized rows: FROM (joins with early filtering),
+//! WHERE, GROUP BY / aggregates / HAVING, projection, DISTINCT, set
+//! operations, ORDER BY, LIMIT / OFFSET; scalar, IN and EXISTS subqueries,
+//! correlated ones included (they see the enclosing row through `Scope`).
+
+use super::ast::*;
+use super::catalog::{self, rows_prefix, Table};
+use super::value::{arith, encode_key_value, format_real, Affinity, Value};
+use crate::engine::db::{Database, ReadAt};
+use crate::engine::read::ScanRange;
+use crate::error::{Error, ErrorCode, Result};
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+/// A column of an intermediate relation: (table name or alias, column name).
+pub type ColRef = (Option<String>, String);
+
+/// A table's schema and its rows as (storage key, values).
+pub type LoadedTable = (Arc<Table>, Vec<(Vec<u8>, Vec<Value>)>);
+
+/// Statement-wide state: the database, read point, parameters, and tables
+/// loaded once per statement.
+pub struct Ctx<'a> {
+    /// The database.
+    pub db: &'a Database,
+    /// Where reads stand in time.
+    pub at: ReadAt,
+    /// Bound parameters.
+    pub params: &'a [Value],
+    tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
+}
+
+use std::sync::Arc;
+
+impl<'a> Ctx<'a> {
+    /// A context for one statement.
+    pub fn new(db: &'a Database, at: ReadAt, params: &'a [Value]) -> Self {
+        Ctx {
+            db,
+            at,
+            params,
+            tables: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// A table's schema and rows (key, values), loaded once per statement.
+    pub fn table(&self, name: &str) -> Result<Rc<LoadedTable>> {
+        if let Some(t) = self.tables.borrow().get(name) {
+            return Ok(t.clone());
+        }
+        let schema = catalog::lookup(self.db, name, &self.at)?;
+        let range = ScanRange {
+            prefix: Some(rows_prefix(schema.id)),
+            ..Default::default()
+        };
+        let rows = self.db.scan_rows(&range, &self.at)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (k, v) in rows.iter() {
+            out.push((k.to_vec(), super::value::decode_row(v)?));
+        }
+        let t = Rc::new((schema, out));
+        self.tables.borrow_mut().insert(name.to_string(), t.clone());
+        Ok(t)
+    }
+
+    /// Forgets loaded tables (after a write in the same statement batch).
+    pub fn invalidate(&self) {
+        self.tables.borrow_mut().clear();
+    }
+}
+
+/// One row in its relation, with the enclosing query's scope for correlation.
+#[derive(Clone, Copy)]
+pub struct Scope<'s> {
+    /// Column names of the relation.
+    pub cols: &'s [ColRef],
+    /// The row's values.
+    pub row: &'s [Value],
+    /// The group the row stands for, in aggregate queries.
+    pub group: Option<&'s [Vec<Value>]>,
+    /// The enclosing query's scope.
+    pub outer: Option<&'s Scope<'s>>,
+}
+
+fn no_column(t: &Option<String>, c: &str) -> Error {
+    let name = match t {
+        Some(t) => format!("{t}.{c}"),
+        None => c.to_string(),
+    };
+    Error::new(ErrorCode::NoColumn, format!("no such column: {name}"))
+}
+
+fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
+    let mut found = None;
+    for (i, (ct, cn)) in cols.iter().enumerate() {
+        if cn == c && (t.is_none() || ct == t) {
+            if found.is_some() && t.is_none() {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    format!("ambiguous column name: {c}"),
+                ));
+            }
+            found = Some(i);
+            if t.is_some() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+const AGGREGATES: [&str; 8] = [
+    "count",
+    "sum",
+    "total",
+    "avg",
+    "min",
+    "max",
+    "group_concat",
+    "string_agg",
+];
+
+fn is_aggregate(name: &str, args: usize) -> bool {
+    AGGREGATES.contains(&name) && !((name == "min" || name == "max") && args > 1)
+}
+
+/// True when the expression contains an aggregate call (outside subqueries).
+pub fn has_aggregate(e: &Expr) -> bool {
+    match e {
+        Expr::Func { name, args, .. } => {
+            is_aggregate(name, args.len()) || args.iter().any(has_aggregate)
+        }
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => has_aggregate(a),
+        Expr::Binary(a, _, b) => has_aggregate(a) || has_aggregate(b),
+        Expr::Between(a, b, c, _) => has_aggregate(a) || has_aggregate(b) || has_aggregate(c),
+        Expr::InList(a, l, _) => has_aggregate(a) || l.iter().any(has_aggregate),
+        Expr::InQuery(a, _, _) => has_aggregate(a),
+        Expr::Case(o, w, e) => {
+            o.as_deref().is_some_and(has_aggregate)
+                || w.iter().any(|(a, b)| has_aggregate(a) || has_aggregate(b))
+                || e.as_deref().is_some_and(has_aggregate)
+        }
+        _ => false,
+    }
+}
+
+fn cmp_op(op: BinOp, o: Ordering) -> bool {
+    match op {
+        BinOp::Eq => o == Ordering::Equal,
+        BinOp::NotEq => o != Ordering::Equal,
+        BinOp::Lt => o == Ordering::Less,
+        BinOp::LtEq => o != Ordering::Greater,
+        BinOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
+/// Evaluates an expression for one row.
+pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
+    Ok(match e {
+        Expr::Lit(v) => v.clone(),
+        Expr::Param(i) => ctx
+            .params
+            .get(*i)
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("parameter ${} has no value", i + 1)))?,
+        Expr::Column(t, c) => {
+            let mut scope = Some(s);
+            while let Some(sc) = scope {
+                if let Some(i) = resolve(sc.cols, t, c)? {
+                    return Ok(sc.row[i].clone());
+                }
+                scope = sc.outer;
+            }
+            return Err(no_column(t, c));
+        }
+        Expr::Unary(op, a) => {
+            let v = eval(ctx, a, s)?;
+            match op {
+                UnOp::Neg => arith(super::value::Arith::Sub, &Value::Int(0), &v),
+                UnOp::Plus => v,
+                UnOp::Not => match v.truth() {
+                    None => Value::Null,
+                    Some(b) => Value::bool(!b),
+                },
+            }
+        }
+        Expr::Binary(a, op, b) => match op {
+            BinOp::And => {
+                let x = eval(ctx, a, s)?.truth();
+                if x == Some(false) {
+                    return Ok(Value::bool(false));
+                }
+                match (x, eval(ctx, b, s)?.truth()) {
+                    (_, Some(false)) => Value::bool(false),
+                    (Some(true), Some(true)) => Value::bool(true),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Or => {
+                let x = eval(ctx, a, s)?.truth();
+                if x == Some(true) {
+                    return Ok(Value::bool(true));
+                }
+                match (x, eval(ctx, b, s)?.truth()) {
+                    (_, Some(true)) => Value::bool(true),
+                    (Some(false), Some(false)) => Value::bool(false),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Arith(op) => arith(*op, &eval(ctx, a, s)?, &eval(ctx, b, s)?),
+            BinOp::Concat => match (eval(ctx, a, s)?.to_text(), eval(ctx, b, s)?.to_text()) {
+                (Some(x), Some(y)) => Value::Text(x + &y),
+                _ => Value::Null,
+            },
+            _ => match eval(ctx, a, s)?.sql_cmp(&eval(ctx, b, s)?) {
+                None => Value::Null,
+                Some(o) => Value::bool(cmp_op(*op, o)),
+            },
+        },
+        Expr::IsNull(a, negated) => Value::bool(eval(ctx, a, s)?.is_null() != *negated),
+        Expr::Between(x, lo, hi, negated) => {
+            let v = eval(ctx, x, s)?;
+            let ge = v.sql_cmp(&eval(ctx, lo, s)?).map(|o| o != Ordering::Less);
+            let le = v
+                .sql_cmp(&eval(ctx, hi, s)?)
+                .map(|o| o != Ordering::Greater);
+            let r = match (ge, le) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            };
+            match r {
+                None => Value::Null,
+                Some(b) => Value::bool(b != *negated),
+            }
+        }
+        Expr::InList(x, list, negated) => {
+            let v = eval(ctx, x, s)?;
+            let mut vals = Vec::with_capacity(list.len());
+            for item in list {
+                vals.push(eval(ctx, item, s)?);
+            }
+            in_values(&v, vals.iter(), *negated)
+        }
+        Expr::InQuery(x, q, negated) => {
+            let v = eval(ctx, x, s)?;
+            let (_, rows) = run_query(ctx, q, Some(s))?;
+            in_values(&v, rows.iter().map(|r| &r[0]), *negated)
+        }
+        Expr::Exists(q, negated) => {
+            let (_, rows) = run_query(ctx, q, Some(s))?;
+            Value::bool(rows.is_empty() == *negated)
+        }
+        Expr::Scalar(q) => {
+            let (_, rows) = run_query(ctx, q, Some(s))?;
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null)
+        }
+        Expr::Case(operand, whens, otherwise) => {
+            let base = operand.as_deref().map(|o| eval(ctx, o, s)).transpose()?;
+            for (w, then) in whens {
+                let hit = match &base {
+                    Some(b) => b.sql_cmp(&eval(ctx, w, s)?) == Some(Ordering::Equal),
+                    None => eval(ctx, w, s)?.truth() == Some(true),
+                };
+                if hit {
+                    return eval(ctx, then, s);
+                }
+            }
+            match otherwise {
+                Some(o) => eval(ctx, o, s)?,
+                None => Value::Null,
+            }
+        }
+        Expr::Cast(x, ty) => cast(eval(ctx, x, s)?, ty),
+        Expr::Func {
+            name,
+            args,
+            distinct,
+            star,
+        } => {
+            if is_aggregate(name, args.len()) {
+                let Some(group) = s.group else {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!("misuse of aggregate function {name}()"),
+                    ));
+                };
+                return aggregate(ctx, name, args, *distinct, *star, group, s);
+            }
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(ctx, a, s)?);
+            }
+            super::functions::scalar(name, &vals)?
+        }
+    })
+}
+
+fn in_values<'v>(v: &Value, vals: impl Iterator<Item = &'v Value>, negated: bool) -> Value {
+    if v.is_null() {
+        return Value::Null;
+    }
+    let mut saw_null = false;
+    for x in vals {
+        match v.sql_cmp(x) {
+            Some(Ordering::Equal) => return Value::bool(!negated),
+            None => saw_null = true,
+            _ => {}
+        }
+    }
+    if saw_null {
+        Value::Null
+    } else {
+        Value::bool(negated)
+    }
+}
+
+fn cast(v: Value, ty: &str) -> Value {
+    if v.is_null() {
+        return v;
+    }
+    match Affinity::of(ty) {
+        Affinity::Integer => match v.numeric() {
+            Value::Real(r) => Value::Int(r as i64),
+            n => n,
+        },
+        Affinity::Real => Value::Real(v.numeric().as_f64().unwrap_or(0.0)),
+        Affinity::Text => Value::Text(v.to_text().unwrap_or_default()),
+        Affinity::Numeric => v.numeric(),
+        Affinity::Blob => match v {
+            Value::Text(t) => Value::Blob(t.into_bytes()),
+            other => other,
+        },
+    }
+}
+
+fn aggregate(
+    ctx: &Ctx,
+    name: &str,
+    args: &[Expr],
+    distinct: bool,
+    star: bool,
+    group: &[Vec<Value>],
+    s: &Scope,
+) -> Result<Value> {
+    if star {
+        return Ok(Value::Int(group.len() as i64));
+    }
+    let arg = args
+        .first()
+        .ok_or_else(|| Error::new(ErrorCode::Syntax, format!("{name}() needs an argument")))?;
+    let mut vals = Vec::with_capacity(group.len());
+    let mut seen = HashSet::new();
+    for row in group {
+        let rs = Scope {
+            cols: s.cols,
+            row,
+            group: None,
+            outer: s.outer,
+        };
+        let v = eval(ctx, arg, &rs)?;
+        if v.is_null() {
+            continue;
+        }
+        if distinct {
+            let mut k = Vec::new();
+            encode_key_value(&v, &mut k);
+            if !seen.insert(k) {
+                continue;
+            }
+        }
+        vals.push(v);
+    }
+    Ok(match name {
+        "count" => Value::Int(vals.len() as i64),
+        "min" => vals
+            .into_iter()
+            .min_by(|a, b| a.total_cmp(b))
+            .unwrap_or(Value::Null),
+        "max" => vals
+            .into_iter()
+            .max_by(|a, b| a.total_cmp(b))
+            .unwrap_or(Value::Null),
+        "sum" | "total" => {
+            if vals.is_empty() {
+                return Ok(if name == "total" {
+                    Value::Real(0.0)
+                } else {
+                    Value::Null
+                });
+            }
+            let mut acc = Value::Int(0);
+            for v in &vals {
+                acc = arith(super::value::Arith::Add, &acc, v);
+            }
+            if name == "total" {
+                Value::Real(acc.as_f64().unwrap_or(0.0))
+            } else {
+                acc
+            }
+        }
+        "avg" => {
+            if vals.is_empty() {
+                return Ok(Value::Null);
+            }
+            let sum: f64 = vals
+                .iter()
+                .map(|v| v.numeric().as_f64().unwrap_or(0.0))
+                .sum();
+            Value::Real(sum / vals.len() as f64)
+        }
+        _ => {
+            let sep = match args.get(1) {
+                Some(e) => eval(ctx, e, s)?.to_text().unwrap_or_default(),
+                None => ",".into(),
+            };
+            if vals.is_empty() {
+                Value::Null
+            } else {
+                Value::Text(
+                    vals.iter()
+                        .filter_map(|v| v.to_text())
+                        .collect::<Vec<_>>()
+                        .join(&sep),
+                )
+            }
+        }
+    })
+}
+
+/// A relation: column names and rows.
+pub type Relation = (Vec<ColRef>, Vec<Vec<Value>>);
+
+fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
+    match f {
+        From::Table(name, alias) => {
+            let t = ctx.table(name)?;
+            let label = Some(alias.clone().unwrap_or_else(|| name.clone()));
+            let cols =
+                t.0.columns
+                    .iter()
+                    .map(|c| (label.clone(), c.name.clone()))
+                    .collect();
+            Ok((cols, t.1.iter().map(|(_, r)| r.clone()).collect()))
+        }
+        From::Subquery(q, alias) => {
+            let (names, rows) = run_query(ctx, q, outer)?;
+            Ok((
+                names
+                    .into_iter()
+                    .map(|n| (Some(alias.clone()), n))
+                    .collect(),
+                rows,
+            ))
+        }
+        From::Join(l, r, kind, on) => {
+            let (lc, lr) = from_item(ctx, l, outer)?;
+            let (rc, rr) = from_item(ctx, r, outer)?;
+            let mut cols = lc;
+            let width_r = rc.len();
+            cols.extend(rc);
+            let mut rows = Vec::new();
+            for a in &lr {
+                let mut matched = false;
+                for b in &rr {
+                    let mut row = a.clone();
+                    row.extend(b.iter().cloned());
+                    let keep = match on {
+                        Some(e) => {
+                            let sc = Scope {
+                                cols: &cols,
+                                row: &row,
+                                group: None,
+                                outer,
+                            };
+                            eval(ctx, e, &sc)?.truth() == Some(true)
+                        }
+                        None => true,
+                    };
+                    if keep {
+                        matched = true;
+                        rows.push(row);
+                    }
+                }
+                if !matched && *kind == JoinKind::Left {
+                    let mut row = a.clone();
+                    row.extend(std::iter::repeat_n(Value::Null, width_r));
+                    rows.push(row);
+                }
+            }
+            Ok((cols, rows))
+        }
+    }
+}
+
+fn conjuncts(e: &Expr, out: &mut Vec<Expr>) {
+    if let Expr::Binary(a, BinOp::And, b) = e {
+        conjuncts(a, out);
+        conjuncts(b, out);
+    } else {
+        out.push(e.clone());
+    }
+}
+
+/// Column references of an expression, or `None` if it holds a subquery or
+/// parameter-free opaque part that must wait for every table.
+fn columns_of(e: &Expr, out: &mut Vec<(Option<String>, String)>) -> bool {
+    match e {
+        Expr::Column(t, c) => {
+            out.push((t.clone(), c.clone()));
+            true
+        }
+        Expr::Lit(_) | Expr::Param(_) => true,
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => columns_of(a, out),
+        Expr::Binary(a, _, b) => columns_of(a, out) && columns_of(b, out),
+        Expr::Between(a, b, c, _) => columns_of(a, out) && columns_of(b, out) && columns_of(c, out),
+        Expr::InList(a, l, _) => columns_of(a, out) && l.iter().all(|x| columns_of(x, out)),
+        Expr::Case(o, w, el) => {
+            o.as_deref().is_none_or(|x| columns_of(x, out))
+                && w.iter()
+                    .all(|(a, b)| columns_of(a, out) && columns_of(b, out))
+                && el.as_deref().is_none_or(|x| columns_of(x, out))
+        }
+        Expr::Func { args, .. } => args.iter().all(|a| columns_of(a, out)),
+        _ => false,
+    }
+}
+
+/// FROM + WHERE: joins the FROM items left to right, applying each WHERE
+/// conjunct as soon as every column it names is bound.
+fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation> {
+    let mut pending = Vec::new();
+    if let Some(w) = &sel.filter {
+        conjuncts(w, &mut pending);
+    }
+    // Load every FROM item, shrunk by the predicates on it alone.
+    let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
+    for (i, item) in sel.from.iter().enumerate() {
+        let (ic, ir) = from_item(ctx, item, outer)?;
+        let local = take_bound(&mut pending, &ic);
+        let ir = filter(ctx, &ic, ir, &local, outer)?;
+        items.push((i, ic, ir));
+    }
+    // Join greedily: the smallest input first, then always an item that a
+    // pending predicate connects to what is joined (smallest first), so
+    // chains of equality predicates never build large cross products.
+    let mut cols: Vec<ColRef> = Vec::new();
+    let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
+    let mut order: Vec<(usize, usize)> = Vec::new(); // (FROM position, width)
+    while !items.is_empty() {
+        let connected = |ic: &[ColRef]| {
+            let mut all: Vec<ColRef> = cols.clone();
+            all.extend(ic.iter().cloned());
+            pending.iter().any(|c| {
+                let mut refs = Vec::new();
+                columns_of(c, &mut refs)
+                    && refs
+                        .iter()
+                        .all(|(t, n)| matches!(resolve(&all, t, n), Ok(Some(_))))
+                    && refs
+                        .iter()
+                        .any(|(t, n)| matches!(resolve(ic, t, n), Ok(Some(_))))
+            })
+        };
+        let pick = if order.is_empty() {
+            (0..items.len()).min_by_key(|&i| items[i].2.len())
+        } else {
+            (0..items.len())
+                .filter(|&i| connected(&items[i].1))
+                .min_by_key(|&i| items[i].2.len())
+                .or_else(|| (0..items.len()).min_by_key(|&i| items[i].2.len()))
+        };
+        let Some(pick) = pick else { break };
+        let (pos, ic, ir) = items.remove(pick);
+        order.push((pos, ic.len()));
+        cols.extend(ic);
+        let ready = take_bound(&mut pending, &cols);
+        let mut next = Vec::new();
+        for a in &rows {
+            'pair: for b in &ir {
+                let mut row = Vec::with_capacity(a.len() + b.len());
+                row.extend(a.iter().cloned());
+                row.extend(b.iter().cloned());
+                let sc = Scope {
+                    cols: &cols,
+                    row: &row,
+                    group: None,
+                    outer,
+                };
+                for c in &ready {
+                    if eval(ctx, c, &sc)?.truth() != Some(true) {
+                        continue 'pair;
+                    }
+                }
+                next.push(row);
+            }
+        }
+        rows = next;
+    }
+    // Restore FROM order of the columns (it decides `SELECT *`).
+    if order.windows(2).any(|w| w[0].0 > w[1].0) {
+        let mut starts = Vec::with_capacity(order.len());
+        let mut at = 0;
+        for &(pos, width) in &order {
+            starts.push((pos, at, width));
+            at += width;
+        }
+        starts.sort_by_key(|s| s.0);
+        let perm: Vec<usize> = starts.iter().flat_map(|&(_, st, w)| st..st + w).collect();
+        cols = perm.iter().map(|&i| cols[i].clone()).collect();
+        rows = rows
+            .into_iter()
+            .map(|r| perm.iter().map(|&i| r[i].clone()).collect())
+            .collect();
+    }
+    rows = filter(ctx, &cols, rows, &pending, outer)?;
+    Ok((cols, rows))
+}
+
+/// Removes and returns the conjuncts whose columns all resolve in `cols`.
+fn take_bound(pending: &mut Vec<Expr>, cols: &[ColRef]) -> Vec<Expr> {
+    let mut ready = Vec::new();
+    pending.retain(|c| {
+        let mut refs = Vec::new();
+        let bound = columns_of(c, &mut refs)
+            && refs
+                .iter()
+                .all(|(t, n)| matches!(resolve(cols, t, n), Ok(Some(_))));
+        if bound {
+            ready.push(c.clone());
+        }
+        !bound
+    });
+    ready
+}
+
+fn filter(
+    ctx: &Ctx,
+    cols: &[ColRef],
+    rows: Vec<Vec<Value>>,
+    conds: &[Expr],
+    outer: Option<&Scope>,
+) -> Result<Vec<Vec<Value>>> {
+    if conds.is_empty() {
+        return Ok(rows);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    'rows: for row in rows {
+        let sc = Scope {
+            cols,
+            row: &row,
+            group: None,
+            outer,
+        };
+        for c in conds {
+            if eval(ctx, c, &sc)?.truth() != Some(true) {
+                continue 'rows;
+            }
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn item_name(e: &Expr, alias: &Option<String>) -> String {
+    if let Some(a) = alias {
+        return a.clone();
+    }
+    match e {
+        Expr::Column(_, c) => c.clone(),
+        _ => "?column?".into(),
+    }
+}
+
+/// Output rows plus, per row, the values ORDER BY sorts on.
+type Projected = (Vec<String>, Vec<(Vec<Value>, Vec<Value>)>);
+
+fn select(
+    ctx: &Ctx,
+    sel: &Select,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
+    let (cols, rows) = from_where(ctx, sel, outer)?;
+    let mut exprs: Vec<(Expr, String)> = Vec::new();
+    for it in &sel.items {
+        match it {
+            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
+            SelectItem::Star => {
+                for (t, c) in &cols {
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+            }
+            SelectItem::TableStar(tn) => {
+                let mut any = false;
+                for (t, c) in cols
+                    .iter()
+                    .filter(|(t, _)| t.as_deref() == Some(tn.as_str()))
+                {
+                    any = true;
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+                if !any {
+                    return Err(Error::new(
+                        ErrorCode::NoTable,
+                        format!("no such table: {tn}"),
+                    ));
+                }
+            }
+        }
+    }
+    let names: Vec<String> = exprs.iter().map(|(_, n)| n.clone()).collect();
+    let aggregate_query = !sel.group_by.is_empty()
+        || exprs.iter().any(|(e, _)| has_aggregate(e))
+        || sel.having.as_ref().is_some_and(has_aggregate);
+    let groups: Vec<Vec<Vec<Value>>> = if aggregate_query {
+        if sel.group_by.is_empty() {
+            vec![rows]
+        } else {
+            let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+            let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
+            for row in rows {
+                let sc = Scope {
+                    cols: &cols,
+                    row: &row,
+                    group: None,
+                    outer,
+                };
+                let mut key = Vec::new();
+                for g in &sel.group_by {
+                    encode_key_value(&eval(ctx, g, &sc)?, &mut key);
+                }
+                match index.get(&key) {
+                    Some(&i) => groups[i].push(row),
+                    None => {
+                        index.insert(key, groups.len());
+                        groups.push(vec![row]);
+                    }
+                }
+            }
+            groups
+        }
+    } else {
+        rows.into_iter().map(|r| vec![r]).collect()
+    };
+    let empty = vec![Value::Null; cols.len()];
+    let mut out = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let row = g.first().unwrap_or(&empty);
+        let sc = Scope {
+            cols: &cols,
+            row,
+            group: aggregate_query.then_some(g.as_slice()),
+            outer,
+        };
+        if let Some(h) = &sel.having {
+            if eval(ctx, h, &sc)?.truth() != Some(true) {
+                continue;
+            }
+        }
+        let mut vals = Vec::with_capacity(exprs.len());
+        for (e, _) in &exprs {
+            vals.push(eval(ctx, e, &sc)?);
+        }
+        let mut keys = Vec::with_capacity(order.len());
+        for o in order {
+            keys.push(order_key(ctx, o, &names, &vals, &sc)?);
+        }
+        out.push((vals, keys));
+    }
+    Ok((names, out))
+}
+
+fn order_key(
+    ctx: &Ctx,
+    o: &OrderTerm,
+    names: &[String],
+    vals: &[Value],
+    sc: &Scope,
+) -> Result<Value> {
+    if let Expr::Lit(Value::Int(n)) = &o.expr {
+        return vals
+            .get((*n as usize).wrapping_sub(1))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Syntax,
+                    format!("ORDER BY term {n} is out of range"),
+                )
+            });
+    }
+    if let Expr::Column(None, c) = &o.expr {
+        // A result column name (or alias) wins over a source column.
+        if let Some(v) = names.iter().position(|n| n == c).and_then(|i| vals.get(i)) {
+            return Ok(v.clone());
+        }
+    }
+    eval(ctx, &o.expr, sc)
+}
+
+fn row_key(r: &[Value]) -> Vec<u8> {
+    let mut k = Vec::new();
+    for v in r {
+        encode_key_value(&numeric_norm(v), &mut k);
+    }
+    k
+}
+
+fn numeric_norm(v: &Value) -> Value {
+    match v {
+        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Value::Int(*r as i64),
+        other => other.clone(),
+    }
+}
+
+fn body(ctx: &Ctx, b: &Body, order: &[OrderTerm], outer: Option<&Scope>) -> Result<Projected> {
+    match b {
+        Body::Select(s) => select(ctx, s, order, outer),
+        Body::Query(q) => {
+            let (names, rows) = run_query(ctx, q, outer)?;
+            Ok(with_output_keys(names, rows, order)?)
+        }
+        Body::Values(rows) => {
+            let empty = Scope {
+                cols: &[],
+                row: &[],
+                group: None,
+                outer,
+            };
+            let mut out = Vec::new();
+            for r in rows {
+                let mut vals = Vec::with_capacity(r.len());
+                for e in r {
+                    vals.push(eval(ctx, e, &empty)?);
+                }
+                out.push(vals);
+            }
+            let names = (1..=out.first().map_or(0, |r| r.len()))
+                .map(|i| format!("column{i}"))
+                .collect();
+            with_output_keys(names, out, order)
+        }
+        Body::Set(l, op, all, r) => {
+            let (names, left) = body(ctx, l, &[], outer)?;
+            let (_, right) = body(ctx, r, &[], outer)?;
+            let left: Vec<Vec<Value>> = left.into_iter().map(|(v, _)| v).collect();
+            let right: Vec<Vec<Value>> = right.into_iter().map(|(v, _)| v).collect();
+            if !left.is_empty() && !right.is_empty() && left[0].len() != right[0].len() {
+                return Err(Error::new(ErrorCode::Syntax, "SELECTs to the left and right of a set operation do not have the same number of result columns"));
+            }
+            let rows = match (op, all) {
+                (SetOp::Union, true) => left.into_iter().chain(right).collect(),
+                (SetOp::Union, false) => dedup(left.into_iter().chain(right)),
+                (SetOp::Except, _) => {
+                    let r: HashSet<Vec<u8>> = right.iter().map(|x| row_key(x)).collect();
+                    dedup(left.into_iter().filter(|x| !r.contains(&row_key(x))))
+                }
+                (SetOp::Intersect, _) => {
+                    let r: HashSet<Vec<u8>> = right.iter().map(|x| row_key(x)).collect();
+                    dedup(left.into_iter().filter(|x| r.contains(&row_key(x))))
+                }
+            };
+            with_output_keys(names, rows, order)
+        }
+    }
+}
+
+fn dedup(rows: impl Iterator<Item = Vec<Value>>) -> Vec<Vec<Value>> {
+    let mut seen = HashSet::new();
+    rows.filter(|r| seen.insert(row_key(r))).collect()
+}
+
+/// Sort keys for queries whose ORDER BY can only name output columns.
+fn with_output_keys(
+    names: Vec<String>,
+    rows: Vec<Vec<Value>>,
+    order: &[OrderTerm],
+) -> Result<Projected> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut keys = Vec::with_capacity(order.len());
+        for o in order {
+            let i = match &o.expr {
+                Expr::Lit(Value::Int(n)) if *n >= 1 && (*n as usize) <= r.len() => *n as usize - 1,
+                Expr::Column(_, c) => names.iter().position(|n| n == c).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::Syntax,
+                        format!("ORDER BY term `{c}` does not match any result column"),
+                    )
+                })?,
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        "ORDER BY term does not match any result column",
+                    ))
+                }
+            };
+            keys.push(r[i].clone());
+        }
+        out.push((r, keys));
+    }
+    Ok((names, out))
+}
+
+/// Runs a query; `outer` is the enclosing row for correlated subqueries.
+pub fn run_query(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let (names, mut rows) = body(ctx, &q.body, &q.order_by, outer)?;
+    if let Body::Select(s) = &q.body {
+        if s.distinct {
+            let mut seen = HashSet::new();
+            rows.retain(|(v, _)| seen.insert(row_key(v)));
+        }
+    }
+    if !q.order_by.is_empty() {
+        rows.sort_by(|(_, a), (_, b)| {
+            for (i, o) in q.order_by.iter().enumerate() {
+                let (x, y) = (&a[i], &b[i]);
+                let nulls_first = o.nulls_first.unwrap_or(!o.desc);
+                let ord = match (x.is_null(), y.is_null()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => {
+                        if nulls_first {
+                            Ordering::Less
+                        } else {
+                            Ordering::Greater
+                        }
+                    }
+                    (false, true) => {
+                        if nulls_first {
+                            Ordering::Greater
+                        } else {
+                            Ordering::Less
+                        }
+                    }
+                    _ => {
+                        let c = x.total_cmp(y);
+                        if o.desc {
+                            c.reverse()
+                        } else {
+                            c
+                        }
+                    }
+                };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            Ordering::Equal
+        });
+    }
+    let empty = Scope {
+        cols: &[],
+        row: &[],
+        group: None,
+        outer,
+    };
+    let offset = match &q.offset {
+        Some(e) => int_arg(eval(ctx, e, &empty)?, "OFFSET")?,
+        None => 0,
+    };
+    let limit = match &q.limit {
+        Some(e) => int_arg(eval(ctx, e, &empty)?, "LIMIT")?,
+        None => usize::MAX,
+    };
+    let rows = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(v, _)| v)
+        .collect();
+    Ok((names, rows))
+}
+
+fn int_arg(v: Value, what: &str) -> Result<usize> {
+    match v.numeric() {
+        Value::Int(i) if i < 0 => Ok(usize::MAX),
+        Value::Int(i) => Ok(i as usize),
+        _ => Err(Error::invalid(format!("{what} must be an integer"))),
+    }
+}
+
+/// Renders a value as text the way the sqllogictest format expects.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Real(r) => format_real(*r),
+        other => other.to_text().unwrap_or_else(|| "NULL".into()),
+    }
+}

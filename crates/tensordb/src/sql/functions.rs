@@ -1,0 +1,148 @@
+//! Scalar SQL functions. An unknown name is `TDB_NOT_SUPPORTED` naming it.
+
+use super::value::{format_real, Value};
+use crate::error::{Error, ErrorCode, Result};
+use std::cmp::Ordering;
+
+fn arity(name: &str, args: &[Value], n: usize) -> Result<()> {
+    if args.len() == n {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::Syntax,
+            format!("wrong number of arguments to function {name}()"),
+        ))
+    }
+}
+
+/// Calls scalar function `name`.
+pub fn scalar(name: &str, args: &[Value]) -> Result<Value> {
+    Ok(match name {
+        "abs" => {
+            arity(name, args, 1)?;
+            match args[0].numeric() {
+                Value::Int(i) => Value::Int(
+                    i.checked_abs()
+                        .ok_or_else(|| Error::invalid("integer overflow in abs()"))?,
+                ),
+                Value::Real(r) => Value::Real(r.abs()),
+                other => other,
+            }
+        }
+        "coalesce" | "ifnull" => args
+            .iter()
+            .find(|v| !v.is_null())
+            .cloned()
+            .unwrap_or(Value::Null),
+        "nullif" => {
+            arity(name, args, 2)?;
+            if args[0].sql_cmp(&args[1]) == Some(Ordering::Equal) {
+                Value::Null
+            } else {
+                args[0].clone()
+            }
+        }
+        "iif" | "if" => {
+            arity(name, args, 3)?;
+            if args[0].truth() == Some(true) {
+                args[1].clone()
+            } else {
+                args[2].clone()
+            }
+        }
+        "typeof" => {
+            arity(name, args, 1)?;
+            Value::Text(args[0].type_name().into())
+        }
+        "length" => {
+            arity(name, args, 1)?;
+            match &args[0] {
+                Value::Null => Value::Null,
+                Value::Blob(b) => Value::Int(b.len() as i64),
+                v => Value::Int(v.to_text().unwrap_or_default().chars().count() as i64),
+            }
+        }
+        "upper" | "lower" => {
+            arity(name, args, 1)?;
+            match args[0].to_text() {
+                None => Value::Null,
+                Some(t) => Value::Text(if name == "upper" {
+                    t.to_uppercase()
+                } else {
+                    t.to_lowercase()
+                }),
+            }
+        }
+        "min" | "max" => {
+            if args.iter().any(Value::is_null) {
+                return Ok(Value::Null);
+            }
+            let pick = args.iter().cloned().reduce(|a, b| {
+                let o = a.total_cmp(&b);
+                if (name == "min") == (o == Ordering::Greater) {
+                    b
+                } else {
+                    a
+                }
+            });
+            pick.unwrap_or(Value::Null)
+        }
+        "round" => {
+            let digits = match args.get(1) {
+                Some(v) => v.numeric().as_f64().unwrap_or(0.0) as i32,
+                None => 0,
+            };
+            match args.first().map(Value::numeric) {
+                None | Some(Value::Null) => Value::Null,
+                Some(v) => {
+                    let x = v.as_f64().unwrap_or(0.0);
+                    let m = 10f64.powi(digits);
+                    Value::Real((x * m).round() / m)
+                }
+            }
+        }
+        "substr" | "substring" => {
+            let Some(t) = args.first().and_then(Value::to_text) else {
+                return Ok(Value::Null);
+            };
+            let chars: Vec<char> = t.chars().collect();
+            let start = args
+                .get(1)
+                .and_then(|v| v.numeric().as_f64())
+                .unwrap_or(1.0) as i64;
+            let len = args
+                .get(2)
+                .and_then(|v| v.numeric().as_f64())
+                .map(|l| l as i64);
+            let from = if start > 0 {
+                start - 1
+            } else if start < 0 {
+                chars.len() as i64 + start
+            } else {
+                0
+            };
+            let from = from.clamp(0, chars.len() as i64) as usize;
+            let to = match len {
+                Some(l) if l >= 0 => (from + l as usize).min(chars.len()),
+                Some(_) => from,
+                None => chars.len(),
+            };
+            Value::Text(chars[from..to].iter().collect())
+        }
+        "random" => Value::Int(crate::engine::clock::now_micros() as i64 ^ 0x5DEECE66D),
+        "pi" => Value::Real(std::f64::consts::PI),
+        "printf" | "format" => Value::Text(args.iter().filter_map(Value::to_text).collect()),
+        "quote" => match args.first() {
+            Some(Value::Text(t)) => Value::Text(format!("'{}'", t.replace('\'', "''"))),
+            Some(Value::Real(r)) => Value::Text(format_real(*r)),
+            Some(v) => Value::Text(v.to_text().unwrap_or_else(|| "NULL".into())),
+            None => Value::Null,
+        },
+        other => {
+            return Err(Error::new(
+                ErrorCode::NotSupported,
+                format!("the function {other}() is not supported yet"),
+            ))
+        }
+    })
+}

@@ -1,0 +1,16 @@
+//! SQL on the ledger: parse (sqlparser) -> translate (own AST) -> execute
+//! over rows stored as facts. Tables, rows and the catalog are ordinary
+//! ledger facts, so every SQL write is versioned in system time.
+
+pub mod api;
+pub mod ast;
+pub mod catalog;
+pub mod dml;
+pub mod exec;
+pub mod functions;
+pub mod parse;
+pub mod translate;
+pub mod value;
+
+pub use dml::SqlResult;
+pub use value::Value;

@@ -1,0 +1,509 @@
+//! sqlparser AST -> TensorDB AST. The only module that touches
+//! `sqlparser::ast`; anything it does not translate is rejected here by name
+//! with `TDB_NOT_SUPPORTED`, never silently ignored.
+
+use super::ast::*;
+use super::value::{Arith, Value};
+use crate::error::{Error, ErrorCode, Result};
+use sqlparser::ast as sp;
+
+fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::NotSupported,
+        format!("{what} is not supported yet"),
+    )
+}
+
+fn ident(i: &sp::Ident) -> String {
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_ascii_lowercase()
+    }
+}
+
+fn object_name(n: &sp::ObjectName) -> Result<String> {
+    match n.0.last() {
+        Some(sp::ObjectNamePart::Identifier(i)) => Ok(ident(i)),
+        _ => Err(unsupported(format!("the name `{n}`"))),
+    }
+}
+
+/// Translates one parsed statement.
+pub fn statement(s: &sp::Statement) -> Result<Statement> {
+    match s {
+        sp::Statement::Query(q) => Ok(Statement::Query(Box::new(query(q)?))),
+        sp::Statement::CreateTable(ct) => create_table(ct),
+        sp::Statement::Drop {
+            object_type: sp::ObjectType::Table,
+            if_exists,
+            names,
+            ..
+        } => Ok(Statement::DropTable {
+            names: names.iter().map(object_name).collect::<Result<_>>()?,
+            if_exists: *if_exists,
+        }),
+        sp::Statement::Insert(ins) => insert(ins),
+        sp::Statement::Update(u) => update(u),
+        sp::Statement::Delete(d) => delete(d),
+        sp::Statement::CreateIndex(_) => Err(unsupported("CREATE INDEX")),
+        other => {
+            let text = other.to_string();
+            let head: String = text
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            Err(unsupported(format!("the statement `{head}`")))
+        }
+    }
+}
+
+fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
+    let mut columns = Vec::new();
+    for c in &ct.columns {
+        let mut def = ColumnDef {
+            name: ident(&c.name),
+            decl_type: c.data_type.to_string(),
+            not_null: false,
+            primary_key: false,
+            default: None,
+        };
+        for o in &c.options {
+            match &o.option {
+                sp::ColumnOption::NotNull => def.not_null = true,
+                sp::ColumnOption::Null => {}
+                sp::ColumnOption::PrimaryKey(_) => {
+                    def.primary_key = true;
+                    def.not_null = true;
+                }
+                sp::ColumnOption::Default(e) => def.default = Some(expr(e)?),
+                other => return Err(unsupported(format!("the column option `{other}`"))),
+            }
+        }
+        columns.push(def);
+    }
+    let mut primary_key = Vec::new();
+    for tc in &ct.constraints {
+        match tc {
+            sp::TableConstraint::PrimaryKey(pk) => {
+                for col in &pk.columns {
+                    primary_key.push(col.column.expr.to_string().to_ascii_lowercase());
+                }
+            }
+            other => return Err(unsupported(format!("the table constraint `{other}`"))),
+        }
+    }
+    Ok(Statement::CreateTable {
+        name: object_name(&ct.name)?,
+        columns,
+        primary_key,
+        if_not_exists: ct.if_not_exists,
+    })
+}
+
+fn insert(ins: &sp::Insert) -> Result<Statement> {
+    let table = match &ins.table {
+        sp::TableObject::TableName(n) => object_name(n)?,
+        other => return Err(unsupported(format!("INSERT into `{other}`"))),
+    };
+    if ins.on.is_some() {
+        return Err(unsupported("INSERT … ON CONFLICT"));
+    }
+    if ins.returning.is_some() {
+        return Err(unsupported("RETURNING"));
+    }
+    let source = match &ins.source {
+        Some(q) => query(q)?,
+        None => return Err(unsupported("INSERT without VALUES or SELECT")),
+    };
+    Ok(Statement::Insert {
+        table,
+        columns: ins.columns.iter().map(object_name).collect::<Result<_>>()?,
+        source: Box::new(source),
+    })
+}
+
+fn single_table(t: &sp::TableWithJoins) -> Result<String> {
+    if !t.joins.is_empty() {
+        return Err(unsupported("UPDATE/DELETE with joins"));
+    }
+    match &t.relation {
+        sp::TableFactor::Table { name, .. } => object_name(name),
+        other => Err(unsupported(format!("`{other}` as a target"))),
+    }
+}
+
+fn update(u: &sp::Update) -> Result<Statement> {
+    if u.from.is_some() || u.returning.is_some() {
+        return Err(unsupported("UPDATE … FROM / RETURNING"));
+    }
+    let mut set = Vec::new();
+    for a in &u.assignments {
+        match &a.target {
+            sp::AssignmentTarget::ColumnName(n) => set.push((object_name(n)?, expr(&a.value)?)),
+            sp::AssignmentTarget::Tuple(_) => return Err(unsupported("tuple assignment")),
+        }
+    }
+    Ok(Statement::Update {
+        table: single_table(&u.table)?,
+        set,
+        filter: u.selection.as_ref().map(expr).transpose()?,
+    })
+}
+
+fn delete(d: &sp::Delete) -> Result<Statement> {
+    if d.returning.is_some() || d.using.is_some() {
+        return Err(unsupported("DELETE … USING / RETURNING"));
+    }
+    let tables = match &d.from {
+        sp::FromTable::WithFromKeyword(t) | sp::FromTable::WithoutKeyword(t) => t,
+    };
+    let [t] = tables.as_slice() else {
+        return Err(unsupported("DELETE from several tables"));
+    };
+    Ok(Statement::Delete {
+        table: single_table(t)?,
+        filter: d.selection.as_ref().map(expr).transpose()?,
+    })
+}
+
+/// Translates a query.
+pub fn query(q: &sp::Query) -> Result<Query> {
+    if q.with.is_some() {
+        return Err(unsupported("WITH (common table expressions)"));
+    }
+    let mut order_by = Vec::new();
+    if let Some(ob) = &q.order_by {
+        match &ob.kind {
+            sp::OrderByKind::Expressions(list) => {
+                for o in list {
+                    order_by.push(OrderTerm {
+                        expr: expr(&o.expr)?,
+                        desc: matches!(o.options.sort, Some(sp::OrderBySort::Desc)),
+                        nulls_first: o.options.nulls_first,
+                    });
+                }
+            }
+            sp::OrderByKind::All(_) => return Err(unsupported("ORDER BY ALL")),
+        }
+    }
+    let (limit, offset) = match &q.limit_clause {
+        None => (None, None),
+        Some(sp::LimitClause::LimitOffset { limit, offset, .. }) => (
+            limit.as_ref().map(expr).transpose()?,
+            offset.as_ref().map(|o| expr(&o.value)).transpose()?,
+        ),
+        Some(sp::LimitClause::OffsetCommaLimit { offset, limit }) => {
+            (Some(expr(limit)?), Some(expr(offset)?))
+        }
+    };
+    Ok(Query {
+        body: body(&q.body)?,
+        order_by,
+        limit,
+        offset,
+    })
+}
+
+fn body(b: &sp::SetExpr) -> Result<Body> {
+    match b {
+        sp::SetExpr::Select(s) => Ok(Body::Select(Box::new(select(s)?))),
+        sp::SetExpr::Query(q) => Ok(Body::Query(Box::new(query(q)?))),
+        sp::SetExpr::SetOperation {
+            left,
+            op,
+            set_quantifier,
+            right,
+        } => {
+            let op = match op {
+                sp::SetOperator::Union => SetOp::Union,
+                sp::SetOperator::Except | sp::SetOperator::Minus => SetOp::Except,
+                sp::SetOperator::Intersect => SetOp::Intersect,
+            };
+            let all = matches!(set_quantifier, sp::SetQuantifier::All);
+            Ok(Body::Set(
+                Box::new(body(left)?),
+                op,
+                all,
+                Box::new(body(right)?),
+            ))
+        }
+        sp::SetExpr::Values(v) => Ok(Body::Values(
+            v.rows
+                .iter()
+                .map(|r| r.content.iter().map(expr).collect::<Result<Vec<_>>>())
+                .collect::<Result<_>>()?,
+        )),
+        other => Err(unsupported(format!("the query form `{other}`"))),
+    }
+}
+
+fn select(s: &sp::Select) -> Result<Select> {
+    let distinct = match &s.distinct {
+        None | Some(sp::Distinct::All) => false,
+        Some(sp::Distinct::Distinct) => true,
+        Some(other) => return Err(unsupported(format!("`{other}`"))),
+    };
+    let mut items = Vec::new();
+    for it in &s.projection {
+        items.push(match it {
+            sp::SelectItem::UnnamedExpr(e) => SelectItem::Expr(expr(e)?, None),
+            sp::SelectItem::ExprWithAlias { expr: e, alias } => {
+                SelectItem::Expr(expr(e)?, Some(ident(alias)))
+            }
+            sp::SelectItem::Wildcard(_) => SelectItem::Star,
+            sp::SelectItem::QualifiedWildcard(
+                sp::SelectItemQualifiedWildcardKind::ObjectName(n),
+                _,
+            ) => SelectItem::TableStar(object_name(n)?),
+            other => return Err(unsupported(format!("the select item `{other}`"))),
+        });
+    }
+    let mut from = Vec::new();
+    for t in &s.from {
+        let mut f = factor(&t.relation)?;
+        for j in &t.joins {
+            let right = factor(&j.relation)?;
+            let (kind, c) = match &j.join_operator {
+                sp::JoinOperator::Join(c)
+                | sp::JoinOperator::Inner(c)
+                | sp::JoinOperator::CrossJoin(c) => (JoinKind::Inner, c),
+                sp::JoinOperator::Left(c) | sp::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
+                other => return Err(unsupported(format!("the join `{other:?}`"))),
+            };
+            let on = match c {
+                sp::JoinConstraint::On(e) => Some(expr(e)?),
+                sp::JoinConstraint::None => None,
+                other => return Err(unsupported(format!("the join constraint `{other:?}`"))),
+            };
+            f = From::Join(Box::new(f), Box::new(right), kind, on);
+        }
+        from.push(f);
+    }
+    let group_by = match &s.group_by {
+        sp::GroupByExpr::Expressions(list, mods) if mods.is_empty() => {
+            list.iter().map(expr).collect::<Result<_>>()?
+        }
+        other => return Err(unsupported(format!("`{other}`"))),
+    };
+    Ok(Select {
+        distinct,
+        items,
+        from,
+        filter: s.selection.as_ref().map(expr).transpose()?,
+        group_by,
+        having: s.having.as_ref().map(expr).transpose()?,
+    })
+}
+
+fn factor(t: &sp::TableFactor) -> Result<From> {
+    match t {
+        sp::TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            version: None,
+            ..
+        } => Ok(From::Table(
+            object_name(name)?,
+            alias.as_ref().map(|a| ident(&a.name)),
+        )),
+        sp::TableFactor::Derived {
+            subquery, alias, ..
+        } => {
+            let alias = alias
+                .as_ref()
+                .map(|a| ident(&a.name))
+                .unwrap_or_else(|| "subquery".into());
+            Ok(From::Subquery(Box::new(query(subquery)?), alias))
+        }
+        sp::TableFactor::NestedJoin {
+            table_with_joins,
+            alias: None,
+        } => {
+            let mut f = factor(&table_with_joins.relation)?;
+            for j in &table_with_joins.joins {
+                let right = factor(&j.relation)?;
+                let on = match &j.join_operator {
+                    sp::JoinOperator::Join(sp::JoinConstraint::On(e))
+                    | sp::JoinOperator::Inner(sp::JoinConstraint::On(e)) => Some(expr(e)?),
+                    sp::JoinOperator::CrossJoin(_)
+                    | sp::JoinOperator::Join(sp::JoinConstraint::None) => None,
+                    other => return Err(unsupported(format!("the join `{other:?}`"))),
+                };
+                f = From::Join(Box::new(f), Box::new(right), JoinKind::Inner, on);
+            }
+            Ok(f)
+        }
+        other => Err(unsupported(format!("the table reference `{other}`"))),
+    }
+}
+
+fn number(s: &str) -> Result<Value> {
+    if !s.contains(['.', 'e', 'E']) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+    }
+    s.parse::<f64>()
+        .map(Value::Real)
+        .map_err(|_| Error::new(ErrorCode::Syntax, format!("bad number `{s}`")))
+}
+
+fn literal(v: &sp::Value) -> Result<Expr> {
+    Ok(match v {
+        sp::Value::Number(n, _) => Expr::Lit(number(n)?),
+        sp::Value::SingleQuotedString(s) => Expr::Lit(Value::Text(s.clone())),
+        sp::Value::Boolean(b) => Expr::Lit(Value::bool(*b)),
+        sp::Value::Null => Expr::Lit(Value::Null),
+        sp::Value::Placeholder(p) => {
+            let n = if p == "?" {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    "`?` parameters are numbered by the caller; use $1, $2…",
+                ));
+            } else {
+                p.trim_start_matches('$')
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+            };
+            match n {
+                Some(n) => Expr::Param(n - 1),
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!("bad parameter `{p}`"),
+                    ))
+                }
+            }
+        }
+        other => return Err(unsupported(format!("the literal `{other}`"))),
+    })
+}
+
+fn binop(op: &sp::BinaryOperator) -> Result<BinOp> {
+    use sp::BinaryOperator as B;
+    Ok(match op {
+        B::Plus => BinOp::Arith(Arith::Add),
+        B::Minus => BinOp::Arith(Arith::Sub),
+        B::Multiply => BinOp::Arith(Arith::Mul),
+        B::Divide => BinOp::Arith(Arith::Div),
+        B::Modulo => BinOp::Arith(Arith::Rem),
+        B::Eq => BinOp::Eq,
+        B::NotEq => BinOp::NotEq,
+        B::Lt => BinOp::Lt,
+        B::LtEq => BinOp::LtEq,
+        B::Gt => BinOp::Gt,
+        B::GtEq => BinOp::GtEq,
+        B::And => BinOp::And,
+        B::Or => BinOp::Or,
+        B::StringConcat => BinOp::Concat,
+        other => return Err(unsupported(format!("the operator `{other}`"))),
+    })
+}
+
+/// Translates an expression.
+pub fn expr(e: &sp::Expr) -> Result<Expr> {
+    use sp::Expr as E;
+    let b = |e: &sp::Expr| expr(e).map(Box::new);
+    Ok(match e {
+        E::Identifier(i) => Expr::Column(None, ident(i)),
+        E::CompoundIdentifier(parts) => match parts.as_slice() {
+            [t, c] => Expr::Column(Some(ident(t)), ident(c)),
+            _ => return Err(unsupported(format!("the name `{e}`"))),
+        },
+        E::Value(v) => literal(&v.value)?,
+        E::Nested(inner) => expr(inner)?,
+        E::BinaryOp { left, op, right } => Expr::Binary(b(left)?, binop(op)?, b(right)?),
+        E::UnaryOp { op, expr: inner } => {
+            let op = match op {
+                sp::UnaryOperator::Minus => UnOp::Neg,
+                sp::UnaryOperator::Plus => UnOp::Plus,
+                sp::UnaryOperator::Not => UnOp::Not,
+                other => return Err(unsupported(format!("the operator `{other}`"))),
+            };
+            Expr::Unary(op, b(inner)?)
+        }
+        E::IsNull(x) => Expr::IsNull(b(x)?, false),
+        E::IsNotNull(x) => Expr::IsNull(b(x)?, true),
+        E::Between {
+            expr: x,
+            negated,
+            low,
+            high,
+        } => Expr::Between(b(x)?, b(low)?, b(high)?, *negated),
+        E::In {
+            expr: x,
+            target,
+            negated,
+            ..
+        } => match target {
+            sp::InTarget::List(list) => Expr::InList(
+                b(x)?,
+                list.iter().map(expr).collect::<Result<_>>()?,
+                *negated,
+            ),
+            sp::InTarget::Subquery(q) => Expr::InQuery(b(x)?, Box::new(query(q)?), *negated),
+            sp::InTarget::Table { .. } | sp::InTarget::Unnest(_) => {
+                return Err(unsupported(format!("the IN form `{e}`")))
+            }
+        },
+        E::Exists { subquery, negated } => Expr::Exists(Box::new(query(subquery)?), *negated),
+        E::Subquery(q) => Expr::Scalar(Box::new(query(q)?)),
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => Expr::Case(
+            operand.as_deref().map(expr).transpose()?.map(Box::new),
+            conditions
+                .iter()
+                .map(|w| Ok((expr(&w.condition)?, expr(&w.result)?)))
+                .collect::<Result<_>>()?,
+            else_result.as_deref().map(expr).transpose()?.map(Box::new),
+        ),
+        E::Cast {
+            expr: x, data_type, ..
+        } => Expr::Cast(b(x)?, data_type.to_string()),
+        E::Function(f) => function(f)?,
+        other => return Err(unsupported(format!("the expression `{other}`"))),
+    })
+}
+
+fn function(f: &sp::Function) -> Result<Expr> {
+    let name = object_name(&f.name)?;
+    if f.over.is_some() {
+        return Err(unsupported("window functions"));
+    }
+    let (args, distinct, star) = match &f.args {
+        sp::FunctionArguments::None => (Vec::new(), false, false),
+        sp::FunctionArguments::List(list) => {
+            let distinct = matches!(
+                list.duplicate_treatment,
+                Some(sp::DuplicateTreatment::Distinct)
+            );
+            let mut args = Vec::new();
+            let mut star = false;
+            for a in &list.args {
+                match a {
+                    sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(e)) => args.push(expr(e)?),
+                    sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Wildcard) => star = true,
+                    other => return Err(unsupported(format!("the argument `{other}`"))),
+                }
+            }
+            (args, distinct, star)
+        }
+        sp::FunctionArguments::Subquery(_) => {
+            return Err(unsupported("a subquery as function arguments"))
+        }
+    };
+    Ok(Expr::Func {
+        name,
+        args,
+        distinct,
+        star,
+    })
+}
