@@ -45,6 +45,11 @@ export declare class NativeDb {
    * `[key, value, …]` array. `limit` < 0 means none.
    */
   scan(prefix: string | Uint8Array | null, start: string | Uint8Array | null, end: string | Uint8Array | null, limit: number, reverse: boolean, asOf: number, epoch: number, validAt: number, id: number): void
+  /**
+   * Runs SQL on the engine's threads; completes with `[columns, flat
+   * values, changes, lastInsertRowid, systemTime]`.
+   */
+  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   /** Every fact of `key`; completes with a flat array of 6 fields per fact. */
   history(key: string | Uint8Array, id: number): void
   /** Records a new epoch; completes with `[epoch, systemTime]`. */

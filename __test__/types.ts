@@ -19,6 +19,12 @@ export async function typeChecks(): Promise<void> {
   type _h = Expect<Equal<typeof h, Fact[]>>
   type _c = Expect<Equal<TensorError['code'], ErrorCode>>
   await db.get('k', { asOf: { epoch: 1 } })
+  const typed = await db.sql<{ id: number; name: string }>('SELECT id, name FROM accounts WHERE id = $1', [1])
+  type _s = Expect<Equal<typeof typed, { id: number; name: string }[]>>
+  const tagged = await db.sql`SELECT ${1} AS x`
+  type _g = Expect<Equal<typeof tagged, Record<string, unknown>[]>>
+  const res = await db.exec('UPDATE accounts SET name = $1', ['x'])
+  type _e = Expect<Equal<typeof res.changes, number>>
   // @ts-expect-error an unknown durability mode is rejected at compile time
   await open('./x', { durability: 'sometimes' })
   // @ts-expect-error batch ops need a type

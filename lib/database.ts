@@ -64,6 +64,22 @@ export interface ScanOptions extends ReadOptions {
   keys?: 'string' | 'buffer'
 }
 
+/** The whole result of a SQL statement. */
+export interface SqlResult {
+  /** Result rows as objects keyed by column name. */
+  rows: Record<string, unknown>[]
+  /** Result rows as arrays, in column order (keeps columns that share a name). */
+  raw: unknown[][]
+  /** Result column names, in order. */
+  columns: string[]
+  /** Rows inserted, updated or deleted. */
+  changes: number
+  /** The row id (or INTEGER PRIMARY KEY) of the last inserted row. */
+  lastInsertRowid: number | null
+  /** The system time of the statement's commit (writes only). */
+  systemTime: SystemTime | null
+}
+
 /** One scan result. */
 export interface Entry<K = string> {
   key: K
@@ -330,6 +346,58 @@ export class Database {
       if (options.reverse) end = last
       else start = Buffer.concat([last, Buffer.from([0])])
     }
+  }
+
+  /**
+   * Runs SQL and resolves to the result rows as plain objects. Parameters are
+   * `$1, $2, …`; as a tagged template (``db.sql`SELECT … ${v}` ``) values are
+   * always passed as parameters, never interpolated. Several `;`-separated
+   * statements run in order (each atomic); the last one's rows are returned.
+   * Integers come back as numbers when they fit in 2^53, otherwise as bigint;
+   * BLOBs as Buffers; NULL as null.
+   */
+  sql<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: ReadOptions): Promise<Row[]>
+  sql<Row = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<Row[]>
+  sql<Row = Record<string, unknown>>(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Row[]> {
+    return this.exec(first as string, ...(rest as [unknown[]?, ReadOptions?])).then((r) => r.rows as Row[])
+  }
+
+  /**
+   * Like `sql`, resolving to the whole result: `rows`, `columns`, `changes`
+   * (rows written), `lastInsertRowid` and the write's `systemTime`.
+   */
+  exec(text: string, params?: unknown[], options?: ReadOptions): Promise<SqlResult>
+  exec(strings: TemplateStringsArray, ...values: unknown[]): Promise<SqlResult>
+  exec(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<SqlResult> {
+    let text: string
+    let params: unknown[]
+    let options: ReadOptions | undefined
+    if (Array.isArray(first) && Object.prototype.hasOwnProperty.call(first, 'raw')) {
+      const strings = first as TemplateStringsArray
+      text = strings.reduce((acc, s, i) => acc + (i > 0 ? `$${i}` : '') + s, '')
+      params = rest
+    } else {
+      text = first as string
+      params = (rest[0] as unknown[] | undefined) ?? []
+      options = rest[1] as ReadOptions | undefined
+    }
+    return this.run<[string[], unknown[], number, number | null, number | null]>((ch, id) => {
+      if (typeof text !== 'string') throw invalid('sql() takes SQL text or a tagged template')
+      if (!Array.isArray(params)) throw invalid('SQL parameters must be an array')
+      const [asOf, epoch, validAt] = readArgs(options)
+      ch.native.sql(text, params, asOf, epoch, validAt, id)
+    }).then(([columns, flat, changes, lastInsertRowid, systemTime]) => {
+      const width = columns.length
+      const rows: Record<string, unknown>[] = []
+      const raw: unknown[][] = []
+      for (let i = 0; width > 0 && i < flat.length; i += width) {
+        const row: Record<string, unknown> = {}
+        for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]
+        rows.push(row)
+        raw.push(flat.slice(i, i + width))
+      }
+      return { rows, raw, columns, changes, lastInsertRowid, systemTime }
+    })
   }
 
   /** Every fact ever recorded for `key`, newest first, with both periods. */

@@ -36,6 +36,7 @@ export interface NativeDb {
     id: number,
   ): void
   history(key: Bytes, id: number): void
+  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   advanceEpoch(id: number): void
   now(): number
   flush(id: number): void

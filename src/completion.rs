@@ -26,6 +26,8 @@ pub enum Outcome {
     Rows(Rows),
     /// A key's history.
     History(Vec<FactRecord>),
+    /// A SQL statement's result.
+    Sql(tensordb::sql::SqlResult),
     /// Done, nothing to return.
     Unit,
     /// Failed.
@@ -99,6 +101,33 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                     });
                 }
                 js_array(env, &items)?
+            }
+            Outcome::Sql(r) => {
+                let names: Vec<sys::napi_value> = r
+                    .columns
+                    .iter()
+                    .map(|c| js_string(env, c.as_bytes()))
+                    .collect::<Result<_>>()?;
+                let mut vals = Vec::with_capacity(r.rows.len() * r.columns.len());
+                for row in &r.rows {
+                    for v in row {
+                        vals.push(crate::convert::sql_to_js(env, v)?);
+                    }
+                }
+                let opt = |x: Option<f64>| match x {
+                    Some(n) => js_number(env, n),
+                    None => js_null(env),
+                };
+                js_array(
+                    env,
+                    &[
+                        js_array(env, &names)?,
+                        js_array(env, &vals)?,
+                        js_number(env, r.changes as f64)?,
+                        opt(r.last_insert_rowid.map(|i| i as f64))?,
+                        opt(r.system_time.map(|t| t as f64))?,
+                    ],
+                )?
             }
             Outcome::Err(e) => return Ok((false, js_error(env, e.code.as_str(), &e.message)?)),
         };

@@ -306,3 +306,88 @@ impl TypeName for SyncValue {
 pub fn opt_time(v: f64) -> Option<i64> {
     v.is_finite().then_some(v as i64)
 }
+
+/// A SQL parameter from JS: number (integer when whole and safe, else real),
+/// bigint, string, Buffer/Uint8Array, boolean, null/undefined.
+pub struct SqlParam(pub tensordb::sql::Value);
+
+impl TypeName for SqlParam {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ValidateNapiValue for SqlParam {}
+
+impl FromNapiValue for SqlParam {
+    unsafe fn from_napi_value(env: sys::napi_env, v: sys::napi_value) -> Result<Self> {
+        use tensordb::sql::Value as V;
+        // SAFETY: env and v come from napi-rs for the current call.
+        unsafe {
+            let mut t = 0;
+            check(sys::napi_typeof(env, v, &mut t), "typeof")?;
+            Ok(SqlParam(match t {
+                sys::ValueType::napi_null | sys::ValueType::napi_undefined => V::Null,
+                sys::ValueType::napi_boolean => {
+                    let mut b = false;
+                    check(sys::napi_get_value_bool(env, v, &mut b), "bool")?;
+                    V::Int(b as i64)
+                }
+                sys::ValueType::napi_number => {
+                    let mut n = 0f64;
+                    check(sys::napi_get_value_double(env, v, &mut n), "number")?;
+                    if n.fract() == 0.0 && n.abs() <= 9007199254740991.0 {
+                        V::Int(n as i64)
+                    } else {
+                        V::Real(n)
+                    }
+                }
+                sys::ValueType::napi_bigint => {
+                    let mut i = 0i64;
+                    let mut lossless = false;
+                    check(sys::napi_get_value_bigint_int64(env, v, &mut i, &mut lossless), "bigint")?;
+                    if !lossless {
+                        return Err(Error::new(Status::InvalidArg, "TDB_INVALID_ARGUMENT: bigint parameter does not fit in 64 bits".to_string()));
+                    }
+                    V::Int(i)
+                }
+                sys::ValueType::napi_string => V::Text(String::from_utf8_lossy(&Bytes::from_napi_value(env, v)?.0).into_owned()),
+                _ => match Bytes::from_napi_value(env, v) {
+                    Ok(b) => V::Blob(b.0),
+                    Err(_) => {
+                        return Err(Error::new(
+                            Status::InvalidArg,
+                            "TDB_INVALID_ARGUMENT: SQL parameters must be numbers, bigints, strings, Buffers, booleans or null".to_string(),
+                        ))
+                    }
+                },
+            }))
+        }
+    }
+}
+
+/// Converts a SQL value to JS: integers as numbers when safe, else bigint.
+///
+/// # Safety
+/// `env` must be the current call's environment.
+pub unsafe fn sql_to_js(env: sys::napi_env, v: &tensordb::sql::Value) -> Result<sys::napi_value> {
+    use tensordb::sql::Value as V;
+    // SAFETY: value creation in the current scope.
+    unsafe {
+        match v {
+            V::Null => js_null(env),
+            V::Int(i) if i.unsigned_abs() <= 9007199254740991 => js_number(env, *i as f64),
+            V::Int(i) => {
+                let mut out = ptr::null_mut();
+                check(sys::napi_create_bigint_int64(env, *i, &mut out), "bigint")?;
+                Ok(out)
+            }
+            V::Real(r) => js_number(env, *r),
+            V::Text(t) => js_string(env, t.as_bytes()),
+            V::Blob(b) => js_buffer(env, b),
+        }
+    }
+}

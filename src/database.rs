@@ -2,7 +2,7 @@
 //! threads, and completes it through the `Completer`. No database logic here.
 
 use crate::completion::{Completer, Once, Outcome};
-use crate::convert::{opt_time, Bytes, SyncValue};
+use crate::convert::{opt_time, Bytes, SqlParam, SyncValue};
 use crate::error::to_napi;
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -351,6 +351,26 @@ impl NativeDb {
         let at = read_at(as_of, epoch, valid_at);
         self.on_pool(id, move |db| match db.scan_rows(&range, &at) {
             Ok(rows) => Outcome::Rows(rows),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Runs SQL on the engine's threads; completes with `[columns, flat
+    /// values, changes, lastInsertRowid, systemTime]`.
+    #[napi(catch_unwind)]
+    pub fn sql(
+        &self,
+        text: String,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+        id: u32,
+    ) {
+        let at = read_at(as_of, epoch, valid_at);
+        let params: Vec<tensordb::sql::Value> = params.into_iter().map(|p| p.0).collect();
+        self.on_pool(id, move |db| match db.sql_at(&text, &params, at) {
+            Ok(r) => Outcome::Sql(r),
             Err(e) => Outcome::Err(e),
         });
     }

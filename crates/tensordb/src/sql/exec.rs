@@ -681,6 +681,25 @@ fn item_name(e: &Expr, alias: &Option<String>) -> String {
 /// Output rows plus, per row, the values ORDER BY sorts on.
 type Projected = (Vec<String>, Vec<(Vec<Value>, Vec<Value>)>);
 
+/// Fails with `TDB_NO_COLUMN` when an expression names a column that neither
+/// the FROM relation nor an enclosing query has, even if no row is evaluated.
+fn check_columns(e: &Expr, cols: &[ColRef], outer: Option<&Scope>) -> Result<()> {
+    let mut refs = Vec::new();
+    columns_of(e, &mut refs);
+    for (t, c) in &refs {
+        let mut found = resolve(cols, t, c)?.is_some();
+        let mut sc = outer;
+        while let (false, Some(s)) = (found, sc) {
+            found = resolve(s.cols, t, c)?.is_some();
+            sc = s.outer;
+        }
+        if !found {
+            return Err(no_column(t, c));
+        }
+    }
+    Ok(())
+}
+
 fn select(
     ctx: &Ctx,
     sel: &Select,
@@ -688,6 +707,16 @@ fn select(
     outer: Option<&Scope>,
 ) -> Result<Projected> {
     let (cols, rows) = from_where(ctx, sel, outer)?;
+    if rows.is_empty() {
+        for it in &sel.items {
+            if let SelectItem::Expr(e, _) = it {
+                check_columns(e, &cols, outer)?;
+            }
+        }
+        if let Some(f) = &sel.filter {
+            check_columns(f, &cols, outer)?;
+        }
+    }
     let mut exprs: Vec<(Expr, String)> = Vec::new();
     for it in &sel.items {
         match it {

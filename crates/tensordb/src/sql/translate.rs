@@ -356,6 +356,17 @@ fn literal(v: &sp::Value) -> Result<Expr> {
         sp::Value::Number(n, _) => Expr::Lit(number(n)?),
         sp::Value::SingleQuotedString(s) => Expr::Lit(Value::Text(s.clone())),
         sp::Value::Boolean(b) => Expr::Lit(Value::bool(*b)),
+        sp::Value::HexStringLiteral(h) => {
+            let bytes = (0..h.len())
+                .step_by(2)
+                .map(|i| h.get(i..i + 2).and_then(|x| u8::from_str_radix(x, 16).ok()))
+                .collect::<Option<Vec<u8>>>()
+                .filter(|_| h.len() % 2 == 0)
+                .ok_or_else(|| {
+                    Error::new(ErrorCode::Syntax, format!("malformed blob literal X'{h}'"))
+                })?;
+            Expr::Lit(Value::Blob(bytes))
+        }
         sp::Value::Null => Expr::Lit(Value::Null),
         sp::Value::Placeholder(p) => {
             let n = if p == "?" {
