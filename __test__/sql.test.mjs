@@ -52,11 +52,14 @@ test('SQL errors carry stable codes', async () => {
     ['SELECT * FROM missing', 'TDB_NO_TABLE'],
     ['SELECT nope FROM t', 'TDB_NO_COLUMN'],
     ["INSERT INTO t VALUES (1, NULL)", 'TDB_CONSTRAINT'],
-    ['CREATE INDEX i ON t(b)', 'TDB_NOT_SUPPORTED'],
+    ['CREATE VIEW v AS SELECT 1', 'TDB_NOT_SUPPORTED'],
+    ['CREATE INDEX i ON t(nope)', 'TDB_NO_COLUMN'],
     ['SELECT $1', 'TDB_INVALID_ARGUMENT'],
   ]
   for (const [sql, code] of cases) await assert.rejects(db.sql(sql), { code }, sql)
+  await db.sql('CREATE UNIQUE INDEX tb ON t(b)')
   await db.sql("INSERT INTO t VALUES (1, 'x')")
+  await assert.rejects(db.sql("INSERT INTO t VALUES (2, 'x')"), { code: 'TDB_CONSTRAINT' })
   await assert.rejects(db.sql("INSERT INTO t VALUES (1, 'y')"), { code: 'TDB_CONSTRAINT' })
   await assert.rejects(db.sql('SELECT 1', [{}]), { code: 'TDB_INVALID_ARGUMENT' })
   await db.close()

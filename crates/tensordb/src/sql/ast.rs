@@ -215,6 +215,26 @@ pub enum Statement {
         /// IF EXISTS.
         if_exists: bool,
     },
+    /// CREATE [UNIQUE] INDEX.
+    CreateIndex {
+        /// Index name.
+        name: String,
+        /// Table.
+        table: String,
+        /// Indexed columns, in order.
+        columns: Vec<String>,
+        /// UNIQUE.
+        unique: bool,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+    },
+    /// DROP INDEX.
+    DropIndex {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
+    },
     /// INSERT.
     Insert {
         /// Table.

@@ -4,10 +4,12 @@
 use super::ast::{Expr, Statement};
 use super::catalog::{self, catalog_key, rows_prefix, Table};
 use super::exec::{eval, run_query, Ctx, Scope};
+use super::index;
 use super::value::{encode_row, Value};
 use crate::engine::commit::WriteOp;
 use crate::engine::read::ScanRange;
 use crate::error::{Error, ErrorCode, Result};
+use std::collections::HashSet;
 
 /// What a statement produced.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -73,6 +75,33 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
                     ));
                 }
                 ops.push(WriteOp::delete(catalog_key(n)));
+                let t = catalog::lookup(ctx.db, n, &ctx.at)?;
+                for ix in index::of_table(ctx.db, &t, &ctx.at)? {
+                    ops.push(WriteOp::delete(index::def_key(n, &ix.name)));
+                }
+            }
+            commit(ctx, ops, 0, None)
+        }
+        Statement::CreateIndex {
+            name,
+            table,
+            columns,
+            unique,
+            if_not_exists,
+        } => create_index(ctx, s, text, name, table, columns, *unique, *if_not_exists),
+        Statement::DropIndex { names, if_exists } => {
+            let mut ops = Vec::new();
+            for n in names {
+                match index::find(ctx.db, n, &ctx.at)? {
+                    Some(k) => ops.push(WriteOp::delete(k)),
+                    None if *if_exists => {}
+                    None => {
+                        return Err(Error::new(
+                            ErrorCode::NoTable,
+                            format!("no such index: {n}"),
+                        ))
+                    }
+                }
             }
             commit(ctx, ops, 0, None)
         }
@@ -166,6 +195,8 @@ fn insert(
     };
     let (_, rows) = run_query(ctx, source, None)?;
     let mut rowid = next_rowid(ctx, &t)?;
+    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let mut pending = HashSet::new();
     let mut ops = Vec::with_capacity(rows.len());
     let mut keys = std::collections::HashSet::new();
     let mut last = None;
@@ -228,6 +259,16 @@ fn insert(
             },
             None => rowid,
         });
+        index::maintain(
+            ctx.db,
+            &t,
+            &indexes,
+            None,
+            Some((&row, &key)),
+            &ctx.at,
+            &mut pending,
+            &mut ops,
+        )?;
         let mut value = Vec::new();
         encode_row(&row, &mut value);
         ops.push(WriteOp::put(key, value));
@@ -295,6 +336,8 @@ fn update(
                 .ok_or_else(|| Error::new(ErrorCode::NoColumn, format!("no such column: {c}")))
         })
         .collect::<Result<_>>()?;
+    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let mut pending = HashSet::new();
     let mut ops = Vec::new();
     for (key, row) in &rows {
         let sc = Scope {
@@ -323,6 +366,16 @@ fn update(
             }
             ops.push(WriteOp::delete(key.clone()));
         }
+        index::maintain(
+            ctx.db,
+            &t,
+            &indexes,
+            Some((row, key)),
+            Some((&new, &new_key)),
+            &ctx.at,
+            &mut pending,
+            &mut ops,
+        )?;
         let mut value = Vec::new();
         encode_row(&new, &mut value);
         ops.push(WriteOp::put(new_key, value));
@@ -332,11 +385,83 @@ fn update(
 }
 
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
-    let (_, rows) = matching_rows(ctx, table, filter)?;
-    let ops: Vec<WriteOp> = rows
-        .iter()
-        .map(|(k, _)| WriteOp::delete(k.clone()))
-        .collect();
-    let n = ops.len() as u64;
-    commit(ctx, ops, n, None)
+    let (t, rows) = matching_rows(ctx, table, filter)?;
+    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let mut pending = HashSet::new();
+    let mut ops = Vec::new();
+    for (k, row) in &rows {
+        index::maintain(
+            ctx.db,
+            &t,
+            &indexes,
+            Some((row, k)),
+            None,
+            &ctx.at,
+            &mut pending,
+            &mut ops,
+        )?;
+        ops.push(WriteOp::delete(k.clone()));
+    }
+    commit(ctx, ops, rows.len() as u64, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create_index(
+    ctx: &Ctx,
+    s: &Statement,
+    text: &str,
+    name: &str,
+    table: &str,
+    columns: &[String],
+    unique: bool,
+    if_not_exists: bool,
+) -> Result<SqlResult> {
+    let _ = (s, unique);
+    if index::find(ctx.db, name, &ctx.at)?.is_some() {
+        if if_not_exists {
+            return Ok(SqlResult::default());
+        }
+        return Err(Error::new(
+            ErrorCode::Constraint,
+            format!("index {name} already exists"),
+        ));
+    }
+    let loaded = ctx.table(table)?;
+    let t = loaded.0.clone();
+    for c in columns {
+        if t.column(c).is_none() {
+            return Err(Error::new(
+                ErrorCode::NoColumn,
+                format!("no such column: {c}"),
+            ));
+        }
+    }
+    let id =
+        crate::engine::clock::now_micros() ^ (crate::storage::hash::hash64(name.as_bytes()) << 40);
+    let mut def = id.to_le_bytes().to_vec();
+    def.extend_from_slice(text.as_bytes());
+    let mut ops = vec![WriteOp::put(index::def_key(table, name), def.clone())];
+    // Index the rows already there (a new index has no entries to clash with
+    // but its own, which `pending` tracks).
+    let ix = index::Index {
+        name: name.to_string(),
+        table: table.to_string(),
+        id,
+        columns: columns.iter().filter_map(|c| t.column(c)).collect(),
+        unique,
+    };
+    let mut pending = HashSet::new();
+    for (key, row) in &loaded.1 {
+        index::maintain(
+            ctx.db,
+            &t,
+            std::slice::from_ref(&ix),
+            None,
+            Some((row, key)),
+            &ctx.at,
+            &mut pending,
+            &mut ops,
+        )?;
+    }
+    commit(ctx, ops, 0, None)
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod dml;
 pub mod exec;
 pub mod functions;
+pub mod index;
 pub mod parse;
 pub mod translate;
 pub mod value;

@@ -46,7 +46,40 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
         sp::Statement::Insert(ins) => insert(ins),
         sp::Statement::Update(u) => update(u),
         sp::Statement::Delete(d) => delete(d),
-        sp::Statement::CreateIndex(_) => Err(unsupported("CREATE INDEX")),
+        sp::Statement::CreateIndex(ci) => {
+            if ci.predicate.is_some() || !ci.include.is_empty() || ci.using.is_some() {
+                return Err(unsupported("partial, covering or typed indexes"));
+            }
+            let name = match &ci.name {
+                Some(n) => object_name(n)?,
+                None => return Err(Error::new(ErrorCode::Syntax, "CREATE INDEX needs a name")),
+            };
+            let mut columns = Vec::new();
+            for c in &ci.columns {
+                match &c.column.expr {
+                    sp::Expr::Identifier(i) => columns.push(ident(i)),
+                    other => {
+                        return Err(unsupported(format!("indexes on expressions (`{other}`)")))
+                    }
+                }
+            }
+            Ok(Statement::CreateIndex {
+                name,
+                table: object_name(&ci.table_name)?,
+                columns,
+                unique: ci.unique,
+                if_not_exists: ci.if_not_exists,
+            })
+        }
+        sp::Statement::Drop {
+            object_type: sp::ObjectType::Index,
+            if_exists,
+            names,
+            ..
+        } => Ok(Statement::DropIndex {
+            names: names.iter().map(object_name).collect::<Result<_>>()?,
+            if_exists: *if_exists,
+        }),
         other => {
             let text = other.to_string();
             let head: String = text

@@ -1,0 +1,208 @@
+//! Secondary indexes, stored as facts like rows and maintained in the same
+//! atomic batch as the row writes.
+//!
+//! Definition: `0xFF 0xFE 'x' | enc(table) | enc(index)` → `index id (u64 LE)
+//! | CREATE INDEX text`. Entry: `0xFF 0xFE 'i' | BE(index id) | key(indexed
+//! values) | row key suffix` → empty. A UNIQUE index rejects a second row with
+//! the same non-NULL values (NULLs are distinct, as in SQL).
+
+use super::ast::Statement;
+use super::catalog::{rows_prefix, Table, RESERVED};
+use super::value::{encode_key_value, Value};
+use crate::engine::commit::WriteOp;
+use crate::engine::db::{Database, ReadAt};
+use crate::engine::read::ScanRange;
+use crate::error::{Error, ErrorCode, Result};
+use crate::storage::coding::get_u64_le;
+
+/// A secondary index.
+#[derive(Clone, Debug)]
+pub struct Index {
+    /// Name.
+    pub name: String,
+    /// Table name.
+    pub table: String,
+    /// Unique id (entries are stored under it).
+    pub id: u64,
+    /// Positions of the indexed columns in the table.
+    pub columns: Vec<usize>,
+    /// UNIQUE.
+    pub unique: bool,
+}
+
+fn table_defs_prefix(table: &str) -> Vec<u8> {
+    let mut k = RESERVED.to_vec();
+    k.push(b'x');
+    crate::ledger::keys::encode_into(&mut k, table.as_bytes());
+    k
+}
+
+/// The catalog key of an index definition.
+pub fn def_key(table: &str, index: &str) -> Vec<u8> {
+    let mut k = table_defs_prefix(table);
+    crate::ledger::keys::encode_into(&mut k, index.as_bytes());
+    k
+}
+
+fn all_defs_prefix() -> Vec<u8> {
+    let mut k = RESERVED.to_vec();
+    k.push(b'x');
+    k
+}
+
+fn decode_def(value: &[u8], table: &Table) -> Result<Index> {
+    let bad = || Error::corrupt("malformed index definition");
+    let id = get_u64_le(value, 0).ok_or_else(bad)?;
+    let text = std::str::from_utf8(value.get(8..).ok_or_else(bad)?).map_err(|_| bad())?;
+    let parsed = super::parse::parse(text)?;
+    let Some(Statement::CreateIndex {
+        name,
+        columns,
+        unique,
+        ..
+    }) = parsed.into_iter().next()
+    else {
+        return Err(bad());
+    };
+    let columns = columns
+        .iter()
+        .map(|c| table.column(c).ok_or_else(bad))
+        .collect::<Result<_>>()?;
+    Ok(Index {
+        name,
+        table: table.name.clone(),
+        id,
+        columns,
+        unique,
+    })
+}
+
+/// Every index of `table` as of `at`.
+pub fn of_table(db: &Database, table: &Table, at: &ReadAt) -> Result<Vec<Index>> {
+    let range = ScanRange {
+        prefix: Some(table_defs_prefix(&table.name)),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for (_, v) in db.scan_rows(&range, at)?.iter() {
+        out.push(decode_def(v, table)?);
+    }
+    Ok(out)
+}
+
+/// Finds the table an index named `name` belongs to.
+pub fn find(db: &Database, name: &str, at: &ReadAt) -> Result<Option<Vec<u8>>> {
+    let range = ScanRange {
+        prefix: Some(all_defs_prefix()),
+        ..Default::default()
+    };
+    let suffix = {
+        let mut s = Vec::new();
+        crate::ledger::keys::encode_into(&mut s, name.as_bytes());
+        s
+    };
+    for (k, _) in db.scan_rows(&range, at)?.iter() {
+        if k.ends_with(&suffix) {
+            return Ok(Some(k.to_vec()));
+        }
+    }
+    Ok(None)
+}
+
+impl Index {
+    fn values_prefix(&self, row: &[Value]) -> Vec<u8> {
+        let mut k = RESERVED.to_vec();
+        k.push(b'i');
+        k.extend_from_slice(&self.id.to_be_bytes());
+        for &c in &self.columns {
+            encode_key_value(&row[c], &mut k);
+        }
+        k
+    }
+
+    /// The index entry key of a row stored under `row_key`.
+    pub fn entry_key(&self, table: &Table, row: &[Value], row_key: &[u8]) -> Vec<u8> {
+        let mut k = self.values_prefix(row);
+        k.extend_from_slice(&row_key[rows_prefix(table.id).len()..]);
+        k
+    }
+
+    /// For a UNIQUE index: fails if another row (not `row_key`) holds the
+    /// same non-NULL values as of `at`, or in `pending` (entries this batch adds).
+    pub fn check_unique(
+        &self,
+        db: &Database,
+        table: &Table,
+        row: &[Value],
+        row_key: &[u8],
+        at: &ReadAt,
+        pending: &std::collections::HashSet<Vec<u8>>,
+    ) -> Result<()> {
+        if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
+            return Ok(());
+        }
+        let prefix = self.values_prefix(row);
+        let own = self.entry_key(table, row, row_key);
+        let taken_now = db
+            .scan_rows(
+                &ScanRange {
+                    prefix: Some(prefix.clone()),
+                    limit: Some(2),
+                    ..Default::default()
+                },
+                at,
+            )?
+            .iter()
+            .any(|(k, _)| k != own.as_slice());
+        let taken_in_batch = pending.iter().any(|k| k.starts_with(&prefix) && k != &own);
+        if taken_now || taken_in_batch {
+            let cols: Vec<&str> = self
+                .columns
+                .iter()
+                .map(|&c| table.columns[c].name.as_str())
+                .collect();
+            return Err(Error::new(
+                ErrorCode::Constraint,
+                format!(
+                    "UNIQUE constraint failed: {}.{} (index {})",
+                    table.name,
+                    cols.join(", "),
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Adds the index maintenance of one row change to `ops`: the old entry goes,
+/// the new one comes (either may be absent). UNIQUE indexes are checked.
+#[allow(clippy::too_many_arguments)]
+pub fn maintain(
+    db: &Database,
+    table: &Table,
+    indexes: &[Index],
+    old: Option<(&[Value], &[u8])>,
+    new: Option<(&[Value], &[u8])>,
+    at: &ReadAt,
+    pending: &mut std::collections::HashSet<Vec<u8>>,
+    ops: &mut Vec<WriteOp>,
+) -> Result<()> {
+    for ix in indexes {
+        let old_key = old.map(|(r, k)| ix.entry_key(table, r, k));
+        let new_key = new.map(|(r, k)| ix.entry_key(table, r, k));
+        if old_key == new_key {
+            continue;
+        }
+        if let Some(k) = old_key {
+            pending.remove(&k);
+            ops.push(WriteOp::delete(k));
+        }
+        if let (Some(k), Some((row, row_key))) = (new_key, new) {
+            ix.check_unique(db, table, row, row_key, at, pending)?;
+            pending.insert(k.clone());
+            ops.push(WriteOp::put(k, Vec::new()));
+        }
+    }
+    Ok(())
+}
