@@ -23,7 +23,7 @@ fn failed_sync_fail_stops() {
         db.get(b"ok", &ReadAt::default()).unwrap().as_deref(),
         Some(&b"1"[..])
     );
-    backend.crash();
+    let backend = backend.crash();
     std::mem::forget(db);
     let db = reopen(&backend, small_options());
     assert_eq!(

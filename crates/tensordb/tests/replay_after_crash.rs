@@ -15,7 +15,7 @@ fn replay_after_crash() {
     }
     db.delete(b"k00010").unwrap();
     // Simulate kill -9 / power cut: do not close; drop only unsynced bytes.
-    backend.crash();
+    let backend = backend.crash();
     std::mem::forget(db);
     let db = reopen(&backend, small_options());
     assert!(db.replay_report().records > 0);

@@ -33,7 +33,7 @@ fn torn_tail_at_every_offset() {
     db.put(b"b", b"second").unwrap();
     db.put(b"c", b"the last record, which will be torn")
         .unwrap();
-    backend.crash();
+    let backend = backend.crash();
     std::mem::forget(db);
     let path = wal_file(&backend);
     let full = backend.file_bytes(&path).unwrap();
@@ -76,7 +76,7 @@ fn garbage_and_bit_flips_in_tail_are_cut() {
     let (db, backend) = mem_db(small_options());
     db.put(b"a", b"1").unwrap();
     db.put(b"b", b"2").unwrap();
-    backend.crash();
+    let backend = backend.crash();
     std::mem::forget(db);
     let path = wal_file(&backend);
     let full = backend.file_bytes(&path).unwrap();

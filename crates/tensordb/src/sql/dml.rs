@@ -283,15 +283,19 @@ fn matching_rows(
     table: &str,
     filter: Option<&Expr>,
 ) -> Result<super::exec::LoadedTable> {
-    let loaded = ctx.table(table)?;
-    let t = loaded.0.clone();
+    let t = catalog::lookup(ctx.db, table, &ctx.at)?;
     let cols: Vec<_> = t
         .columns
         .iter()
         .map(|c| (Some(t.name.clone()), c.name.clone()))
         .collect();
+    let mut conds = Vec::new();
+    if let Some(f) = filter {
+        super::exec::split_and(f, &mut conds);
+    }
+    let (_, candidates) = super::access::rows(ctx, &t, &t.name, &conds)?;
     let mut out = Vec::new();
-    for (k, row) in &loaded.1 {
+    for (k, row) in candidates {
         let keep = match filter {
             Some(f) => {
                 eval(
@@ -299,7 +303,7 @@ fn matching_rows(
                     f,
                     &Scope {
                         cols: &cols,
-                        row,
+                        row: &row,
                         group: None,
                         outer: None,
                     },
@@ -310,7 +314,7 @@ fn matching_rows(
             None => true,
         };
         if keep {
-            out.push((k.clone(), row.clone()));
+            out.push((k, row));
         }
     }
     Ok((t, out))

@@ -499,6 +499,11 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
     }
 }
 
+/// Splits an expression into its AND-ed conjuncts.
+pub fn split_and(e: &Expr, out: &mut Vec<Expr>) {
+    conjuncts(e, out)
+}
+
 fn conjuncts(e: &Expr, out: &mut Vec<Expr>) {
     if let Expr::Binary(a, BinOp::And, b) = e {
         conjuncts(a, out);
@@ -542,7 +547,23 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
     // Load every FROM item, shrunk by the predicates on it alone.
     let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
     for (i, item) in sel.from.iter().enumerate() {
-        let (ic, ir) = from_item(ctx, item, outer)?;
+        let (ic, ir) = match item {
+            From::Table(name, alias) => {
+                // Predicates naming only this table pick its access path.
+                let t = catalog::lookup(ctx.db, name, &ctx.at)?;
+                let label = alias.clone().unwrap_or_else(|| name.clone());
+                let cols: Vec<ColRef> = t
+                    .columns
+                    .iter()
+                    .map(|c| (Some(label.clone()), c.name.clone()))
+                    .collect();
+                let mut probe = pending.clone();
+                let local = take_bound(&mut probe, &cols);
+                let (_, rows) = super::access::rows(ctx, &t, &label, &local)?;
+                (cols, rows.into_iter().map(|(_, r)| r).collect())
+            }
+            other => from_item(ctx, other, outer)?,
+        };
         let local = take_bound(&mut pending, &ic);
         let ir = filter(ctx, &ic, ir, &local, outer)?;
         items.push((i, ic, ir));

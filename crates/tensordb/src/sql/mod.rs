@@ -2,6 +2,7 @@
 //! over rows stored as facts. Tables, rows and the catalog are ordinary
 //! ledger facts, so every SQL write is versioned in system time.
 
+pub mod access;
 pub mod api;
 pub mod ast;
 pub mod catalog;

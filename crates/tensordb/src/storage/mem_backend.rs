@@ -22,6 +22,8 @@ struct Inner {
     fail_sync: AtomicBool,
     /// Bytes that may still be written before writes fail with "no space"; < 0 means unlimited.
     space_left: AtomicI64,
+    /// Set by `crash`: the "process" using this instance is dead.
+    dead: AtomicBool,
 }
 
 /// A shareable in-memory file system with fault injection.
@@ -40,6 +42,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+fn check_alive(inner: &Inner) -> Result<()> {
+    if inner.dead.load(Ordering::SeqCst) {
+        Err(Error::new(
+            ErrorCode::Io,
+            "simulated crash: this process is dead",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 impl MemBackend {
     /// An empty file system with no faults armed.
     pub fn new() -> Self {
@@ -50,12 +63,23 @@ impl MemBackend {
         }
     }
 
-    /// Simulates a power cut: every file keeps only the bytes that were synced.
-    pub fn crash(&self) {
-        for file in lock(&self.inner.files).values() {
+    /// Simulates `kill -9` plus a power cut. This instance dies: every later
+    /// operation through it (or through files it opened) fails, as threads of
+    /// a killed process would never run again. The returned backend holds
+    /// what survived: each file's synced bytes only.
+    pub fn crash(&self) -> MemBackend {
+        self.inner.dead.store(true, Ordering::SeqCst);
+        let fresh = MemBackend::new();
+        for (path, file) in lock(&self.inner.files).iter() {
             let synced = *lock(&file.synced);
-            lock(&file.data).truncate(synced);
+            let data = lock(&file.data);
+            fresh.set_file_bytes(path, data[..synced.min(data.len())].to_vec());
         }
+        fresh
+    }
+
+    fn alive(&self) -> Result<()> {
+        check_alive(&self.inner)
     }
 
     /// Makes every later fsync fail (or succeed again).
@@ -102,6 +126,7 @@ struct MemWritable {
 
 impl WritableFile for MemWritable {
     fn append(&mut self, data: &[u8]) -> Result<()> {
+        check_alive(&self.inner)?;
         let left = self.inner.space_left.load(Ordering::SeqCst);
         if left >= 0 {
             if (data.len() as i64) > left {
@@ -116,6 +141,7 @@ impl WritableFile for MemWritable {
         Ok(())
     }
     fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        check_alive(&self.inner)?;
         let end = offset as usize + data.len();
         let mut d = lock(&self.file.data);
         let grow = end.saturating_sub(d.len()) as i64;
@@ -137,6 +163,7 @@ impl WritableFile for MemWritable {
         Ok(())
     }
     fn sync(&mut self) -> Result<()> {
+        check_alive(&self.inner)?;
         if self.inner.fail_sync.load(Ordering::SeqCst) {
             return Err(Error::new(ErrorCode::Io, "fdatasync: input/output error"));
         }
@@ -175,6 +202,7 @@ impl Backend for MemBackend {
         Ok(())
     }
     fn create(&self, path: &Path) -> Result<Box<dyn WritableFile>> {
+        self.alive()?;
         let file = Arc::new(MemFile::default());
         lock(&self.inner.files).insert(path.to_path_buf(), file.clone());
         Ok(Box::new(MemWritable {
@@ -184,6 +212,7 @@ impl Backend for MemBackend {
         }))
     }
     fn open_read(&self, path: &Path) -> Result<Arc<dyn ReadableFile>> {
+        self.alive()?;
         // Files being read (SSTables) are immutable once written, so a copy is exact.
         let file = self.get(path)?;
         let data = lock(&file.data).clone();
@@ -193,12 +222,14 @@ impl Backend for MemBackend {
         }))
     }
     fn read_all(&self, path: &Path) -> Result<Vec<u8>> {
+        self.alive()?;
         Ok(lock(&self.get(path)?.data).clone())
     }
     fn exists(&self, path: &Path) -> bool {
         lock(&self.inner.files).contains_key(path)
     }
     fn list(&self, dir: &Path) -> Result<Vec<String>> {
+        self.alive()?;
         Ok(lock(&self.inner.files)
             .keys()
             .filter(|p| p.parent() == Some(dir))
@@ -206,6 +237,7 @@ impl Backend for MemBackend {
             .collect())
     }
     fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        self.alive()?;
         let mut files = lock(&self.inner.files);
         let file = files.remove(from).ok_or_else(|| {
             Error::io(
@@ -217,10 +249,12 @@ impl Backend for MemBackend {
         Ok(())
     }
     fn remove(&self, path: &Path) -> Result<()> {
+        self.alive()?;
         lock(&self.inner.files).remove(path);
         Ok(())
     }
     fn truncate(&self, path: &Path, len: u64) -> Result<()> {
+        self.alive()?;
         let file = self.get(path)?;
         lock(&file.data).truncate(len as usize);
         let mut synced = lock(&file.synced);
@@ -228,6 +262,7 @@ impl Backend for MemBackend {
         Ok(())
     }
     fn sync_dir(&self, _dir: &Path) -> Result<()> {
+        self.alive()?;
         if self.inner.fail_sync.load(Ordering::SeqCst) {
             return Err(Error::new(
                 ErrorCode::Io,
