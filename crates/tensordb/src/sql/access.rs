@@ -58,14 +58,12 @@ fn equalities(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<HashM
     Ok(eqs)
 }
 
+/// Rows as (storage key, values).
+pub type KeyedRows = Vec<(Vec<u8>, Vec<Value>)>;
+
 /// Rows of `t` (with their storage keys) that may satisfy `conds`, read by
 /// the cheapest available path.
-pub fn rows(
-    ctx: &Ctx,
-    t: &Table,
-    label: &str,
-    conds: &[Expr],
-) -> Result<(Path, Vec<(Vec<u8>, Vec<Value>)>)> {
+pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, KeyedRows)> {
     let eqs = equalities(ctx, t, label, conds)?;
     if eqs.values().any(Value::is_null) {
         return Ok((Path::PrimaryKey, Vec::new())); // `col = NULL` is never true
