@@ -78,20 +78,6 @@ impl Pool {
             None => Err(job),
         }
     }
-
-    /// Lets queued jobs finish, then stops the threads.
-    pub fn stop(&self) {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let threads: Vec<_> = self
-            .threads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-            .collect();
-        for t in threads {
-            let _ = t.join();
-        }
-    }
 }
 
 /// The process-wide pool shared by every database: reads that may touch disk,

@@ -88,7 +88,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             columns,
             unique,
             if_not_exists,
-        } => create_index(ctx, s, text, name, table, columns, *unique, *if_not_exists),
+        } => create_index(ctx, text, name, table, columns, *unique, *if_not_exists),
         Statement::DropIndex { names, if_exists } => {
             let mut ops = Vec::new();
             for n in names {
@@ -156,7 +156,7 @@ fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
     Ok(last + 1)
 }
 
-fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
+fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
     for (i, c) in t.columns.iter().enumerate() {
         let v = std::mem::replace(&mut row[i], Value::Null);
         row[i] = c.affinity.apply(v);
@@ -167,7 +167,6 @@ fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> 
             )));
         }
     }
-    let _ = ctx;
     Ok(row)
 }
 
@@ -224,7 +223,7 @@ fn insert(
         for (v, &i) in src.into_iter().zip(&targets) {
             row[i] = v;
         }
-        let mut row = prepare_row(ctx, &t, row)?;
+        let mut row = prepare_row(&t, row)?;
         if let Some(i) = t.int_pk() {
             match &row[i] {
                 Value::Null => row[i] = Value::Int(rowid),
@@ -354,12 +353,11 @@ fn update(
         for (i, e) in &targets {
             new[*i] = eval(ctx, e, &sc)?;
         }
-        let new = prepare_row(ctx, &t, new)?;
-        let rowid = i64::MIN; // unused when the key is recomputed below
+        let new = prepare_row(&t, new)?;
         let new_key = if t.pk.is_empty() {
             key.clone()
         } else {
-            t.row_key(&new, rowid)
+            t.row_key(&new, 0) /* row id unused: keyed by primary key */
         };
         if &new_key != key {
             if ctx.db.get(&new_key, &ctx.at)?.is_some() {
@@ -412,7 +410,6 @@ fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
 #[allow(clippy::too_many_arguments)]
 fn create_index(
     ctx: &Ctx,
-    s: &Statement,
     text: &str,
     name: &str,
     table: &str,
@@ -420,7 +417,6 @@ fn create_index(
     unique: bool,
     if_not_exists: bool,
 ) -> Result<SqlResult> {
-    let _ = (s, unique);
     if index::find(ctx.db, name, &ctx.at)?.is_some() {
         if if_not_exists {
             return Ok(SqlResult::default());
