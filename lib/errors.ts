@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'TDB_NO_TABLE',
   'TDB_NO_COLUMN',
   'TDB_CONSTRAINT',
+  'TDB_CONFLICT',
 ] as const
 
 /** One of the stable error codes. */

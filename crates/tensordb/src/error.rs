@@ -30,6 +30,9 @@ pub enum ErrorCode {
     Constraint,
     /// Internal only: a read needs disk I/O but was asked to answer from memory.
     WouldBlock,
+    /// A transaction wrote a key another transaction committed after this one's
+    /// snapshot (write-write conflict). Retryable: run the transaction again.
+    Conflict,
 }
 
 impl ErrorCode {
@@ -48,11 +51,12 @@ impl ErrorCode {
             ErrorCode::NoColumn => "TDB_NO_COLUMN",
             ErrorCode::Constraint => "TDB_CONSTRAINT",
             ErrorCode::WouldBlock => "TDB_WOULD_BLOCK",
+            ErrorCode::Conflict => "TDB_CONFLICT",
         }
     }
 
     /// Every public code, for tests that keep the Rust and TypeScript lists in sync.
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::Io,
         ErrorCode::Corrupt,
         ErrorCode::InvalidArgument,
@@ -65,6 +69,7 @@ impl ErrorCode {
         ErrorCode::NoColumn,
         ErrorCode::Constraint,
         ErrorCode::WouldBlock,
+        ErrorCode::Conflict,
     ];
 }
 

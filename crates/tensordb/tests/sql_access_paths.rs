@@ -6,6 +6,7 @@ use tensordb::sql::access::{rows, Path};
 use tensordb::sql::ast::{BinOp, Expr};
 use tensordb::sql::catalog;
 use tensordb::sql::exec::Ctx;
+use tensordb::sql::txn::TxState;
 use tensordb::sql::Value;
 use tensordb::{Database, MemBackend, Options, ReadAt};
 
@@ -38,8 +39,10 @@ fn paths_are_chosen_and_agree_with_scans() {
     }
     db.sql("CREATE INDEX t_k ON t(k)", &[]).unwrap();
     let params: Vec<Value> = Vec::new();
-    let ctx = Ctx::new(&db, ReadAt::default(), &params);
-    let t = catalog::lookup(&db, "t", &ReadAt::default()).unwrap();
+    let (t, v) = db.resolve(&ReadAt::default()).unwrap();
+    let tx = std::cell::RefCell::new(TxState::new(t, v));
+    let ctx = Ctx::new(&db, ReadAt::default(), &params, &tx);
+    let t = catalog::lookup(&ctx, "t").unwrap();
 
     let (p, r) = rows(&ctx, &t, "t", &[eq("id", Value::Int(421))]).unwrap();
     assert_eq!(p, Path::PrimaryKey);

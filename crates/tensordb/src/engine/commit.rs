@@ -6,6 +6,7 @@
 //! every later write gets the error until the database is reopened.
 
 use super::clock::Clock;
+use super::conflict::{Check, Tracker};
 use super::options::Durability;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::batch::{encode_commit, op_entries, Op, OpKind};
@@ -80,6 +81,9 @@ pub type Done = Box<dyn FnOnce(Result<Committed>) + Send>;
 pub enum Msg {
     /// Commit these operations atomically.
     Write(Vec<WriteOp>, Done),
+    /// Commit atomically unless a written key or token was written by
+    /// someone else after the check's snapshot (`TDB_CONFLICT`).
+    WriteChecked(Vec<WriteOp>, Check, Done),
     /// Several independent commits submitted together (each its own time).
     WriteMany(Vec<(Vec<WriteOp>, Done)>),
     /// Record a new epoch.
@@ -115,7 +119,11 @@ pub struct Committer {
     pub last_epoch: u64,
     failed: Option<Error>,
     last_sync: Instant,
+    tracker: Tracker,
 }
+
+/// How many recent key writes the conflict tracker remembers.
+const TRACKED_WRITES: usize = 1 << 18;
 
 struct Pending {
     ops: Vec<Op>,
@@ -135,7 +143,9 @@ impl Committer {
         memtable_bytes: usize,
         last_epoch: u64,
     ) -> Self {
+        let horizon = visible.load(Ordering::Acquire);
         Committer {
+            tracker: Tracker::new(horizon, TRACKED_WRITES),
             store,
             wal: None,
             next_seq,
@@ -275,10 +285,11 @@ impl Committer {
             }
         }
         for msg in requests {
-            let (ops, done, epoch) = match msg {
-                Msg::Write(ops, done) => (ops, done, false),
+            let (ops, check, done, epoch) = match msg {
+                Msg::Write(ops, done) => (ops, None, done, false),
+                Msg::WriteChecked(ops, check, done) => (ops, Some(check), done, false),
                 Msg::WriteMany(_) => continue, // expanded above
-                Msg::Epoch(done) => (Vec::new(), done, true),
+                Msg::Epoch(done) => (Vec::new(), None, done, true),
                 Msg::Flush(done) => {
                     flushes.push(done);
                     continue;
@@ -291,6 +302,20 @@ impl Committer {
             if let Some(e) = &failed {
                 done(Err(e.clone()));
                 continue;
+            }
+            if let Some(c) = &check {
+                let hashes = ops
+                    .iter()
+                    .map(|o| hash64(&o.key))
+                    .chain(c.tokens.iter().map(|t| hash64(t)));
+                if self.tracker.conflicts(c.snapshot, hashes) {
+                    done(Err(Error::new(
+                        ErrorCode::Conflict,
+                        "write-write conflict: another transaction changed the same rows \
+                         after this one began; retry the transaction",
+                    )));
+                    continue;
+                }
             }
             let sys = self.clock.tick();
             let (ops, epoch) = if epoch {
@@ -312,6 +337,16 @@ impl Committer {
                     }
                 }
             };
+            for o in &ops {
+                if o.kind != OpKind::Epoch {
+                    self.tracker.record(hash64(&o.key), sys);
+                }
+            }
+            if let Some(c) = &check {
+                for t in &c.tokens {
+                    self.tracker.record(hash64(t), sys);
+                }
+            }
             buf.clear();
             encode_commit(sys, &ops, &mut buf);
             match self.wal() {

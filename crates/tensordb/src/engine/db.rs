@@ -4,6 +4,7 @@
 
 use super::clock::{now_micros, Clock};
 use super::commit::{wait_commit, Committed, Committer, Done, Msg, WriteOp};
+use super::conflict::Check;
 use super::options::Options;
 pub use super::pool::global as global_pool;
 use super::pool::Pool;
@@ -279,6 +280,14 @@ impl Database {
     pub fn write(&self, ops: Vec<WriteOp>) -> Result<u64> {
         let e = self.check()?;
         wait_commit(|done| e.send(Msg::Write(ops, done))).map(|c| c.sys)
+    }
+
+    /// Commits operations atomically unless one of their keys (or one of the
+    /// check's tokens) was written after `check.snapshot`: then nothing is
+    /// written and the error is `TDB_CONFLICT`. Returns the system time.
+    pub fn write_checked(&self, ops: Vec<WriteOp>, check: Check) -> Result<u64> {
+        let e = self.check()?;
+        wait_commit(|done| e.send(Msg::WriteChecked(ops, check, done))).map(|c| c.sys)
     }
 
     /// Puts one value valid from now on; returns the system time.

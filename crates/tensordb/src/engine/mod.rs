@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod commit;
+pub mod conflict;
 pub mod db;
 pub mod options;
 pub mod pool;

@@ -74,14 +74,14 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             probe[i] = eqs[&i].clone();
         }
         let key = t.row_key(&probe, 0);
-        let found = match ctx.db.get(&key, &ctx.at)? {
+        let found = match ctx.get(&key)? {
             Some(v) => vec![(key, decode_row(&v)?)],
             None => Vec::new(),
         };
         return Ok((Path::PrimaryKey, found));
     }
     if !eqs.is_empty() {
-        let indexes = index::of_table(ctx.db, t, &ctx.at)?;
+        let indexes = index::of_table(ctx, t)?;
         if let Some(ix) = indexes
             .iter()
             .find(|ix| ix.columns.iter().all(|c| eqs.contains_key(c)))
@@ -92,18 +92,22 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             for c in &ix.columns {
                 encode_key_value(&eqs[c], &mut prefix);
             }
-            let entries = ctx.db.scan_rows(
+            let mut row_keys = Vec::new();
+            ctx.scan_each(
                 &ScanRange {
                     prefix: Some(prefix.clone()),
                     ..Default::default()
                 },
-                &ctx.at,
+                |k, _| {
+                    let mut row_key = rows_prefix(t.id);
+                    row_key.extend_from_slice(&k[prefix.len()..]);
+                    row_keys.push(row_key);
+                    Ok(())
+                },
             )?;
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, _) in entries.iter() {
-                let mut row_key = rows_prefix(t.id);
-                row_key.extend_from_slice(&k[prefix.len()..]);
-                if let Some(v) = ctx.db.get(&row_key, &ctx.at)? {
+            let mut out = Vec::with_capacity(row_keys.len());
+            for row_key in row_keys {
+                if let Some(v) = ctx.get(&row_key)? {
                     out.push((row_key, decode_row(&v)?));
                 }
             }

@@ -260,4 +260,16 @@ pub enum Statement {
         /// WHERE.
         filter: Option<Expr>,
     },
+    /// BEGIN [TRANSACTION].
+    Begin,
+    /// COMMIT / END.
+    Commit,
+    /// ROLLBACK.
+    Rollback,
+    /// SAVEPOINT name.
+    Savepoint(String),
+    /// RELEASE [SAVEPOINT] name.
+    Release(String),
+    /// ROLLBACK TO [SAVEPOINT] name.
+    RollbackTo(String),
 }

@@ -5,8 +5,8 @@
 //! starts empty. Keys starting with 0xFF 0xFE are reserved for SQL.
 
 use super::ast::{ColumnDef, Expr, Statement};
+use super::exec::Ctx;
 use super::value::{encode_key_value, Affinity};
-use crate::engine::db::{Database, ReadAt};
 use crate::error::{Error, ErrorCode, Result};
 use crate::storage::coding::get_u64_le;
 use std::collections::HashMap;
@@ -169,9 +169,9 @@ pub fn decode_entry(value: &[u8]) -> Result<Arc<Table>> {
     Ok(t)
 }
 
-/// Looks up a table as of `at`.
-pub fn lookup(db: &Database, name: &str, at: &ReadAt) -> Result<Arc<Table>> {
-    match db.get(&catalog_key(name), at)? {
+/// Looks up a table as the statement sees the catalog.
+pub fn lookup(ctx: &Ctx, name: &str) -> Result<Arc<Table>> {
+    match ctx.get(&catalog_key(name))? {
         Some(v) => decode_entry(&v),
         None => Err(Error::new(
             ErrorCode::NoTable,
@@ -180,7 +180,7 @@ pub fn lookup(db: &Database, name: &str, at: &ReadAt) -> Result<Arc<Table>> {
     }
 }
 
-/// True when a table exists as of `at`.
-pub fn exists(db: &Database, name: &str, at: &ReadAt) -> Result<bool> {
-    Ok(db.get(&catalog_key(name), at)?.is_some())
+/// True when a table exists as the statement sees the catalog.
+pub fn exists(ctx: &Ctx, name: &str) -> Result<bool> {
+    Ok(ctx.get(&catalog_key(name))?.is_some())
 }

@@ -46,7 +46,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             if_not_exists,
             ..
         } => {
-            if catalog::exists(ctx.db, name, &ctx.at)? {
+            if catalog::exists(ctx, name)? {
                 if *if_not_exists {
                     return Ok(SqlResult::default());
                 }
@@ -65,7 +65,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         Statement::DropTable { names, if_exists } => {
             let mut ops = Vec::new();
             for n in names {
-                if !catalog::exists(ctx.db, n, &ctx.at)? {
+                if !catalog::exists(ctx, n)? {
                     if *if_exists {
                         continue;
                     }
@@ -75,8 +75,8 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
                     ));
                 }
                 ops.push(WriteOp::delete(catalog_key(n)));
-                let t = catalog::lookup(ctx.db, n, &ctx.at)?;
-                for ix in index::of_table(ctx.db, &t, &ctx.at)? {
+                let t = catalog::lookup(ctx, n)?;
+                for ix in index::of_table(ctx, &t)? {
                     ops.push(WriteOp::delete(index::def_key(n, &ix.name)));
                 }
             }
@@ -92,7 +92,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         Statement::DropIndex { names, if_exists } => {
             let mut ops = Vec::new();
             for n in names {
-                match index::find(ctx.db, n, &ctx.at)? {
+                match index::find(ctx, n)? {
                     Some(k) => ops.push(WriteOp::delete(k)),
                     None if *if_exists => {}
                     None => {
@@ -112,20 +112,23 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         } => insert(ctx, table, columns, source),
         Statement::Update { table, set, filter } => update(ctx, table, set, filter.as_ref()),
         Statement::Delete { table, filter } => delete(ctx, table, filter.as_ref()),
+        Statement::Begin
+        | Statement::Commit
+        | Statement::Rollback
+        | Statement::Savepoint(_)
+        | Statement::Release(_)
+        | Statement::RollbackTo(_) => Err(Error::internal(
+            "transaction control reached the statement executor",
+        )),
     }
 }
 
+/// Buffers a statement's writes in its transaction (the session commits).
 fn commit(ctx: &Ctx, ops: Vec<WriteOp>, changes: u64, rowid: Option<i64>) -> Result<SqlResult> {
-    let system_time = if ops.is_empty() {
-        None
-    } else {
-        Some(ctx.db.write(ops)?)
-    };
-    ctx.invalidate();
+    ctx.write(ops)?;
     Ok(SqlResult {
         changes,
         last_insert_rowid: rowid,
-        system_time,
         ..Default::default()
     })
 }
@@ -137,10 +140,14 @@ fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
         reverse: true,
         ..Default::default()
     };
-    let rows = ctx.db.scan_rows(&range, &ctx.at)?;
-    let last = match rows.get(0) {
+    let mut found = None;
+    ctx.scan_each(&range, |k, v| {
+        found = Some((k.to_vec(), v.to_vec()));
+        Ok(())
+    })?;
+    let last = match found {
         Some((k, v)) => match t.int_pk() {
-            Some(i) => match super::value::decode_row(v)?.get(i) {
+            Some(i) => match super::value::decode_row(&v)?.get(i) {
                 Some(Value::Int(x)) => *x,
                 _ => 0,
             },
@@ -194,7 +201,7 @@ fn insert(
     };
     let (_, rows) = run_query(ctx, source, None)?;
     let mut rowid = next_rowid(ctx, &t)?;
-    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::with_capacity(rows.len());
     let mut keys = std::collections::HashSet::new();
@@ -245,7 +252,7 @@ fn insert(
             }
         }
         let key = t.row_key(&row, rowid);
-        if !keys.insert(key.clone()) || ctx.db.get(&key, &ctx.at)?.is_some() {
+        if !keys.insert(key.clone()) || ctx.get(&key)?.is_some() {
             return Err(constraint(format!(
                 "UNIQUE constraint failed: {} primary key",
                 t.name
@@ -259,12 +266,11 @@ fn insert(
             None => rowid,
         });
         index::maintain(
-            ctx.db,
+            ctx,
             &t,
             &indexes,
             None,
             Some((&row, &key)),
-            &ctx.at,
             &mut pending,
             &mut ops,
         )?;
@@ -282,7 +288,7 @@ fn matching_rows(
     table: &str,
     filter: Option<&Expr>,
 ) -> Result<super::exec::LoadedTable> {
-    let t = catalog::lookup(ctx.db, table, &ctx.at)?;
+    let t = catalog::lookup(ctx, table)?;
     let cols: Vec<_> = t
         .columns
         .iter()
@@ -339,7 +345,7 @@ fn update(
                 .ok_or_else(|| Error::new(ErrorCode::NoColumn, format!("no such column: {c}")))
         })
         .collect::<Result<_>>()?;
-    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::new();
     for (key, row) in &rows {
@@ -360,7 +366,7 @@ fn update(
             t.row_key(&new, 0) /* row id unused: keyed by primary key */
         };
         if &new_key != key {
-            if ctx.db.get(&new_key, &ctx.at)?.is_some() {
+            if ctx.get(&new_key)?.is_some() {
                 return Err(constraint(format!(
                     "UNIQUE constraint failed: {} primary key",
                     t.name
@@ -369,12 +375,11 @@ fn update(
             ops.push(WriteOp::delete(key.clone()));
         }
         index::maintain(
-            ctx.db,
+            ctx,
             &t,
             &indexes,
             Some((row, key)),
             Some((&new, &new_key)),
-            &ctx.at,
             &mut pending,
             &mut ops,
         )?;
@@ -388,17 +393,16 @@ fn update(
 
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
-    let indexes = index::of_table(ctx.db, &t, &ctx.at)?;
+    let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::new();
     for (k, row) in &rows {
         index::maintain(
-            ctx.db,
+            ctx,
             &t,
             &indexes,
             Some((row, k)),
             None,
-            &ctx.at,
             &mut pending,
             &mut ops,
         )?;
@@ -417,7 +421,7 @@ fn create_index(
     unique: bool,
     if_not_exists: bool,
 ) -> Result<SqlResult> {
-    if index::find(ctx.db, name, &ctx.at)?.is_some() {
+    if index::find(ctx, name)?.is_some() {
         if if_not_exists {
             return Ok(SqlResult::default());
         }
@@ -453,12 +457,11 @@ fn create_index(
     let mut pending = HashSet::new();
     for (key, row) in &loaded.1 {
         index::maintain(
-            ctx.db,
+            ctx,
             &t,
             std::slice::from_ref(&ix),
             None,
             Some((row, key)),
-            &ctx.at,
             &mut pending,
             &mut ops,
         )?;

@@ -5,6 +5,7 @@
 
 use super::ast::*;
 use super::catalog::{self, rows_prefix, Table};
+use super::txn::TxState;
 use super::value::{arith, encode_key_value, format_real, Affinity, Value};
 use crate::engine::db::{Database, ReadAt};
 use crate::engine::read::ScanRange;
@@ -20,29 +21,126 @@ pub type ColRef = (Option<String>, String);
 /// A table's schema and its rows as (storage key, values).
 pub type LoadedTable = (Arc<Table>, Vec<(Vec<u8>, Vec<Value>)>);
 
-/// Statement-wide state: the database, read point, parameters, and tables
-/// loaded once per statement.
+/// Statement-wide state: the database, read point, parameters, the
+/// transaction whose buffered writes reads see, and tables loaded once per
+/// statement.
 pub struct Ctx<'a> {
     /// The database.
     pub db: &'a Database,
-    /// Where reads stand in time.
+    /// Where reads stand in time (resolved: the transaction's snapshot unless
+    /// the caller asked for another time).
     pub at: ReadAt,
     /// Bound parameters.
     pub params: &'a [Value],
+    tx: &'a RefCell<TxState>,
+    /// Reads at a caller-chosen time: the transaction's writes are not
+    /// overlaid and writing is refused.
+    historical: bool,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
 }
 
 use std::sync::Arc;
 
 impl<'a> Ctx<'a> {
-    /// A context for one statement.
-    pub fn new(db: &'a Database, at: ReadAt, params: &'a [Value]) -> Self {
+    /// A context for one statement of transaction `tx`. `at` is the caller's
+    /// read point; the default reads at the transaction's snapshot.
+    pub fn new(
+        db: &'a Database,
+        at: ReadAt,
+        params: &'a [Value],
+        tx: &'a RefCell<TxState>,
+    ) -> Self {
+        let historical = at.as_of.is_some() || at.epoch.is_some() || at.valid_at.is_some();
+        let at = if historical {
+            at
+        } else {
+            let t = tx.borrow();
+            ReadAt {
+                as_of: Some(t.snapshot),
+                epoch: None,
+                valid_at: Some(t.valid_at),
+            }
+        };
         Ctx {
             db,
             at,
             params,
+            tx,
+            historical,
             tables: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Point read: the transaction's own write if any, else the database.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        if !self.historical {
+            if let Some(v) = self.tx.borrow().get(key) {
+                return Ok(v.map(<[u8]>::to_vec));
+            }
+        }
+        self.db.get(key, &self.at)
+    }
+
+    /// Range scan merged with the transaction's own writes; calls `f` per
+    /// (key, value) in key order (reverse when asked). The transaction's
+    /// state stays borrowed while `f` runs, so `f` must not write.
+    pub fn scan_each(
+        &self,
+        range: &ScanRange,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let tx = self.tx.borrow();
+        if self.historical || tx.range(range).next().is_none() {
+            drop(tx);
+            for (k, v) in self.db.scan_rows(range, &self.at)?.iter() {
+                f(k, v)?;
+            }
+            return Ok(());
+        }
+        // Fetch a little more than the limit from the database (own deletes
+        // may hide some rows); fetch more if that was not enough.
+        let mut want = range.limit.map(|l| l.saturating_mul(2).saturating_add(16));
+        loop {
+            let base_range = ScanRange {
+                limit: want,
+                ..range.clone()
+            };
+            let base = self.db.scan_rows(&base_range, &self.at)?;
+            let exhausted = want.is_none_or(|w| base.len() < w);
+            let base: Vec<(&[u8], &[u8])> = base.iter().collect();
+            let own: Box<dyn Iterator<Item = OwnEntry>> = if range.reverse {
+                Box::new(tx.range(range).rev())
+            } else {
+                Box::new(tx.range(range))
+            };
+            if let Some(out) = merge(&base, own, range.reverse, range.limit, exhausted) {
+                for (k, v) in out {
+                    f(k, v)?;
+                }
+                return Ok(());
+            }
+            want = want.map(|w| w.saturating_mul(4));
+        }
+    }
+
+    /// Buffers a statement's writes in the transaction.
+    pub fn write(&self, ops: Vec<crate::engine::commit::WriteOp>) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        if self.historical {
+            return Err(Error::invalid(
+                "a statement read at another time (asOf / epoch / validAt) cannot write",
+            ));
+        }
+        self.tx.borrow_mut().write(ops);
+        self.invalidate();
+        Ok(())
+    }
+
+    /// Claims a conflict token for the transaction (see `engine::conflict`).
+    pub fn claim(&self, token: Vec<u8>) {
+        self.tx.borrow_mut().claim(token);
     }
 
     /// A table's schema and rows (key, values), loaded once per statement.
@@ -50,16 +148,16 @@ impl<'a> Ctx<'a> {
         if let Some(t) = self.tables.borrow().get(name) {
             return Ok(t.clone());
         }
-        let schema = catalog::lookup(self.db, name, &self.at)?;
+        let schema = catalog::lookup(self, name)?;
         let range = ScanRange {
             prefix: Some(rows_prefix(schema.id)),
             ..Default::default()
         };
-        let rows = self.db.scan_rows(&range, &self.at)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (k, v) in rows.iter() {
+        let mut out = Vec::new();
+        self.scan_each(&range, |k, v| {
             out.push((k.to_vec(), super::value::decode_row(v)?));
-        }
+            Ok(())
+        })?;
         let t = Rc::new((schema, out));
         self.tables.borrow_mut().insert(name.to_string(), t.clone());
         Ok(t)
@@ -68,6 +166,68 @@ impl<'a> Ctx<'a> {
     /// Forgets loaded tables (after a write in the same statement batch).
     pub fn invalidate(&self) {
         self.tables.borrow_mut().clear();
+    }
+}
+
+/// A transaction's buffered write: key and value (`None`: deleted).
+type OwnEntry<'x> = (&'x [u8], Option<&'x [u8]>);
+
+/// Merges database rows with a transaction's own writes (both in scan
+/// order), dropping deleted keys, up to `limit` rows. `None` when the
+/// database rows ran out before the limit was reached but more exist.
+fn merge<'x>(
+    base: &[(&'x [u8], &'x [u8])],
+    mut own: impl Iterator<Item = OwnEntry<'x>>,
+    reverse: bool,
+    limit: Option<usize>,
+    exhausted: bool,
+) -> Option<Vec<(&'x [u8], &'x [u8])>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut next_own = own.next();
+    let first = |a: &[u8], b: &[u8]| {
+        if reverse {
+            a.cmp(b).reverse()
+        } else {
+            a.cmp(b)
+        }
+    };
+    loop {
+        if limit.is_some_and(|l| out.len() >= l) {
+            return Some(out);
+        }
+        let (key, value, from_own) = match (base.get(i), next_own) {
+            (Some(&(bk, bv)), Some((ok, ov))) => match first(bk, ok) {
+                Ordering::Less => (bk, Some(bv), false),
+                Ordering::Equal => {
+                    i += 1; // the transaction's write replaces the row
+                    (ok, ov, true)
+                }
+                Ordering::Greater => (ok, ov, true),
+            },
+            (Some(&(bk, bv)), None) => (bk, Some(bv), false),
+            (None, Some((ok, ov))) => {
+                if !exhausted {
+                    return None; // rows beyond the fetched ones may come first
+                }
+                (ok, ov, true)
+            }
+            (None, None) => {
+                return if exhausted || limit.is_none() {
+                    Some(out)
+                } else {
+                    None
+                };
+            }
+        };
+        if from_own {
+            next_own = own.next();
+        } else {
+            i += 1;
+        }
+        if let Some(v) = value {
+            out.push((key, v));
+        }
     }
 }
 
@@ -550,7 +710,7 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
         let (ic, ir) = match item {
             From::Table(name, alias) => {
                 // Predicates naming only this table pick its access path.
-                let t = catalog::lookup(ctx.db, name, &ctx.at)?;
+                let t = catalog::lookup(ctx, name)?;
                 let label = alias.clone().unwrap_or_else(|| name.clone());
                 let cols: Vec<ColRef> = t
                     .columns

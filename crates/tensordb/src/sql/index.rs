@@ -8,9 +8,9 @@
 
 use super::ast::Statement;
 use super::catalog::{rows_prefix, Table, RESERVED};
+use super::exec::Ctx;
 use super::value::{encode_key_value, Value};
 use crate::engine::commit::WriteOp;
-use crate::engine::db::{Database, ReadAt};
 use crate::engine::read::ScanRange;
 use crate::error::{Error, ErrorCode, Result};
 use crate::storage::coding::get_u64_le;
@@ -77,21 +77,22 @@ fn decode_def(value: &[u8], table: &Table) -> Result<Index> {
     })
 }
 
-/// Every index of `table` as of `at`.
-pub fn of_table(db: &Database, table: &Table, at: &ReadAt) -> Result<Vec<Index>> {
+/// Every index of `table` as the statement sees the catalog.
+pub fn of_table(ctx: &Ctx, table: &Table) -> Result<Vec<Index>> {
     let range = ScanRange {
         prefix: Some(table_defs_prefix(&table.name)),
         ..Default::default()
     };
     let mut out = Vec::new();
-    for (_, v) in db.scan_rows(&range, at)?.iter() {
+    ctx.scan_each(&range, |_, v| {
         out.push(decode_def(v, table)?);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
 /// Finds the table an index named `name` belongs to.
-pub fn find(db: &Database, name: &str, at: &ReadAt) -> Result<Option<Vec<u8>>> {
+pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Vec<u8>>> {
     let range = ScanRange {
         prefix: Some(all_defs_prefix()),
         ..Default::default()
@@ -101,12 +102,14 @@ pub fn find(db: &Database, name: &str, at: &ReadAt) -> Result<Option<Vec<u8>>> {
         crate::ledger::keys::encode_into(&mut s, name.as_bytes());
         s
     };
-    for (k, _) in db.scan_rows(&range, at)?.iter() {
-        if k.ends_with(&suffix) {
-            return Ok(Some(k.to_vec()));
+    let mut found = None;
+    ctx.scan_each(&range, |k, _| {
+        if found.is_none() && k.ends_with(&suffix) {
+            found = Some(k.to_vec());
         }
-    }
-    Ok(None)
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 impl Index {
@@ -128,14 +131,15 @@ impl Index {
     }
 
     /// For a UNIQUE index: fails if another row (not `row_key`) holds the
-    /// same non-NULL values as of `at`, or in `pending` (entries this batch adds).
+    /// same non-NULL values as the statement sees them, or in `pending`
+    /// (entries this statement adds). Claims the values as a conflict token,
+    /// so two transactions taking the same value cannot both commit.
     pub fn check_unique(
         &self,
-        db: &Database,
+        ctx: &Ctx,
         table: &Table,
         row: &[Value],
         row_key: &[u8],
-        at: &ReadAt,
         pending: &std::collections::HashSet<Vec<u8>>,
     ) -> Result<()> {
         if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
@@ -143,18 +147,20 @@ impl Index {
         }
         let prefix = self.values_prefix(row);
         let own = self.entry_key(table, row, row_key);
-        let taken_now = db
-            .scan_rows(
-                &ScanRange {
-                    prefix: Some(prefix.clone()),
-                    limit: Some(2),
-                    ..Default::default()
-                },
-                at,
-            )?
-            .iter()
-            .any(|(k, _)| k != own.as_slice());
+        let mut taken_now = false;
+        ctx.scan_each(
+            &ScanRange {
+                prefix: Some(prefix.clone()),
+                limit: Some(2),
+                ..Default::default()
+            },
+            |k, _| {
+                taken_now |= k != own.as_slice();
+                Ok(())
+            },
+        )?;
         let taken_in_batch = pending.iter().any(|k| k.starts_with(&prefix) && k != &own);
+        ctx.claim(prefix);
         if taken_now || taken_in_batch {
             let cols: Vec<&str> = self
                 .columns
@@ -177,14 +183,12 @@ impl Index {
 
 /// Adds the index maintenance of one row change to `ops`: the old entry goes,
 /// the new one comes (either may be absent). UNIQUE indexes are checked.
-#[allow(clippy::too_many_arguments)]
 pub fn maintain(
-    db: &Database,
+    ctx: &Ctx,
     table: &Table,
     indexes: &[Index],
     old: Option<(&[Value], &[u8])>,
     new: Option<(&[Value], &[u8])>,
-    at: &ReadAt,
     pending: &mut std::collections::HashSet<Vec<u8>>,
     ops: &mut Vec<WriteOp>,
 ) -> Result<()> {
@@ -199,7 +203,7 @@ pub fn maintain(
             ops.push(WriteOp::delete(k));
         }
         if let (Some(k), Some((row, row_key))) = (new_key, new) {
-            ix.check_unique(db, table, row, row_key, at, pending)?;
+            ix.check_unique(ctx, table, row, row_key, pending)?;
             pending.insert(k.clone());
             ops.push(WriteOp::put(k, Vec::new()));
         }

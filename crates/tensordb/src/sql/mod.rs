@@ -11,8 +11,11 @@ pub mod exec;
 pub mod functions;
 pub mod index;
 pub mod parse;
+pub mod session;
 pub mod translate;
+pub mod txn;
 pub mod value;
 
 pub use dml::SqlResult;
+pub use session::{Prepared, Session};
 pub use value::Value;

@@ -44,6 +44,29 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
             if_exists: *if_exists,
         }),
         sp::Statement::Insert(ins) => insert(ins),
+        sp::Statement::StartTransaction {
+            modes, statements, ..
+        } => {
+            if !modes.is_empty() {
+                return Err(unsupported(
+                    "transaction modes (every transaction is snapshot isolated)",
+                ));
+            }
+            if !statements.is_empty() {
+                return Err(unsupported("BEGIN … END blocks"));
+            }
+            Ok(Statement::Begin)
+        }
+        sp::Statement::Commit { chain: false, .. } => Ok(Statement::Commit),
+        sp::Statement::Rollback {
+            chain: false,
+            savepoint,
+        } => Ok(match savepoint {
+            Some(n) => Statement::RollbackTo(ident(n)),
+            None => Statement::Rollback,
+        }),
+        sp::Statement::Savepoint { name } => Ok(Statement::Savepoint(ident(name))),
+        sp::Statement::ReleaseSavepoint { name } => Ok(Statement::Release(ident(name))),
         sp::Statement::Update(u) => update(u),
         sp::Statement::Delete(d) => delete(d),
         sp::Statement::CreateIndex(ci) => {

@@ -1,0 +1,211 @@
+//! Sessions: statements run one after another, each in autocommit mode or
+//! inside an explicit transaction (BEGIN … COMMIT, SAVEPOINT … RELEASE).
+//!
+//! Every statement reads a snapshot and buffers its writes; the commit sends
+//! them to the commit thread with a conflict check, so they land atomically
+//! under one system time or not at all. An autocommit statement that meets a
+//! conflict is re-run on a fresh snapshot (bounded); an explicit transaction's
+//! conflict reaches the caller as `TDB_CONFLICT`, who retries it.
+
+use super::ast::Statement;
+use super::dml::{execute, SqlResult};
+use super::exec::Ctx;
+use super::txn::TxState;
+use super::value::Value;
+use crate::engine::db::{Database, ReadAt};
+use crate::error::{Error, ErrorCode, Result};
+use std::cell::RefCell;
+
+/// How many times an autocommit statement is re-run after a conflict.
+const AUTOCOMMIT_RETRIES: u32 = 32;
+
+/// Statements parsed once, run many times with different parameters.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    statements: Vec<(Statement, String)>,
+}
+
+impl Prepared {
+    /// Parses SQL text (one or more `;`-separated statements).
+    pub fn new(text: &str) -> Result<Prepared> {
+        Ok(Prepared {
+            statements: super::parse::parse_with_text(text)?,
+        })
+    }
+
+    /// True when the text holds only queries (no writes, no DDL).
+    pub fn read_only(&self) -> bool {
+        self.statements
+            .iter()
+            .all(|(s, _)| matches!(s, Statement::Query(_)))
+    }
+}
+
+/// A connection-like sequence of statements with at most one open
+/// transaction.
+#[derive(Default)]
+pub struct Session {
+    tx: Option<RefCell<TxState>>,
+}
+
+fn fresh(db: &Database) -> Result<TxState> {
+    let (t, v) = db.resolve(&ReadAt::default())?;
+    Ok(TxState::new(t, v))
+}
+
+fn no_tx(what: &str) -> Error {
+    Error::invalid(format!("cannot {what}: no transaction is active"))
+}
+
+impl Session {
+    /// A session in autocommit mode.
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// True while a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Parses and runs `text`; returns the last statement's result.
+    pub fn run(
+        &mut self,
+        db: &Database,
+        text: &str,
+        params: &[Value],
+        at: ReadAt,
+    ) -> Result<SqlResult> {
+        self.run_prepared(db, &Prepared::new(text)?, params, at)
+    }
+
+    /// Runs prepared statements; returns the last one's result.
+    pub fn run_prepared(
+        &mut self,
+        db: &Database,
+        p: &Prepared,
+        params: &[Value],
+        at: ReadAt,
+    ) -> Result<SqlResult> {
+        let mut last = SqlResult::default();
+        for (s, text) in &p.statements {
+            last = self.execute(db, s, text, params, at)?;
+        }
+        Ok(last)
+    }
+
+    /// Starts a transaction (`BEGIN`).
+    pub fn begin(&mut self, db: &Database) -> Result<()> {
+        if self.tx.is_some() {
+            return Err(Error::invalid(
+                "cannot start a transaction within a transaction",
+            ));
+        }
+        self.tx = Some(RefCell::new(fresh(db)?));
+        Ok(())
+    }
+
+    /// Commits the open transaction; its writes share one system time.
+    pub fn commit(&mut self, db: &Database) -> Result<SqlResult> {
+        let tx = self.tx.take().ok_or_else(|| no_tx("commit"))?.into_inner();
+        if tx.is_empty() {
+            return Ok(SqlResult::default());
+        }
+        let (ops, check) = tx.into_commit();
+        let sys = db.write_checked(ops, check)?;
+        Ok(SqlResult {
+            system_time: Some(sys),
+            ..Default::default()
+        })
+    }
+
+    /// Abandons the open transaction (if any) and its writes.
+    pub fn rollback(&mut self) {
+        self.tx = None;
+    }
+
+    /// Runs one statement.
+    pub fn execute(
+        &mut self,
+        db: &Database,
+        s: &Statement,
+        text: &str,
+        params: &[Value],
+        at: ReadAt,
+    ) -> Result<SqlResult> {
+        match s {
+            Statement::Begin => {
+                self.begin(db)?;
+                return Ok(SqlResult::default());
+            }
+            Statement::Commit => return self.commit(db),
+            Statement::Rollback => {
+                if self.tx.take().is_none() {
+                    return Err(no_tx("roll back"));
+                }
+                return Ok(SqlResult::default());
+            }
+            Statement::Savepoint(name) => {
+                if self.tx.is_none() {
+                    self.begin(db)?;
+                    if let Some(tx) = &self.tx {
+                        tx.borrow_mut().by_savepoint = true;
+                    }
+                }
+                if let Some(tx) = &self.tx {
+                    tx.borrow_mut().savepoint(name);
+                }
+                return Ok(SqlResult::default());
+            }
+            Statement::Release(name) => {
+                let tx = self.tx.as_ref().ok_or_else(|| no_tx("release"))?;
+                let outermost = tx
+                    .borrow_mut()
+                    .release(name)
+                    .ok_or_else(|| Error::invalid(format!("no such savepoint: {name}")))?;
+                if outermost && tx.borrow().by_savepoint {
+                    return self.commit(db);
+                }
+                return Ok(SqlResult::default());
+            }
+            Statement::RollbackTo(name) => {
+                let tx = self.tx.as_ref().ok_or_else(|| no_tx("roll back"))?;
+                if !tx.borrow_mut().rollback_to(name) {
+                    return Err(Error::invalid(format!("no such savepoint: {name}")));
+                }
+                return Ok(SqlResult::default());
+            }
+            _ => {}
+        }
+        if let Some(tx) = &self.tx {
+            let mark = tx.borrow().mark();
+            let res = execute(&Ctx::new(db, at, params, tx), s, text);
+            if res.is_err() {
+                // A failed statement leaves no trace; the transaction goes on.
+                tx.borrow_mut().rollback_to_mark(mark);
+            }
+            return res;
+        }
+        let mut attempt = 0;
+        loop {
+            let tx = RefCell::new(fresh(db)?);
+            let mut r = execute(&Ctx::new(db, at, params, &tx), s, text)?;
+            let tx = tx.into_inner();
+            if tx.is_empty() {
+                return Ok(r);
+            }
+            let (ops, check) = tx.into_commit();
+            match db.write_checked(ops, check) {
+                Ok(sys) => {
+                    r.system_time = Some(sys);
+                    return Ok(r);
+                }
+                Err(e) if e.code == ErrorCode::Conflict && attempt < AUTOCOMMIT_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_micros(50 << attempt.min(6)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
