@@ -67,6 +67,42 @@ export declare class NativeDb {
   release(): void
   /** Keeps Node's event loop alive while the SDK has operations pending. */
   keepAlive(on: boolean): void
+  /** Parses SQL once; throws `TDB_SYNTAX` / `TDB_NOT_SUPPORTED` right away. */
+  prepare(text: string): NativeStatement
+  /** A new session (for transactions spanning calls). */
+  session(): NativeSession
+  /** Runs a prepared statement; completes like `sql`. */
+  runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  /** Runs SQL text in a session; completes like `sql`. */
+  sessionSql(session: NativeSession, text: string, params: unknown[], id: number): void
+  /** Runs a prepared statement in a session; completes like `sql`. */
+  sessionRun(session: NativeSession, stmt: NativeStatement, params: unknown[], id: number): void
+  /**
+   * Runs a prepared query and keeps its rows natively under `id`;
+   * completes like `sql` with no rows. `cursor_next(id, n)` pulls them.
+   */
+  openCursor(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, session: NativeSession | undefined | null, id: number): void
+  /**
+   * The next up to `max` rows of cursor `id`, flattened (row after row);
+   * empty when exhausted, which also frees the cursor.
+   */
+  cursorNext(id: number, max: number): unknown[]
+  /** Frees cursor `id` (after `break` in a `for await`). */
+  cursorClose(id: number): void
+}
+
+/** A session: statements run in order, inside at most one open transaction. */
+export declare class NativeSession {
+  /** True while a transaction is open. */
+  inTransaction(): boolean
+  /** Abandons the open transaction, if any (nothing it wrote is kept). */
+  rollback(): void
+}
+
+/** SQL parsed once (`db.prepare`). */
+export declare class NativeStatement {
+  /** True when the statement only reads (no writes, no DDL). */
+  get readOnly(): boolean
 }
 
 /** Options accepted by `open` (all optional). */

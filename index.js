@@ -836,3 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeDb = nativeBinding.NativeDb
+module.exports.NativeSession = nativeBinding.NativeSession
+module.exports.NativeStatement = nativeBinding.NativeStatement

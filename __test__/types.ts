@@ -1,6 +1,6 @@
 // Type tests, checked by `tsc` (npm test runs it): the public types are what
 // users code against.
-import { open, Database, TensorError, ErrorCode, Entry, Fact, SystemTime, Value } from '../lib/index'
+import { open, Database, TensorError, ErrorCode, Entry, Fact, SystemTime, Value, RunResult, Transaction } from '../lib/index'
 
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
 type Expect<T extends true> = T
@@ -25,6 +25,19 @@ export async function typeChecks(): Promise<void> {
   type _g = Expect<Equal<typeof tagged, Record<string, unknown>[]>>
   const res = await db.exec('UPDATE accounts SET name = $1', ['x'])
   type _e = Expect<Equal<typeof res.changes, number>>
+  const stmt = db.prepare<{ id: number }>('SELECT id FROM accounts WHERE id = ?')
+  const one = await stmt.get([1])
+  type _p = Expect<Equal<typeof one, { id: number } | undefined>>
+  const run = await db.prepare('DELETE FROM accounts').run()
+  type _u = Expect<Equal<typeof run, RunResult>>
+  for await (const row of stmt.iterate([1])) {
+    type _i = Expect<Equal<typeof row, { id: number }>>
+  }
+  const total = await db.transaction(async (tx: Transaction) => {
+    await stmt.all([1], { tx })
+    return (await tx.sql<{ n: number }>('SELECT count(*) AS n FROM accounts'))[0].n
+  })
+  type _x = Expect<Equal<typeof total, number>>
   // @ts-expect-error an unknown durability mode is rejected at compile time
   await open('./x', { durability: 'sometimes' })
   // @ts-expect-error batch ops need a type

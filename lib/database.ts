@@ -1,4 +1,6 @@
 import { Channel, NativeOpenOptions } from './native'
+import { ReadOptions, NONE, readArgs } from './read-options'
+import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
 import { Key, Value, checkKey, decodeValue, encodeValue } from './values'
@@ -22,17 +24,6 @@ export interface OpenOptions {
   cacheBytes?: number
   /** Engine threads serving reads that touch disk (default 2). */
   readThreads?: number
-}
-
-/** Which system time a read sees: a system time / Date / ISO string, or a recorded epoch. */
-export type AsOf = TimeInput | { epoch: number }
-
-/** Where a read stands on both time axes. Omitted axes mean "now". */
-export interface ReadOptions {
-  /** System time: see the database as it was then (what it knew at that time). */
-  asOf?: AsOf
-  /** Valid time: what was true at that moment, as known at `asOf`. */
-  validAt?: TimeInput
 }
 
 /** The valid period of a write, half-open `[validFrom, validTo)`. */
@@ -64,22 +55,6 @@ export interface ScanOptions extends ReadOptions {
   keys?: 'string' | 'buffer'
 }
 
-/** The whole result of a SQL statement. */
-export interface SqlResult {
-  /** Result rows as objects keyed by column name. */
-  rows: Record<string, unknown>[]
-  /** Result rows as arrays, in column order (keeps columns that share a name). */
-  raw: unknown[][]
-  /** Result column names, in order. */
-  columns: string[]
-  /** Rows inserted, updated or deleted. */
-  changes: number
-  /** The row id (or INTEGER PRIMARY KEY) of the last inserted row. */
-  lastInsertRowid: number | null
-  /** The system time of the statement's commit (writes only). */
-  systemTime: SystemTime | null
-}
-
 /** One scan result. */
 export interface Entry<K = string> {
   key: K
@@ -102,7 +77,6 @@ export interface Fact {
   validTo: Micros | null
 }
 
-const NONE = Number.NaN
 const MIN_VALID = -9223372036854775808 // i64::MIN as a double: "from the beginning of time"
 
 function validFrom(v: TimeInput | null | undefined): number {
@@ -113,24 +87,6 @@ function validFrom(v: TimeInput | null | undefined): number {
 
 function validTo(v: TimeInput | null | undefined): number {
   return v === undefined || v === null ? NONE : toMicros(v, 'validTo')
-}
-
-function readArgs(o: ReadOptions | undefined): [number, number, number] {
-  if (o === undefined) return [NONE, NONE, NONE]
-  if (typeof o !== 'object' || o === null) throw invalid('read options must be an object')
-  let asOf = NONE
-  let epoch = NONE
-  const a = o.asOf
-  if (a !== undefined) {
-    if (typeof a === 'object' && !(a instanceof Date)) {
-      if (!Number.isSafeInteger(a.epoch) || a.epoch < 1) throw invalid('asOf.epoch must be a positive integer')
-      epoch = a.epoch
-    } else {
-      asOf = toMicros(a, 'asOf')
-    }
-  }
-  const validAt = o.validAt === undefined ? NONE : toMicros(o.validAt, 'validAt')
-  return [asOf, epoch, validAt]
 }
 
 /**
@@ -350,11 +306,12 @@ export class Database {
 
   /**
    * Runs SQL and resolves to the result rows as plain objects. Parameters are
-   * `$1, $2, …`; as a tagged template (``db.sql`SELECT … ${v}` ``) values are
-   * always passed as parameters, never interpolated. Several `;`-separated
-   * statements run in order (each atomic); the last one's rows are returned.
-   * Integers come back as numbers when they fit in 2^53, otherwise as bigint;
-   * BLOBs as Buffers; NULL as null.
+   * `$1, $2, …` (or `?`); as a tagged template (``db.sql`SELECT … ${v}` ``)
+   * values are always passed as parameters, never interpolated. Several
+   * `;`-separated statements run in order (each autocommitted, or together
+   * between BEGIN and COMMIT); the last one's rows are returned. Integers come
+   * back as numbers when they fit in 2^53, otherwise as bigint; BLOBs as
+   * Buffers; NULL as null.
    */
   sql<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: ReadOptions): Promise<Row[]>
   sql<Row = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<Row[]>
@@ -369,35 +326,36 @@ export class Database {
   exec(text: string, params?: unknown[], options?: ReadOptions): Promise<SqlResult>
   exec(strings: TemplateStringsArray, ...values: unknown[]): Promise<SqlResult>
   exec(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<SqlResult> {
-    let text: string
-    let params: unknown[]
-    let options: ReadOptions | undefined
-    if (Array.isArray(first) && Object.prototype.hasOwnProperty.call(first, 'raw')) {
-      const strings = first as TemplateStringsArray
-      text = strings.reduce((acc, s, i) => acc + (i > 0 ? `$${i}` : '') + s, '')
-      params = rest
-    } else {
-      text = first as string
-      params = (rest[0] as unknown[] | undefined) ?? []
-      options = rest[1] as ReadOptions | undefined
-    }
-    return this.run<[string[], unknown[], number, number | null, number | null]>((ch, id) => {
-      if (typeof text !== 'string') throw invalid('sql() takes SQL text or a tagged template')
-      if (!Array.isArray(params)) throw invalid('SQL parameters must be an array')
+    return this.run<SqlTuple>((ch, id) => {
+      const [text, params, options] = sqlArgs(first, rest)
       const [asOf, epoch, validAt] = readArgs(options)
       ch.native.sql(text, params, asOf, epoch, validAt, id)
-    }).then(([columns, flat, changes, lastInsertRowid, systemTime]) => {
-      const width = columns.length
-      const rows: Record<string, unknown>[] = []
-      const raw: unknown[][] = []
-      for (let i = 0; width > 0 && i < flat.length; i += width) {
-        const row: Record<string, unknown> = {}
-        for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]
-        rows.push(row)
-        raw.push(flat.slice(i, i + width))
-      }
-      return { rows, raw, columns, changes, lastInsertRowid, systemTime }
-    })
+    }).then(shapeResult)
+  }
+
+  /**
+   * Parses SQL once (syntax errors throw here) for repeated runs with
+   * `all / get / run / iterate`.
+   */
+  prepare<Row = Record<string, unknown>>(text: string): Statement<Row> {
+    try {
+      if (typeof text !== 'string') throw invalid('prepare() takes SQL text')
+      const ch = this.ch()
+      return new Statement<Row>(ch, ch.native.prepare(text), text)
+    } catch (e) {
+      throw toTensorError(e)
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction: its statements see one snapshot plus their
+   * own writes, and commit atomically under one system time when `fn`
+   * resolves; if `fn` throws, nothing is written. A write-write conflict with
+   * another transaction (`TDB_CONFLICT`) re-runs `fn` on a fresh snapshot, up
+   * to `retries` times (default 8) — keep `fn` free of other side effects.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+    return runTransaction(() => this.ch(), fn, options)
   }
 
   /** Every fact ever recorded for `key`, newest first, with both periods. */

@@ -1,6 +1,9 @@
 // Public entry point of the TensorDB SDK (re-exports only).
 export { open, Database } from './database'
-export type { OpenOptions, ReadOptions, WriteOptions, ScanOptions, BatchOp, Entry, Fact, AsOf, SqlResult } from './database'
+export type { OpenOptions, WriteOptions, ScanOptions, BatchOp, Entry, Fact } from './database'
+export type { ReadOptions, AsOf } from './read-options'
+export { Statement, Transaction } from './sql'
+export type { SqlResult, RunResult, StatementOptions, TransactionOptions } from './sql'
 export { TensorError, ERROR_CODES } from './errors'
 export type { ErrorCode } from './errors'
 export { toDate, fromDate } from './time'

@@ -16,6 +16,17 @@ export interface NativeOpenOptions {
 
 type Bytes = string | Uint8Array
 
+/** SQL parsed once by the addon. */
+export interface NativeStatement {
+  readonly readOnly: boolean
+}
+
+/** A native session: statements in order, at most one open transaction. */
+export interface NativeSession {
+  inTransaction(): boolean
+  rollback(): void
+}
+
 /** The native class as the SDK uses it. */
 export interface NativeDb {
   open(path: string, opts: NativeOpenOptions, id: number): void
@@ -37,6 +48,22 @@ export interface NativeDb {
   ): void
   history(key: Bytes, id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  prepare(text: string): NativeStatement
+  session(): NativeSession
+  runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  sessionSql(session: NativeSession, text: string, params: unknown[], id: number): void
+  sessionRun(session: NativeSession, stmt: NativeStatement, params: unknown[], id: number): void
+  openCursor(
+    stmt: NativeStatement,
+    params: unknown[],
+    asOf: number,
+    epoch: number,
+    validAt: number,
+    session: NativeSession | null,
+    id: number,
+  ): void
+  cursorNext(id: number, max: number): unknown[]
+  cursorClose(id: number): void
   advanceEpoch(id: number): void
   now(): number
   flush(id: number): void

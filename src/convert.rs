@@ -391,3 +391,29 @@ pub unsafe fn sql_to_js(env: sys::napi_env, v: &tensordb::sql::Value) -> Result<
         }
     }
 }
+
+/// SQL values returned to JS as one flat array.
+pub struct SqlBatch(pub Vec<tensordb::sql::Value>);
+
+impl ToNapiValue for SqlBatch {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: called by napi-rs with the current call's env.
+        unsafe {
+            let items: Vec<sys::napi_value> = val
+                .0
+                .iter()
+                .map(|v| sql_to_js(env, v))
+                .collect::<Result<_>>()?;
+            js_array(env, &items)
+        }
+    }
+}
+
+impl TypeName for SqlBatch {
+    fn type_name() -> &'static str {
+        "unknown[]"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}

@@ -37,9 +37,11 @@ pub struct NativeDb {
     /// The SDK's reusable read buffer (pointer, length): `get_into` copies a
     /// value there so a read returns a number instead of a new JS object.
     scratch: (usize, usize),
+    /// Query results being pulled in batches (see `statement.rs`).
+    pub(crate) cursors: crate::statement::Cursors,
 }
 
-fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
+pub(crate) fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
     ReadAt {
         as_of: opt_time(as_of).map(|t| t.max(0) as u64),
         epoch: opt_time(epoch).map(|t| t.max(0) as u64),
@@ -48,7 +50,7 @@ fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
 }
 
 impl NativeDb {
-    fn handle(&self) -> std::result::Result<Arc<Database>, Error> {
+    pub(crate) fn handle(&self) -> std::result::Result<Arc<Database>, Error> {
         self.db
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -57,7 +59,7 @@ impl NativeDb {
     }
 
     /// Runs `f` on the engine's read pool and completes `id` with its outcome.
-    fn on_pool(&self, id: u32, f: impl FnOnce(&Database) -> Outcome + Send + 'static) {
+    pub(crate) fn on_pool(&self, id: u32, f: impl FnOnce(&Database) -> Outcome + Send + 'static) {
         let once = Once::new(self.completer.clone(), id);
         let db = match self.handle() {
             Ok(db) => db,
@@ -143,6 +145,7 @@ impl NativeDb {
             db: Arc::new(RwLock::new(None)),
             completer,
             scratch: (slice.as_mut_ptr() as usize, slice.len()),
+            cursors: Default::default(),
         })
     }
 

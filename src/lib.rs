@@ -7,3 +7,4 @@ mod completion;
 mod convert;
 mod database;
 mod error;
+mod statement;

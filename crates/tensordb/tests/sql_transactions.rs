@@ -274,3 +274,19 @@ fn many_inserts_in_one_transaction() {
     );
     assert_eq!(int(&db, "SELECT count(*) FROM acct"), 2002);
 }
+
+#[test]
+fn question_mark_parameters_number_like_sqlite() {
+    let db = open();
+    let r = db
+        .sql(
+            "SELECT ? AS a, ?1 AS b, ? AS c FROM acct WHERE id = ?",
+            &[Value::Int(10), Value::Int(20), Value::Int(1)],
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows,
+        vec![vec![Value::Int(10), Value::Int(10), Value::Int(20)]],
+        "`?` takes the largest number so far plus one, `?N` a given one"
+    );
+}

@@ -29,8 +29,14 @@ fn object_name(n: &sp::ObjectName) -> Result<String> {
     }
 }
 
+thread_local! {
+    /// The number the last plain `?` of the statement being translated got.
+    static NEXT_QMARK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Translates one parsed statement.
 pub fn statement(s: &sp::Statement) -> Result<Statement> {
+    NEXT_QMARK.with(|c| c.set(0));
     match s {
         sp::Statement::Query(q) => Ok(Statement::Query(Box::new(query(q)?))),
         sp::Statement::CreateTable(ct) => create_table(ct),
@@ -426,16 +432,20 @@ fn literal(v: &sp::Value) -> Result<Expr> {
         sp::Value::Null => Expr::Lit(Value::Null),
         sp::Value::Placeholder(p) => {
             let n = if p == "?" {
-                return Err(Error::new(
-                    ErrorCode::Syntax,
-                    "`?` parameters are numbered by the caller; use $1, $2…",
-                ));
+                // A plain `?` takes the largest number used so far plus one (as in SQLite).
+                Some(NEXT_QMARK.with(|c| {
+                    c.set(c.get() + 1);
+                    c.get()
+                }))
             } else {
-                p.trim_start_matches('$')
+                p.trim_start_matches(['$', '?'])
                     .parse::<usize>()
                     .ok()
                     .filter(|n| *n >= 1)
             };
+            if let Some(n) = n {
+                NEXT_QMARK.with(|c| c.set(c.get().max(n)));
+            }
             match n {
                 Some(n) => Expr::Param(n - 1),
                 None => {

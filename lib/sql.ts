@@ -1,0 +1,269 @@
+// SQL results, prepared statements and transactions.
+import { Channel, NativeSession, NativeStatement } from './native'
+import { TensorError, invalid, toTensorError } from './errors'
+import { ReadOptions, readArgs } from './read-options'
+import { SystemTime } from './time'
+
+/** The whole result of a SQL statement. */
+export interface SqlResult {
+  /** Result rows as objects keyed by column name. */
+  rows: Record<string, unknown>[]
+  /** Result rows as arrays, in column order (keeps columns that share a name). */
+  raw: unknown[][]
+  /** Result column names, in order. */
+  columns: string[]
+  /** Rows inserted, updated or deleted. */
+  changes: number
+  /** The row id (or INTEGER PRIMARY KEY) of the last inserted row. */
+  lastInsertRowid: number | null
+  /** The system time of the statement's commit (writes outside a transaction, and COMMIT). */
+  systemTime: SystemTime | null
+}
+
+/** What `Statement.run` resolves to, as SQLite drivers report it. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number
+  /** The row id (or INTEGER PRIMARY KEY) of the last inserted row. */
+  lastInsertRowid: number | null
+  /** The commit's system time (`null` inside a transaction: it comes with COMMIT). */
+  systemTime: SystemTime | null
+}
+
+/** Options of `db.transaction()`. */
+export interface TransactionOptions {
+  /** Re-runs after a write-write conflict (`TDB_CONFLICT`); default 8. */
+  retries?: number
+}
+
+/** Options of a prepared statement's execution. */
+export interface StatementOptions extends ReadOptions {
+  /** Run inside this transaction (reads see its writes; writes commit with it). */
+  tx?: Transaction
+}
+
+/** @internal The addon's SQL completion: [columns, flat values, changes, lastInsertRowid, systemTime]. */
+export type SqlTuple = [string[], unknown[], number, number | null, number | null]
+
+/** @internal Turns the addon's SQL completion into a `SqlResult`. */
+export function shapeResult([columns, flat, changes, lastInsertRowid, systemTime]: SqlTuple): SqlResult {
+  const width = columns.length
+  const rows: Record<string, unknown>[] = []
+  const raw: unknown[][] = []
+  for (let i = 0; width > 0 && i < flat.length; i += width) {
+    const row: Record<string, unknown> = {}
+    for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]
+    rows.push(row)
+    raw.push(flat.slice(i, i + width))
+  }
+  return { rows, raw, columns, changes, lastInsertRowid, systemTime }
+}
+
+/** @internal Splits `sql()` arguments: plain text + params + options, or a tagged template. */
+export function sqlArgs(first: unknown, rest: unknown[]): [string, unknown[], ReadOptions | undefined] {
+  if (Array.isArray(first) && Object.prototype.hasOwnProperty.call(first, 'raw')) {
+    const strings = first as unknown as TemplateStringsArray
+    return [strings.reduce((acc, s, i) => acc + (i > 0 ? `$${i}` : '') + s, ''), rest, undefined]
+  }
+  if (typeof first !== 'string') throw invalid('sql() takes SQL text or a tagged template')
+  const params = (rest[0] as unknown[] | undefined) ?? []
+  if (!Array.isArray(params)) throw invalid('SQL parameters must be an array')
+  return [first, params, rest[1] as ReadOptions | undefined]
+}
+
+function checkParams(params: unknown[] | undefined): unknown[] {
+  if (params === undefined) return []
+  if (!Array.isArray(params)) throw invalid('statement parameters must be an array')
+  return params
+}
+
+/** Rows a cursor hands over per native call while iterating. */
+const BATCH = 256
+
+/**
+ * A prepared statement: parsed once, run many times. Parameters are an array
+ * bound to `$1, $2, …` / `?` in order.
+ */
+export class Statement<Row = Record<string, unknown>> {
+  /** @internal */
+  constructor(
+    private readonly ch: Channel,
+    private readonly native: NativeStatement,
+    /** The SQL text. */
+    readonly source: string,
+  ) {}
+
+  /** True when the statement only reads. */
+  get readOnly(): boolean {
+    return this.native.readOnly
+  }
+
+  private exec(params: unknown[] | undefined, options: StatementOptions | undefined): Promise<SqlResult> {
+    try {
+      const p = checkParams(params)
+      const tx = options?.tx
+      if (tx !== undefined) {
+        if (options !== undefined && (options.asOf !== undefined || options.validAt !== undefined)) {
+          throw invalid('a statement inside a transaction reads at the transaction snapshot (no asOf / validAt)')
+        }
+        return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
+      }
+      const [asOf, epoch, validAt] = readArgs(options)
+      return this.ch
+        .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))
+        .then(shapeResult)
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+
+  /** Every result row, as objects. */
+  all(params?: unknown[], options?: StatementOptions): Promise<Row[]> {
+    return this.exec(params, options).then((r) => r.rows as Row[])
+  }
+
+  /** The first result row, or `undefined`. */
+  get(params?: unknown[], options?: StatementOptions): Promise<Row | undefined> {
+    return this.exec(params, options).then((r) => r.rows[0] as Row | undefined)
+  }
+
+  /** Runs a write: resolves to `{ changes, lastInsertRowid, systemTime }`. */
+  run(params?: unknown[], options?: StatementOptions): Promise<RunResult> {
+    return this.exec(params, options).then(({ changes, lastInsertRowid, systemTime }) => ({
+      changes,
+      lastInsertRowid,
+      systemTime,
+    }))
+  }
+
+  /**
+   * Streams the result rows: the query runs on the engine's threads, then
+   * rows cross into JS in batches as the loop asks for them. `break` frees
+   * the rest.
+   */
+  async *iterate(params?: unknown[], options?: StatementOptions): AsyncGenerator<Row, void, undefined> {
+    const p = checkParams(params)
+    const tx = options?.tx
+    const [asOf, epoch, validAt] = tx === undefined ? readArgs(options) : readArgs(undefined)
+    let cursor = 0
+    const start = (session: NativeSession | null, id: number): void => {
+      cursor = id
+      this.ch.native.openCursor(this.native, p, asOf, epoch, validAt, session, id)
+    }
+    const head =
+      tx !== undefined ? await tx.enqueue((s, id) => start(s, id)) : shapeResult(await this.ch.call<SqlTuple>((id) => start(null, id)))
+    const columns = head.columns
+    const width = columns.length
+    let done = false
+    try {
+      while (width > 0) {
+        let flat: unknown[]
+        try {
+          flat = this.ch.native.cursorNext(cursor, BATCH)
+        } catch (e) {
+          throw toTensorError(e)
+        }
+        if (flat.length === 0) {
+          done = true
+          return
+        }
+        for (let i = 0; i < flat.length; i += width) {
+          const row: Record<string, unknown> = {}
+          for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]
+          yield row as Row
+        }
+      }
+      done = true
+    } finally {
+      if (!done) this.ch.native.cursorClose(cursor)
+    }
+  }
+}
+
+/**
+ * The handle `db.transaction(fn)` passes to `fn`. Its statements run one at
+ * a time in call order, read the transaction's snapshot plus its own writes,
+ * and commit together. SAVEPOINT / ROLLBACK TO / RELEASE work as SQL.
+ */
+export class Transaction {
+  private tail: Promise<unknown> = Promise.resolve()
+  private finished = false
+
+  /** @internal */
+  constructor(
+    private readonly ch: Channel,
+    private readonly session: NativeSession,
+  ) {}
+
+  /** @internal Runs `start` after every earlier statement of the transaction. */
+  enqueue(start: (session: NativeSession, id: number) => void): Promise<SqlResult> {
+    if (this.finished) return Promise.reject(invalid('the transaction is finished'))
+    const next = this.tail.then(
+      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
+      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
+    )
+    this.tail = next.catch(() => undefined)
+    return next
+  }
+
+  /** Like `db.sql`, inside the transaction. */
+  sql<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>
+  sql<Row = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<Row[]>
+  sql<Row = Record<string, unknown>>(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Row[]> {
+    return this.exec(first as string, ...(rest as [unknown[]?])).then((r) => r.rows as Row[])
+  }
+
+  /** Like `db.exec`, inside the transaction. */
+  exec(text: string, params?: unknown[]): Promise<SqlResult>
+  exec(strings: TemplateStringsArray, ...values: unknown[]): Promise<SqlResult>
+  exec(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<SqlResult> {
+    try {
+      const [text, params, options] = sqlArgs(first, rest)
+      if (options !== undefined) throw invalid('statements in a transaction read at its snapshot (no read options)')
+      return this.enqueue((session, id) => this.ch.native.sessionSql(session, text, params, id))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+
+  /** @internal Waits for queued statements, then commits. */
+  async commit(): Promise<void> {
+    await this.tail
+    this.finished = true
+    await this.ch.call<SqlTuple>((id) => this.ch.native.sessionSql(this.session, 'COMMIT', [], id))
+  }
+
+  /** @internal Abandons the transaction's writes. */
+  abort(): void {
+    this.finished = true
+    this.session.rollback()
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** @internal The body of `db.transaction()`. */
+export async function runTransaction<T>(
+  channel: () => Channel,
+  fn: (tx: Transaction) => Promise<T> | T,
+  options: TransactionOptions,
+): Promise<T> {
+  if (typeof fn !== 'function') throw invalid('transaction() takes an async function')
+  const retries = options.retries ?? 8
+  if (!Number.isSafeInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer')
+  for (let attempt = 0; ; attempt++) {
+    const ch = channel()
+    const tx = new Transaction(ch, ch.native.session())
+    try {
+      await tx.exec('BEGIN')
+      const result = await fn(tx)
+      await tx.commit()
+      return result
+    } catch (e) {
+      tx.abort()
+      const conflict = e instanceof TensorError && e.code === 'TDB_CONFLICT'
+      if (!conflict || attempt >= retries) throw e
+      await sleep(Math.min(50, 2 ** attempt) * Math.random())
+    }
+  }
+}

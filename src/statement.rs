@@ -1,0 +1,219 @@
+//! Prepared statements, sessions (explicit transactions) and result cursors
+//! as the SDK sees them. Parsing happens once in `prepare`; execution runs on
+//! the engine's threads like every other query.
+
+use crate::completion::Outcome;
+use crate::convert::{SqlBatch, SqlParam};
+use crate::database::{read_at, NativeDb};
+use crate::error::to_napi;
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tensordb::sql::{Prepared, Session, SqlResult, Value};
+use tensordb::{Database, Error, ReadAt};
+
+/// SQL parsed once (`db.prepare`).
+#[napi]
+pub struct NativeStatement {
+    prepared: Arc<Prepared>,
+    read_only: bool,
+}
+
+#[napi]
+impl NativeStatement {
+    /// True when the statement only reads (no writes, no DDL).
+    #[napi(getter, catch_unwind)]
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+}
+
+/// A session: statements run in order, inside at most one open transaction.
+#[napi]
+pub struct NativeSession {
+    inner: Arc<Mutex<Session>>,
+}
+
+#[napi]
+impl NativeSession {
+    /// True while a transaction is open.
+    #[napi(catch_unwind)]
+    pub fn in_transaction(&self) -> bool {
+        lock(&self.inner).in_transaction()
+    }
+
+    /// Abandons the open transaction, if any (nothing it wrote is kept).
+    #[napi(catch_unwind)]
+    pub fn rollback(&self) {
+        lock(&self.inner).rollback();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Results kept on the native side while JS pulls them in batches.
+pub(crate) type Cursors = Arc<Mutex<HashMap<u32, (SqlResult, usize)>>>;
+
+fn values(params: Vec<SqlParam>) -> Vec<Value> {
+    params.into_iter().map(|p| p.0).collect()
+}
+
+fn sql_outcome(r: tensordb::Result<SqlResult>) -> Outcome {
+    match r {
+        Ok(r) => Outcome::Sql(r),
+        Err(e) => Outcome::Err(e),
+    }
+}
+
+/// Runs prepared SQL in `session` (or a one-off one).
+fn run(
+    db: &Database,
+    p: &Prepared,
+    params: &[Value],
+    at: ReadAt,
+    session: Option<&Mutex<Session>>,
+) -> tensordb::Result<SqlResult> {
+    match session {
+        Some(s) => lock(s).run_prepared(db, p, params, at),
+        None => db.run_prepared(p, params, at),
+    }
+}
+
+#[napi]
+impl NativeDb {
+    /// Parses SQL once; throws `TDB_SYNTAX` / `TDB_NOT_SUPPORTED` right away.
+    #[napi(catch_unwind)]
+    pub fn prepare(&self, text: String) -> napi::Result<NativeStatement, String> {
+        let prepared = Prepared::new(&text).map_err(to_napi)?;
+        Ok(NativeStatement {
+            read_only: prepared.read_only(),
+            prepared: Arc::new(prepared),
+        })
+    }
+
+    /// A new session (for transactions spanning calls).
+    #[napi(catch_unwind)]
+    pub fn session(&self) -> NativeSession {
+        NativeSession {
+            inner: Arc::new(Mutex::new(Session::new())),
+        }
+    }
+
+    /// Runs a prepared statement; completes like `sql`.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_statement(
+        &self,
+        stmt: &NativeStatement,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+        id: u32,
+    ) {
+        let p = stmt.prepared.clone();
+        let at = read_at(as_of, epoch, valid_at);
+        let params = values(params);
+        self.on_pool(id, move |db| sql_outcome(run(db, &p, &params, at, None)));
+    }
+
+    /// Runs SQL text in a session; completes like `sql`.
+    #[napi(catch_unwind)]
+    pub fn session_sql(
+        &self,
+        session: &NativeSession,
+        text: String,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        id: u32,
+    ) {
+        let s = session.inner.clone();
+        let params = values(params);
+        self.on_pool(id, move |db| {
+            sql_outcome(lock(&s).run(db, &text, &params, ReadAt::default()))
+        });
+    }
+
+    /// Runs a prepared statement in a session; completes like `sql`.
+    #[napi(catch_unwind)]
+    pub fn session_run(
+        &self,
+        session: &NativeSession,
+        stmt: &NativeStatement,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        id: u32,
+    ) {
+        let s = session.inner.clone();
+        let p = stmt.prepared.clone();
+        let params = values(params);
+        self.on_pool(id, move |db| {
+            sql_outcome(run(db, &p, &params, ReadAt::default(), Some(&s)))
+        });
+    }
+
+    /// Runs a prepared query and keeps its rows natively under `id`;
+    /// completes like `sql` with no rows. `cursor_next(id, n)` pulls them.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_cursor(
+        &self,
+        stmt: &NativeStatement,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+        session: Option<&NativeSession>,
+        id: u32,
+    ) {
+        let p = stmt.prepared.clone();
+        let at = read_at(as_of, epoch, valid_at);
+        let params = values(params);
+        let cursors = self.cursors.clone();
+        let s = session.map(|s| s.inner.clone());
+        self.on_pool(id, move |db| match run(db, &p, &params, at, s.as_deref()) {
+            Ok(mut r) => {
+                let rows = std::mem::take(&mut r.rows);
+                let head = SqlResult {
+                    columns: r.columns.clone(),
+                    ..r
+                };
+                lock(&cursors).insert(
+                    id,
+                    (
+                        SqlResult {
+                            rows,
+                            ..SqlResult::default()
+                        },
+                        0,
+                    ),
+                );
+                Outcome::Sql(head)
+            }
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// The next up to `max` rows of cursor `id`, flattened (row after row);
+    /// empty when exhausted, which also frees the cursor.
+    #[napi(catch_unwind, ts_return_type = "unknown[]")]
+    pub fn cursor_next(&self, id: u32, max: u32) -> napi::Result<SqlBatch, String> {
+        let mut cursors = lock(&self.cursors);
+        let Some((r, pos)) = cursors.get_mut(&id) else {
+            return Err(to_napi(Error::invalid("the cursor is closed")));
+        };
+        let end = (*pos + max.max(1) as usize).min(r.rows.len());
+        let batch: Vec<Value> = r.rows[*pos..end].iter().flatten().cloned().collect();
+        *pos = end;
+        if batch.is_empty() {
+            cursors.remove(&id);
+        }
+        Ok(SqlBatch(batch))
+    }
+
+    /// Frees cursor `id` (after `break` in a `for await`).
+    #[napi(catch_unwind)]
+    pub fn cursor_close(&self, id: u32) {
+        lock(&self.cursors).remove(&id);
+    }
+}
