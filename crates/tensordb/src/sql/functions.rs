@@ -129,20 +129,51 @@ pub fn scalar(name: &str, args: &[Value]) -> Result<Value> {
             };
             Value::Text(chars[from..to].iter().collect())
         }
-        "random" => Value::Int(crate::engine::clock::now_micros() as i64 ^ 0x5DEECE66D),
-        "pi" => Value::Real(std::f64::consts::PI),
-        "printf" | "format" => Value::Text(args.iter().filter_map(Value::to_text).collect()),
         "quote" => match args.first() {
             Some(Value::Text(t)) => Value::Text(format!("'{}'", t.replace('\'', "''"))),
             Some(Value::Real(r)) => Value::Text(format_real(*r)),
             Some(v) => Value::Text(v.to_text().unwrap_or_else(|| "NULL".into())),
             None => Value::Null,
         },
+        "is_distinct_from" => {
+            arity(name, args, 2)?;
+            Value::bool(match (args[0].is_null(), args[1].is_null()) {
+                (true, true) => false,
+                (false, false) => args[0].sql_cmp(&args[1]) != Some(Ordering::Equal),
+                _ => true,
+            })
+        }
+        "is_true" | "is_false" => {
+            arity(name, args, 1)?;
+            Value::bool(args[0].truth() == Some(name == "is_true"))
+        }
+        "greatest" | "least" => {
+            // NULLs are ignored (as in Postgres); all NULL gives NULL.
+            let pick = args
+                .iter()
+                .filter(|v| !v.is_null())
+                .cloned()
+                .reduce(|a, b| {
+                    let o = a.total_cmp(&b);
+                    if (name == "least") == (o == Ordering::Greater) {
+                        b
+                    } else {
+                        a
+                    }
+                });
+            pick.unwrap_or(Value::Null)
+        }
         other => {
+            if let Some(v) = super::func_text::call(other, args)? {
+                return Ok(v);
+            }
+            if let Some(v) = super::func_math::call(other, args)? {
+                return Ok(v);
+            }
             return Err(Error::new(
                 ErrorCode::NotSupported,
                 format!("the function {other}() is not supported yet"),
-            ))
+            ));
         }
     })
 }

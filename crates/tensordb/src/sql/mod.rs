@@ -8,6 +8,8 @@ pub mod ast;
 pub mod catalog;
 pub mod dml;
 pub mod exec;
+pub mod func_math;
+pub mod func_text;
 pub mod functions;
 pub mod index;
 pub mod parse;

@@ -29,6 +29,34 @@ fn object_name(n: &sp::ObjectName) -> Result<String> {
     }
 }
 
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Func {
+        name: name.to_string(),
+        args,
+        distinct: false,
+        star: false,
+    }
+}
+
+fn like(
+    name: &str,
+    negated: bool,
+    x: &sp::Expr,
+    pattern: &sp::Expr,
+    escape: Option<&sp::Expr>,
+) -> Result<Expr> {
+    let mut args = vec![expr(pattern)?, expr(x)?];
+    if let Some(e) = escape {
+        args.push(expr(e)?);
+    }
+    let f = call(name, args);
+    Ok(if negated {
+        Expr::Unary(UnOp::Not, Box::new(f))
+    } else {
+        f
+    })
+}
+
 thread_local! {
     /// The number the last plain `?` of the statement being translated got.
     static NEXT_QMARK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -546,6 +574,85 @@ pub fn expr(e: &sp::Expr) -> Result<Expr> {
             expr: x, data_type, ..
         } => Expr::Cast(b(x)?, data_type.to_string()),
         E::Function(f) => function(f)?,
+        E::Like {
+            negated,
+            any: false,
+            expr: x,
+            pattern,
+            escape_char,
+        } => like("like", *negated, x, pattern, escape_char.as_deref())?,
+        E::ILike {
+            negated,
+            any: false,
+            expr: x,
+            pattern,
+            escape_char,
+        } => like("ilike", *negated, x, pattern, escape_char.as_deref())?,
+        E::IsDistinctFrom(a, c) => call("is_distinct_from", vec![expr(a)?, expr(c)?]),
+        E::IsNotDistinctFrom(a, c) => Expr::Unary(
+            UnOp::Not,
+            Box::new(call("is_distinct_from", vec![expr(a)?, expr(c)?])),
+        ),
+        E::IsTrue(x) => call("is_true", vec![expr(x)?]),
+        E::IsNotTrue(x) => Expr::Unary(UnOp::Not, Box::new(call("is_true", vec![expr(x)?]))),
+        E::IsFalse(x) => call("is_false", vec![expr(x)?]),
+        E::IsNotFalse(x) => Expr::Unary(UnOp::Not, Box::new(call("is_false", vec![expr(x)?]))),
+        E::Position { expr: needle, r#in } => call("strpos", vec![expr(r#in)?, expr(needle)?]),
+        E::Substring {
+            expr: x,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut args = vec![expr(x)?];
+            args.push(match substring_from {
+                Some(f) => expr(f)?,
+                None => Expr::Lit(Value::Int(1)),
+            });
+            if let Some(n) = substring_for {
+                args.push(expr(n)?);
+            }
+            call("substr", args)
+        }
+        E::Trim {
+            trim_where,
+            trim_what,
+            expr: x,
+            trim_characters,
+        } => {
+            let chars = match trim_characters.as_deref() {
+                None => None,
+                Some([c]) => Some(expr(c)?),
+                Some(_) => return Err(unsupported("TRIM with several character lists")),
+            };
+            let name = match trim_where {
+                Some(sp::TrimWhereField::Leading) => "ltrim",
+                Some(sp::TrimWhereField::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            let mut args = vec![expr(x)?];
+            if let Some(w) = trim_what {
+                args.push(expr(w)?);
+            }
+            args.extend(chars);
+            call(name, args)
+        }
+        E::Ceil { expr: x, field } | E::Floor { expr: x, field } => {
+            let name = if matches!(e, E::Ceil { .. }) {
+                "ceil"
+            } else {
+                "floor"
+            };
+            match field {
+                sp::CeilFloorKind::DateTimeField(sp::DateTimeField::NoDateTime) => {
+                    call(name, vec![expr(x)?])
+                }
+                sp::CeilFloorKind::Scale(v) => call(name, vec![expr(x)?, literal(&v.value)?]),
+                sp::CeilFloorKind::DateTimeField(f) => {
+                    return Err(unsupported(format!("{name}(… TO {f})")))
+                }
+            }
+        }
         other => return Err(unsupported(format!("the expression `{other}`"))),
     })
 }
