@@ -99,6 +99,10 @@ pub enum JoinKind {
     Inner,
     /// LEFT OUTER.
     Left,
+    /// RIGHT OUTER.
+    Right,
+    /// FULL OUTER.
+    Full,
 }
 
 /// A FROM item.
@@ -164,9 +168,24 @@ pub struct OrderTerm {
     pub nulls_first: Option<bool>,
 }
 
+/// A common table expression: `name [(columns)] AS (query)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cte {
+    /// The name queries refer to.
+    pub name: String,
+    /// Column names (empty: the query's own).
+    pub columns: Vec<String>,
+    /// The defining query.
+    pub query: Box<Query>,
+    /// Declared in a `WITH RECURSIVE`.
+    pub recursive: bool,
+}
+
 /// A full query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
+    /// `WITH` common table expressions, in order.
+    pub with: Vec<Cte>,
     /// The body.
     pub body: Body,
     /// ORDER BY.

@@ -37,6 +37,7 @@ pub struct Ctx<'a> {
     /// overlaid and writing is refused.
     historical: bool,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
+    ctes: RefCell<Vec<(String, Rc<super::cte::CteRows>)>>,
 }
 
 use std::sync::Arc;
@@ -68,6 +69,7 @@ impl<'a> Ctx<'a> {
             tx,
             historical,
             tables: RefCell::new(HashMap::new()),
+            ctes: RefCell::new(Vec::new()),
         }
     }
 
@@ -163,6 +165,28 @@ impl<'a> Ctx<'a> {
         Ok(t)
     }
 
+    /// Makes a CTE visible under `name`; returns the mark `pop_ctes` takes.
+    pub fn push_cte(&self, name: &str, rows: super::cte::CteRows) -> usize {
+        let mut c = self.ctes.borrow_mut();
+        c.push((name.to_string(), Rc::new(rows)));
+        c.len() - 1
+    }
+
+    /// Removes the CTEs pushed since `mark`.
+    pub fn pop_ctes(&self, mark: usize) {
+        self.ctes.borrow_mut().truncate(mark);
+    }
+
+    /// The innermost CTE named `name`, if any.
+    pub fn cte(&self, name: &str) -> Option<Rc<super::cte::CteRows>> {
+        self.ctes
+            .borrow()
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+    }
+
     /// Forgets loaded tables (after a write in the same statement batch).
     pub fn invalidate(&self) {
         self.tables.borrow_mut().clear();
@@ -230,6 +254,14 @@ fn merge<'x>(
         }
     }
 }
+
+/// The scope of an expression outside any row (LIMIT, VALUES, defaults).
+pub const EMPTY_SCOPE: Scope<'static> = Scope {
+    cols: &[],
+    row: &[],
+    group: None,
+    outer: None,
+};
 
 /// One row in its relation, with the enclosing query's scope for correlation.
 #[derive(Clone, Copy)]
@@ -597,8 +629,17 @@ fn aggregate(
 /// A relation: column names and rows.
 pub type Relation = (Vec<ColRef>, Vec<Vec<Value>>);
 
+fn cte_relation(ctx: &Ctx, name: &str, alias: &Option<String>) -> Option<Relation> {
+    let c = ctx.cte(name)?;
+    let label = Some(alias.clone().unwrap_or_else(|| name.to_string()));
+    let cols = c.0.iter().map(|n| (label.clone(), n.clone())).collect();
+    Some((cols, c.1.clone()))
+}
+
 fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
     match f {
+        From::Table(name, alias) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
+            .ok_or_else(|| Error::internal("CTE vanished during a query")),
         From::Table(name, alias) => {
             let t = ctx.table(name)?;
             let label = Some(alias.clone().unwrap_or_else(|| name.clone()));
@@ -622,41 +663,24 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         From::Join(l, r, kind, on) => {
             let (lc, lr) = from_item(ctx, l, outer)?;
             let (rc, rr) = from_item(ctx, r, outer)?;
-            let mut cols = lc;
-            let width_r = rc.len();
-            cols.extend(rc);
-            let mut rows = Vec::new();
-            for a in &lr {
-                let mut matched = false;
-                for b in &rr {
-                    let mut row = a.clone();
-                    row.extend(b.iter().cloned());
-                    let keep = match on {
-                        Some(e) => {
-                            let sc = Scope {
-                                cols: &cols,
-                                row: &row,
-                                group: None,
-                                outer,
-                            };
-                            eval(ctx, e, &sc)?.truth() == Some(true)
-                        }
-                        None => true,
-                    };
-                    if keep {
-                        matched = true;
-                        rows.push(row);
-                    }
-                }
-                if !matched && *kind == JoinKind::Left {
-                    let mut row = a.clone();
-                    row.extend(std::iter::repeat_n(Value::Null, width_r));
-                    rows.push(row);
-                }
+            let mut conds = Vec::new();
+            if let Some(e) = on {
+                conjuncts(e, &mut conds);
             }
-            Ok((cols, rows))
+            super::join::join(ctx, lc, lr, rc, &rr, &conds, *kind, outer)
         }
     }
+}
+
+/// True when every column `e` names resolves in `cols` (and it holds no
+/// subquery).
+pub fn refs_resolve(e: &Expr, cols: &[ColRef]) -> bool {
+    let mut refs = Vec::new();
+    columns_of(e, &mut refs)
+        && !refs.is_empty()
+        && refs
+            .iter()
+            .all(|(t, n)| matches!(resolve(cols, t, n), Ok(Some(_))))
 }
 
 /// Splits an expression into its AND-ed conjuncts.
@@ -708,7 +732,7 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
     let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
     for (i, item) in sel.from.iter().enumerate() {
         let (ic, ir) = match item {
-            From::Table(name, alias) => {
+            From::Table(name, alias) if ctx.cte(name).is_none() => {
                 // Predicates naming only this table pick its access path.
                 let t = catalog::lookup(ctx, name)?;
                 let label = alias.clone().unwrap_or_else(|| name.clone());
@@ -760,29 +784,12 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
         let Some(pick) = pick else { break };
         let (pos, ic, ir) = items.remove(pick);
         order.push((pos, ic.len()));
-        cols.extend(ic);
-        let ready = take_bound(&mut pending, &cols);
-        let mut next = Vec::new();
-        for a in &rows {
-            'pair: for b in &ir {
-                let mut row = Vec::with_capacity(a.len() + b.len());
-                row.extend(a.iter().cloned());
-                row.extend(b.iter().cloned());
-                let sc = Scope {
-                    cols: &cols,
-                    row: &row,
-                    group: None,
-                    outer,
-                };
-                for c in &ready {
-                    if eval(ctx, c, &sc)?.truth() != Some(true) {
-                        continue 'pair;
-                    }
-                }
-                next.push(row);
-            }
-        }
-        rows = next;
+        let mut all = cols.clone();
+        all.extend(ic.iter().cloned());
+        let ready = take_bound(&mut pending, &all);
+        let joined = super::join::join(ctx, cols, rows, ic, &ir, &ready, JoinKind::Inner, outer)?;
+        cols = joined.0;
+        rows = joined.1;
     }
     // Restore FROM order of the columns (it decides `SELECT *`).
     if order.windows(2).any(|w| w[0].0 > w[1].0) {
@@ -1014,7 +1021,8 @@ fn order_key(
     eval(ctx, &o.expr, sc)
 }
 
-fn row_key(r: &[Value]) -> Vec<u8> {
+/// A row's identity for DISTINCT / UNION (numerically equal values match).
+pub fn row_key(r: &[Value]) -> Vec<u8> {
     let mut k = Vec::new();
     for v in r {
         encode_key_value(&numeric_norm(v), &mut k);
@@ -1120,6 +1128,26 @@ fn with_output_keys(
 
 /// Runs a query; `outer` is the enclosing row for correlated subqueries.
 pub fn run_query(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    if q.with.is_empty() {
+        return run_query_body(ctx, q, outer);
+    }
+    let mark = ctx.ctes.borrow().len();
+    let res = (|| {
+        for c in &q.with {
+            let rows = super::cte::materialize(ctx, c, outer)?;
+            ctx.push_cte(&c.name, rows);
+        }
+        run_query_body(ctx, q, outer)
+    })();
+    ctx.pop_ctes(mark);
+    res
+}
+
+fn run_query_body(
     ctx: &Ctx,
     q: &Query,
     outer: Option<&Scope>,

@@ -260,8 +260,19 @@ fn delete(d: &sp::Delete) -> Result<Statement> {
 
 /// Translates a query.
 pub fn query(q: &sp::Query) -> Result<Query> {
-    if q.with.is_some() {
-        return Err(unsupported("WITH (common table expressions)"));
+    let mut with = Vec::new();
+    if let Some(w) = &q.with {
+        for c in &w.cte_tables {
+            if c.from.is_some() {
+                return Err(unsupported("CTE … FROM"));
+            }
+            with.push(Cte {
+                name: ident(&c.alias.name),
+                columns: c.alias.columns.iter().map(|c| ident(&c.name)).collect(),
+                query: Box::new(query(&c.query)?),
+                recursive: w.recursive,
+            });
+        }
     }
     let mut order_by = Vec::new();
     if let Some(ob) = &q.order_by {
@@ -289,6 +300,7 @@ pub fn query(q: &sp::Query) -> Result<Query> {
         }
     };
     Ok(Query {
+        with,
         body: body(&q.body)?,
         order_by,
         limit,
@@ -355,18 +367,7 @@ fn select(s: &sp::Select) -> Result<Select> {
         let mut f = factor(&t.relation)?;
         for j in &t.joins {
             let right = factor(&j.relation)?;
-            let (kind, c) = match &j.join_operator {
-                sp::JoinOperator::Join(c)
-                | sp::JoinOperator::Inner(c)
-                | sp::JoinOperator::CrossJoin(c) => (JoinKind::Inner, c),
-                sp::JoinOperator::Left(c) | sp::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
-                other => return Err(unsupported(format!("the join `{other:?}`"))),
-            };
-            let on = match c {
-                sp::JoinConstraint::On(e) => Some(expr(e)?),
-                sp::JoinConstraint::None => None,
-                other => return Err(unsupported(format!("the join constraint `{other:?}`"))),
-            };
+            let (kind, on) = join_op(&j.join_operator)?;
             f = From::Join(Box::new(f), Box::new(right), kind, on);
         }
         from.push(f);
@@ -385,6 +386,29 @@ fn select(s: &sp::Select) -> Result<Select> {
         group_by,
         having: s.having.as_ref().map(expr).transpose()?,
     })
+}
+
+fn join_op(op: &sp::JoinOperator) -> Result<(JoinKind, Option<Expr>)> {
+    let (kind, c) = match op {
+        sp::JoinOperator::Join(c) | sp::JoinOperator::Inner(c) | sp::JoinOperator::CrossJoin(c) => {
+            (JoinKind::Inner, c)
+        }
+        sp::JoinOperator::Left(c) | sp::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
+        sp::JoinOperator::Right(c) | sp::JoinOperator::RightOuter(c) => (JoinKind::Right, c),
+        sp::JoinOperator::FullOuter(c) => (JoinKind::Full, c),
+        other => return Err(unsupported(format!("the join `{other:?}`"))),
+    };
+    let on = match c {
+        sp::JoinConstraint::On(e) => Some(expr(e)?),
+        sp::JoinConstraint::None => None,
+        sp::JoinConstraint::Using(_) | sp::JoinConstraint::UsingAlias(..) => {
+            return Err(unsupported("JOIN … USING (write ON a.x = b.x)"))
+        }
+        sp::JoinConstraint::Natural => {
+            return Err(unsupported("NATURAL JOIN (write ON a.x = b.x)"))
+        }
+    };
+    Ok((kind, on))
 }
 
 fn factor(t: &sp::TableFactor) -> Result<From> {
@@ -415,14 +439,8 @@ fn factor(t: &sp::TableFactor) -> Result<From> {
             let mut f = factor(&table_with_joins.relation)?;
             for j in &table_with_joins.joins {
                 let right = factor(&j.relation)?;
-                let on = match &j.join_operator {
-                    sp::JoinOperator::Join(sp::JoinConstraint::On(e))
-                    | sp::JoinOperator::Inner(sp::JoinConstraint::On(e)) => Some(expr(e)?),
-                    sp::JoinOperator::CrossJoin(_)
-                    | sp::JoinOperator::Join(sp::JoinConstraint::None) => None,
-                    other => return Err(unsupported(format!("the join `{other:?}`"))),
-                };
-                f = From::Join(Box::new(f), Box::new(right), JoinKind::Inner, on);
+                let (kind, on) = join_op(&j.join_operator)?;
+                f = From::Join(Box::new(f), Box::new(right), kind, on);
             }
             Ok(f)
         }

@@ -1,0 +1,150 @@
+//! Common table expressions: `WITH name AS (…)` is materialized once per
+//! query and read like a table; `WITH RECURSIVE` iterates
+//! `initial UNION [ALL] step` until the step yields no new rows.
+
+use super::ast::{Body, Cte, Expr, From, Query, SelectItem, SetOp};
+use super::exec::{row_key, run_query, Ctx, Scope};
+use super::value::Value;
+use crate::error::{Error, ErrorCode, Result};
+use std::collections::HashSet;
+
+/// Rows a recursive CTE may produce before it is stopped.
+const MAX_RECURSIVE_ROWS: usize = 10_000_000;
+
+/// A materialized CTE: column names and rows.
+pub type CteRows = (Vec<String>, Vec<Vec<Value>>);
+
+fn plain(body: Body) -> Query {
+    Query {
+        with: Vec::new(),
+        body,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+    }
+}
+
+fn rename(cte: &Cte, names: Vec<String>) -> Result<Vec<String>> {
+    if cte.columns.is_empty() {
+        return Ok(names);
+    }
+    if cte.columns.len() != names.len() {
+        return Err(Error::invalid(format!(
+            "table {} has {} values for {} columns",
+            cte.name,
+            names.len(),
+            cte.columns.len()
+        )));
+    }
+    Ok(cte.columns.clone())
+}
+
+/// Evaluates one CTE (earlier CTEs of the same WITH are already visible).
+pub fn materialize(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRows> {
+    let recursive = match &cte.query.body {
+        Body::Set(l, SetOp::Union, all, r) if cte.recursive && mentions_body(r, &cte.name) => {
+            Some((l, *all, r))
+        }
+        _ => None,
+    };
+    let Some((initial, all, step)) = recursive else {
+        let (names, rows) = run_query(ctx, &cte.query, outer)?;
+        return Ok((rename(cte, names)?, rows));
+    };
+    if !cte.query.order_by.is_empty() || cte.query.offset.is_some() {
+        return Err(Error::new(
+            ErrorCode::NotSupported,
+            "ORDER BY / OFFSET on a recursive CTE is not supported yet",
+        ));
+    }
+    let limit = match &cte.query.limit {
+        Some(e) => {
+            let v = super::exec::eval(ctx, e, &super::exec::EMPTY_SCOPE)?;
+            Some(v.numeric().as_f64().unwrap_or(0.0).max(0.0) as usize)
+        }
+        None => None,
+    };
+    let (names, mut rows) = run_query(ctx, &plain((**initial).clone()), outer)?;
+    let names = rename(cte, names)?;
+    let mut seen = HashSet::new();
+    if !all {
+        rows.retain(|r| seen.insert(row_key(r)));
+    }
+    let step = plain((**step).clone());
+    let mut work = rows.clone();
+    while !work.is_empty() && limit.is_none_or(|l| rows.len() < l) {
+        let mark = ctx.push_cte(&cte.name, (names.clone(), work));
+        let res = run_query(ctx, &step, outer);
+        ctx.pop_ctes(mark);
+        let (_, mut new) = res?;
+        if !all {
+            new.retain(|r| seen.insert(row_key(r)));
+        }
+        rows.extend(new.iter().cloned());
+        if rows.len() > MAX_RECURSIVE_ROWS {
+            return Err(Error::invalid(format!(
+                "recursive CTE {} produced more than {MAX_RECURSIVE_ROWS} rows (missing stop condition?)",
+                cte.name
+            )));
+        }
+        work = new;
+    }
+    if let Some(l) = limit {
+        rows.truncate(l);
+    }
+    Ok((names, rows))
+}
+
+fn mentions_query(q: &Query, name: &str) -> bool {
+    q.with.iter().any(|c| mentions_query(&c.query, name)) || mentions_body(&q.body, name)
+}
+
+fn mentions_body(b: &Body, name: &str) -> bool {
+    match b {
+        Body::Select(s) => {
+            s.from.iter().any(|f| mentions_from(f, name))
+                || s.items.iter().any(|i| match i {
+                    SelectItem::Expr(e, _) => mentions_expr(e, name),
+                    _ => false,
+                })
+                || s.filter.as_ref().is_some_and(|e| mentions_expr(e, name))
+                || s.having.as_ref().is_some_and(|e| mentions_expr(e, name))
+        }
+        Body::Set(l, _, _, r) => mentions_body(l, name) || mentions_body(r, name),
+        Body::Values(rows) => rows.iter().flatten().any(|e| mentions_expr(e, name)),
+        Body::Query(q) => mentions_query(q, name),
+    }
+}
+
+fn mentions_from(f: &From, name: &str) -> bool {
+    match f {
+        From::Table(t, _) => t == name,
+        From::Subquery(q, _) => mentions_query(q, name),
+        From::Join(l, r, _, on) => {
+            mentions_from(l, name)
+                || mentions_from(r, name)
+                || on.as_ref().is_some_and(|e| mentions_expr(e, name))
+        }
+    }
+}
+
+fn mentions_expr(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::InQuery(a, q, _) => mentions_expr(a, name) || mentions_query(q, name),
+        Expr::Exists(q, _) | Expr::Scalar(q) => mentions_query(q, name),
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => mentions_expr(a, name),
+        Expr::Binary(a, _, b) => mentions_expr(a, name) || mentions_expr(b, name),
+        Expr::Between(a, b, c, _) => {
+            mentions_expr(a, name) || mentions_expr(b, name) || mentions_expr(c, name)
+        }
+        Expr::InList(a, l, _) => mentions_expr(a, name) || l.iter().any(|x| mentions_expr(x, name)),
+        Expr::Case(o, w, el) => {
+            o.as_deref().is_some_and(|x| mentions_expr(x, name))
+                || w.iter()
+                    .any(|(a, b)| mentions_expr(a, name) || mentions_expr(b, name))
+                || el.as_deref().is_some_and(|x| mentions_expr(x, name))
+        }
+        Expr::Func { args, .. } => args.iter().any(|a| mentions_expr(a, name)),
+        Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => false,
+    }
+}

@@ -1,0 +1,155 @@
+//! Joining two relations: a hash join when the conditions hold an equality
+//! between a column expression of each side, a nested loop otherwise; inner,
+//! LEFT, RIGHT and FULL outer. Hash keys are only a pre-filter: every
+//! candidate pair is re-checked with the full SQL comparison, so affinity and
+//! collation rules stay those of `eval`.
+
+use super::ast::{BinOp, Expr, JoinKind};
+use super::exec::{eval, refs_resolve, ColRef, Ctx, Scope};
+use super::value::{text_to_number, Value};
+use crate::error::Result;
+use std::collections::HashMap;
+
+/// A hashable stand-in for a value that two SQL-equal values always share.
+#[derive(Hash, PartialEq, Eq)]
+enum HashKey {
+    Num(u64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+fn hash_key(v: &Value) -> Option<HashKey> {
+    let num = |x: f64| Some(HashKey::Num((x + 0.0).to_bits()));
+    match v {
+        Value::Null => None,
+        Value::Int(i) => num(*i as f64),
+        Value::Real(r) => num(*r),
+        Value::Text(t) => match text_to_number(t) {
+            Value::Int(i) => num(i as f64),
+            Value::Real(r) => num(r),
+            _ => Some(HashKey::Text(t.clone())),
+        },
+        Value::Blob(b) => Some(HashKey::Blob(b.clone())),
+    }
+}
+
+/// Equalities `l = r` with `l` over the left columns only and `r` over the
+/// right ones only (either way round).
+fn equi_pairs(conds: &[Expr], left: &[ColRef], right: &[ColRef]) -> Vec<(Expr, Expr)> {
+    let mut out = Vec::new();
+    for c in conds {
+        if let Expr::Binary(a, BinOp::Eq, b) = c {
+            if refs_resolve(a, left) && refs_resolve(b, right) {
+                out.push(((**a).clone(), (**b).clone()));
+            } else if refs_resolve(b, left) && refs_resolve(a, right) {
+                out.push(((**b).clone(), (**a).clone()));
+            }
+        }
+    }
+    out
+}
+
+fn keys(
+    ctx: &Ctx,
+    exprs: &[&Expr],
+    cols: &[ColRef],
+    row: &[Value],
+    outer: Option<&Scope>,
+) -> Result<Option<Vec<HashKey>>> {
+    let sc = Scope {
+        cols,
+        row,
+        group: None,
+        outer,
+    };
+    let mut k = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        match hash_key(&eval(ctx, e, &sc)?) {
+            Some(h) => k.push(h),
+            None => return Ok(None), // NULL never equals anything
+        }
+    }
+    Ok(Some(k))
+}
+
+/// Joins `(lc, lr)` with `(rc, rr)` on `conds` (all must be true). Returns
+/// the joined column list and rows (left columns first).
+#[allow(clippy::too_many_arguments)]
+pub fn join(
+    ctx: &Ctx,
+    lc: Vec<ColRef>,
+    lr: Vec<Vec<Value>>,
+    rc: Vec<ColRef>,
+    rr: &[Vec<Value>],
+    conds: &[Expr],
+    kind: JoinKind,
+    outer: Option<&Scope>,
+) -> Result<(Vec<ColRef>, Vec<Vec<Value>>)> {
+    let pairs = equi_pairs(conds, &lc, &rc);
+    let (width_l, width_r) = (lc.len(), rc.len());
+    let mut cols = lc;
+    cols.extend(rc.iter().cloned());
+    // Candidate right rows per left row.
+    let index: Option<HashMap<Vec<HashKey>, Vec<usize>>> = if pairs.is_empty() {
+        None
+    } else {
+        let right_exprs: Vec<&Expr> = pairs.iter().map(|p| &p.1).collect();
+        let mut m: HashMap<Vec<HashKey>, Vec<usize>> = HashMap::new();
+        for (i, r) in rr.iter().enumerate() {
+            if let Some(k) = keys(ctx, &right_exprs, &rc, r, outer)? {
+                m.entry(k).or_default().push(i);
+            }
+        }
+        Some(m)
+    };
+    let left_exprs: Vec<&Expr> = pairs.iter().map(|p| &p.0).collect();
+    let left_cols = &cols[..width_l];
+    let all: Vec<usize> = (0..rr.len()).collect();
+    let mut right_matched = vec![false; rr.len()];
+    let mut rows = Vec::new();
+    let empty: Vec<usize> = Vec::new();
+    for a in lr {
+        let candidates: &[usize] = match &index {
+            None => &all,
+            Some(m) => match keys(ctx, &left_exprs, left_cols, &a, outer)? {
+                Some(k) => m.get(&k).map(Vec::as_slice).unwrap_or(&empty),
+                None => &empty,
+            },
+        };
+        let mut matched = false;
+        'pair: for &j in candidates {
+            let mut row = Vec::with_capacity(width_l + width_r);
+            row.extend(a.iter().cloned());
+            row.extend(rr[j].iter().cloned());
+            let sc = Scope {
+                cols: &cols,
+                row: &row,
+                group: None,
+                outer,
+            };
+            for c in conds {
+                if eval(ctx, c, &sc)?.truth() != Some(true) {
+                    continue 'pair;
+                }
+            }
+            matched = true;
+            right_matched[j] = true;
+            rows.push(row);
+        }
+        if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
+            let mut row = a;
+            row.extend(std::iter::repeat_n(Value::Null, width_r));
+            rows.push(row);
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (j, r) in rr.iter().enumerate() {
+            if !right_matched[j] {
+                let mut row = vec![Value::Null; width_l];
+                row.extend(r.iter().cloned());
+                rows.push(row);
+            }
+        }
+    }
+    Ok((cols, rows))
+}
