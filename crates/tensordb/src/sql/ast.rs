@@ -211,6 +211,29 @@ pub struct ColumnDef {
     pub default: Option<Expr>,
 }
 
+/// What INSERT does with a row that clashes with an existing one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConflictAction {
+    /// Skip the row.
+    Nothing,
+    /// Update the existing row (`excluded.col` names the proposed values).
+    Update {
+        /// `col = expr` pairs.
+        set: Vec<(String, Expr)>,
+        /// Update only when this holds.
+        filter: Option<Expr>,
+    },
+}
+
+/// `ON CONFLICT [(columns)] DO …`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnConflict {
+    /// The conflict target's columns (empty: any unique constraint).
+    pub target: Vec<String>,
+    /// The action.
+    pub action: ConflictAction,
+}
+
 /// A statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -262,6 +285,10 @@ pub enum Statement {
         columns: Vec<String>,
         /// Rows (VALUES or a query).
         source: Box<Query>,
+        /// ON CONFLICT clause.
+        on_conflict: Option<OnConflict>,
+        /// RETURNING items (empty: none).
+        returning: Vec<SelectItem>,
     },
     /// UPDATE.
     Update {
@@ -271,6 +298,8 @@ pub enum Statement {
         set: Vec<(String, Expr)>,
         /// WHERE.
         filter: Option<Expr>,
+        /// RETURNING items (empty: none).
+        returning: Vec<SelectItem>,
     },
     /// DELETE.
     Delete {
@@ -278,6 +307,8 @@ pub enum Statement {
         table: String,
         /// WHERE.
         filter: Option<Expr>,
+        /// RETURNING items (empty: none).
+        returning: Vec<SelectItem>,
     },
     /// BEGIN [TRANSACTION].
     Begin,

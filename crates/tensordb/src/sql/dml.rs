@@ -1,7 +1,7 @@
 //! Statement execution: DDL and DML build one atomic write batch per
 //! statement (committed under one system time); queries read at `at`.
 
-use super::ast::{Expr, Statement};
+use super::ast::{Expr, SelectItem, Statement};
 use super::catalog::{self, catalog_key, rows_prefix, Table};
 use super::exec::{eval, run_query, Ctx, Scope};
 use super::index;
@@ -26,7 +26,8 @@ pub struct SqlResult {
     pub system_time: Option<u64>,
 }
 
-fn constraint(msg: String) -> Error {
+/// A `TDB_CONSTRAINT` error.
+pub fn constraint(msg: String) -> Error {
     Error::new(ErrorCode::Constraint, msg)
 }
 
@@ -109,9 +110,20 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             table,
             columns,
             source,
-        } => insert(ctx, table, columns, source),
-        Statement::Update { table, set, filter } => update(ctx, table, set, filter.as_ref()),
-        Statement::Delete { table, filter } => delete(ctx, table, filter.as_ref()),
+            on_conflict,
+            returning,
+        } => super::insert::insert(ctx, table, columns, source, on_conflict.as_ref(), returning),
+        Statement::Update {
+            table,
+            set,
+            filter,
+            returning,
+        } => update(ctx, table, set, filter.as_ref(), returning),
+        Statement::Delete {
+            table,
+            filter,
+            returning,
+        } => delete(ctx, table, filter.as_ref(), returning),
         Statement::Begin
         | Statement::Commit
         | Statement::Rollback
@@ -124,7 +136,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
 }
 
 /// Buffers a statement's writes in its transaction (the session commits).
-fn commit(ctx: &Ctx, ops: Vec<WriteOp>, changes: u64, rowid: Option<i64>) -> Result<SqlResult> {
+pub fn commit(ctx: &Ctx, ops: Vec<WriteOp>, changes: u64, rowid: Option<i64>) -> Result<SqlResult> {
     ctx.write(ops)?;
     Ok(SqlResult {
         changes,
@@ -133,7 +145,8 @@ fn commit(ctx: &Ctx, ops: Vec<WriteOp>, changes: u64, rowid: Option<i64>) -> Res
     })
 }
 
-fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
+/// The row id the next row without an explicit key gets.
+pub fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
     let range = ScanRange {
         prefix: Some(rows_prefix(t.id)),
         limit: Some(1),
@@ -163,7 +176,8 @@ fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
     Ok(last + 1)
 }
 
-fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
+/// Applies column affinities and NOT NULL checks to a row being written.
+pub fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
     for (i, c) in t.columns.iter().enumerate() {
         let v = std::mem::replace(&mut row[i], Value::Null);
         row[i] = c.affinity.apply(v);
@@ -175,112 +189,6 @@ fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
         }
     }
     Ok(row)
-}
-
-fn insert(
-    ctx: &Ctx,
-    table: &str,
-    columns: &[String],
-    source: &super::ast::Query,
-) -> Result<SqlResult> {
-    let t = ctx.table(table)?.0.clone();
-    let targets: Vec<usize> = if columns.is_empty() {
-        (0..t.columns.len()).collect()
-    } else {
-        columns
-            .iter()
-            .map(|c| {
-                t.column(c).ok_or_else(|| {
-                    Error::new(
-                        ErrorCode::NoColumn,
-                        format!("table {} has no column named {c}", t.name),
-                    )
-                })
-            })
-            .collect::<Result<_>>()?
-    };
-    let (_, rows) = run_query(ctx, source, None)?;
-    let mut rowid = next_rowid(ctx, &t)?;
-    let indexes = index::of_table(ctx, &t)?;
-    let mut pending = HashSet::new();
-    let mut ops = Vec::with_capacity(rows.len());
-    let mut keys = std::collections::HashSet::new();
-    let mut last = None;
-    let empty = Scope {
-        cols: &[],
-        row: &[],
-        group: None,
-        outer: None,
-    };
-    for src in rows {
-        if src.len() != targets.len() {
-            return Err(Error::invalid(format!(
-                "{} values for {} columns",
-                src.len(),
-                targets.len()
-            )));
-        }
-        let mut row = Vec::with_capacity(t.columns.len());
-        for c in &t.columns {
-            row.push(match &c.default {
-                Some(d) => eval(ctx, d, &empty)?,
-                None => Value::Null,
-            });
-        }
-        for (v, &i) in src.into_iter().zip(&targets) {
-            row[i] = v;
-        }
-        let mut row = prepare_row(&t, row)?;
-        if let Some(i) = t.int_pk() {
-            match &row[i] {
-                Value::Null => row[i] = Value::Int(rowid),
-                Value::Int(x) => rowid = rowid.max(*x),
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "datatype mismatch: {}.{} is an INTEGER PRIMARY KEY",
-                        t.name, t.columns[i].name
-                    )))
-                }
-            }
-        }
-        for &i in &t.pk {
-            if row[i].is_null() {
-                return Err(constraint(format!(
-                    "NOT NULL constraint failed: {}.{}",
-                    t.name, t.columns[i].name
-                )));
-            }
-        }
-        let key = t.row_key(&row, rowid);
-        if !keys.insert(key.clone()) || ctx.get(&key)?.is_some() {
-            return Err(constraint(format!(
-                "UNIQUE constraint failed: {} primary key",
-                t.name
-            )));
-        }
-        last = Some(match t.int_pk() {
-            Some(i) => match row[i] {
-                Value::Int(x) => x,
-                _ => rowid,
-            },
-            None => rowid,
-        });
-        index::maintain(
-            ctx,
-            &t,
-            &indexes,
-            None,
-            Some((&row, &key)),
-            &mut pending,
-            &mut ops,
-        )?;
-        let mut value = Vec::new();
-        encode_row(&row, &mut value);
-        ops.push(WriteOp::put(key, value));
-        rowid += 1;
-    }
-    let n = ops.len() as u64;
-    commit(ctx, ops, n, last)
 }
 
 fn matching_rows(
@@ -325,11 +233,106 @@ fn matching_rows(
     Ok((t, out))
 }
 
+/// Writes `new` over the row stored under `key` (old values `old`): moves
+/// the row if its primary key changed and maintains the indexes. Returns the
+/// row's (possibly new) key.
+#[allow(clippy::too_many_arguments)]
+pub fn rewrite_row(
+    ctx: &Ctx,
+    t: &Table,
+    indexes: &[index::Index],
+    key: &[u8],
+    old: &[Value],
+    new: &[Value],
+    pending: &mut HashSet<Vec<u8>>,
+    ops: &mut Vec<WriteOp>,
+) -> Result<Vec<u8>> {
+    let new_key = if t.pk.is_empty() {
+        key.to_vec()
+    } else {
+        t.row_key(new, 0) /* row id unused: keyed by primary key */
+    };
+    if new_key != key {
+        if ctx.get(&new_key)?.is_some() {
+            return Err(constraint(format!(
+                "UNIQUE constraint failed: {} primary key",
+                t.name
+            )));
+        }
+        ops.push(WriteOp::delete(key.to_vec()));
+    }
+    index::maintain(
+        ctx,
+        t,
+        indexes,
+        Some((old, key)),
+        Some((new, &new_key)),
+        pending,
+        ops,
+    )?;
+    let mut value = Vec::new();
+    encode_row(new, &mut value);
+    ops.push(WriteOp::put(new_key.clone(), value));
+    Ok(new_key)
+}
+
+/// Evaluates RETURNING items over rows of `t`.
+pub fn returning(
+    ctx: &Ctx,
+    t: &Table,
+    items: &[SelectItem],
+    rows: &[Vec<Value>],
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let cols: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (Some(t.name.clone()), c.name.clone()))
+        .collect();
+    let mut names = Vec::new();
+    for it in items {
+        match it {
+            SelectItem::Expr(e, alias) => names.push(match (alias, e) {
+                (Some(a), _) => a.clone(),
+                (None, Expr::Column(_, c)) => c.clone(),
+                (None, _) => "?column?".into(),
+            }),
+            SelectItem::Star | SelectItem::TableStar(_) => {
+                names.extend(t.columns.iter().map(|c| c.name.clone()))
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sc = Scope {
+            cols: &cols,
+            row,
+            group: None,
+            outer: None,
+        };
+        let mut r = Vec::with_capacity(names.len());
+        for it in items {
+            match it {
+                SelectItem::Expr(e, _) => r.push(eval(ctx, e, &sc)?),
+                SelectItem::TableStar(n) if n != &t.name => {
+                    return Err(Error::new(
+                        ErrorCode::NoTable,
+                        format!("no such table: {n}"),
+                    ))
+                }
+                _ => r.extend(row.iter().cloned()),
+            }
+        }
+        out.push(r);
+    }
+    Ok((names, out))
+}
+
 fn update(
     ctx: &Ctx,
     table: &str,
     set: &[(String, Expr)],
     filter: Option<&Expr>,
+    ret: &[SelectItem],
 ) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let cols: Vec<_> = t
@@ -348,6 +351,7 @@ fn update(
     let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::new();
+    let mut written = Vec::new();
     for (key, row) in &rows {
         let sc = Scope {
             cols: &cols,
@@ -360,38 +364,20 @@ fn update(
             new[*i] = eval(ctx, e, &sc)?;
         }
         let new = prepare_row(&t, new)?;
-        let new_key = if t.pk.is_empty() {
-            key.clone()
-        } else {
-            t.row_key(&new, 0) /* row id unused: keyed by primary key */
-        };
-        if &new_key != key {
-            if ctx.get(&new_key)?.is_some() {
-                return Err(constraint(format!(
-                    "UNIQUE constraint failed: {} primary key",
-                    t.name
-                )));
-            }
-            ops.push(WriteOp::delete(key.clone()));
+        rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
+        if !ret.is_empty() {
+            written.push(new);
         }
-        index::maintain(
-            ctx,
-            &t,
-            &indexes,
-            Some((row, key)),
-            Some((&new, &new_key)),
-            &mut pending,
-            &mut ops,
-        )?;
-        let mut value = Vec::new();
-        encode_row(&new, &mut value);
-        ops.push(WriteOp::put(new_key, value));
     }
     let n = rows.len() as u64;
-    commit(ctx, ops, n, None)
+    let mut r = commit(ctx, ops, n, None)?;
+    if !ret.is_empty() {
+        (r.columns, r.rows) = returning(ctx, &t, ret, &written)?;
+    }
+    Ok(r)
 }
 
-fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
+fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
@@ -408,7 +394,12 @@ fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>) -> Result<SqlResult> {
         )?;
         ops.push(WriteOp::delete(k.clone()));
     }
-    commit(ctx, ops, rows.len() as u64, None)
+    let mut r = commit(ctx, ops, rows.len() as u64, None)?;
+    if !ret.is_empty() {
+        let old: Vec<Vec<Value>> = rows.into_iter().map(|(_, v)| v).collect();
+        (r.columns, r.rows) = returning(ctx, &t, ret, &old)?;
+    }
+    Ok(r)
 }
 
 #[allow(clippy::too_many_arguments)]

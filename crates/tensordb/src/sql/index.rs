@@ -130,6 +130,49 @@ impl Index {
         k
     }
 
+    /// For a UNIQUE index: the key of another row (not `row_key`) holding
+    /// the same non-NULL values, as the statement sees the table or among
+    /// `pending` (entries this statement adds).
+    pub fn holder(
+        &self,
+        ctx: &Ctx,
+        table: &Table,
+        row: &[Value],
+        row_key: &[u8],
+        pending: &std::collections::HashSet<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>> {
+        if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
+            return Ok(None);
+        }
+        let prefix = self.values_prefix(row);
+        let own = self.entry_key(table, row, row_key);
+        let mut found: Option<Vec<u8>> = None;
+        ctx.scan_each(
+            &ScanRange {
+                prefix: Some(prefix.clone()),
+                limit: Some(2),
+                ..Default::default()
+            },
+            |k, _| {
+                if found.is_none() && k != own.as_slice() {
+                    found = Some(k.to_vec());
+                }
+                Ok(())
+            },
+        )?;
+        if found.is_none() {
+            found = pending
+                .iter()
+                .find(|k| k.starts_with(&prefix) && **k != own)
+                .cloned();
+        }
+        Ok(found.map(|k| {
+            let mut rk = rows_prefix(table.id);
+            rk.extend_from_slice(&k[prefix.len()..]);
+            rk
+        }))
+    }
+
     /// For a UNIQUE index: fails if another row (not `row_key`) holds the
     /// same non-NULL values as the statement sees them, or in `pending`
     /// (entries this statement adds). Claims the values as a conflict token,

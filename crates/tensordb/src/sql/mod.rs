@@ -13,6 +13,7 @@ pub mod func_math;
 pub mod func_text;
 pub mod functions;
 pub mod index;
+pub mod insert;
 pub mod join;
 pub mod parse;
 pub mod session;

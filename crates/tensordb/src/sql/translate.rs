@@ -197,12 +197,6 @@ fn insert(ins: &sp::Insert) -> Result<Statement> {
         sp::TableObject::TableName(n) => object_name(n)?,
         other => return Err(unsupported(format!("INSERT into `{other}`"))),
     };
-    if ins.on.is_some() {
-        return Err(unsupported("INSERT … ON CONFLICT"));
-    }
-    if ins.returning.is_some() {
-        return Err(unsupported("RETURNING"));
-    }
     let source = match &ins.source {
         Some(q) => query(q)?,
         None => return Err(unsupported("INSERT without VALUES or SELECT")),
@@ -211,6 +205,8 @@ fn insert(ins: &sp::Insert) -> Result<Statement> {
         table,
         columns: ins.columns.iter().map(object_name).collect::<Result<_>>()?,
         source: Box::new(source),
+        on_conflict: on_conflict(&ins.on)?,
+        returning: returning(&ins.returning)?,
     })
 }
 
@@ -225,26 +221,21 @@ fn single_table(t: &sp::TableWithJoins) -> Result<String> {
 }
 
 fn update(u: &sp::Update) -> Result<Statement> {
-    if u.from.is_some() || u.returning.is_some() {
-        return Err(unsupported("UPDATE … FROM / RETURNING"));
+    if u.from.is_some() {
+        return Err(unsupported("UPDATE … FROM"));
     }
-    let mut set = Vec::new();
-    for a in &u.assignments {
-        match &a.target {
-            sp::AssignmentTarget::ColumnName(n) => set.push((object_name(n)?, expr(&a.value)?)),
-            sp::AssignmentTarget::Tuple(_) => return Err(unsupported("tuple assignment")),
-        }
-    }
+    let set = assignments(&u.assignments)?;
     Ok(Statement::Update {
         table: single_table(&u.table)?,
         set,
         filter: u.selection.as_ref().map(expr).transpose()?,
+        returning: returning(&u.returning)?,
     })
 }
 
 fn delete(d: &sp::Delete) -> Result<Statement> {
-    if d.returning.is_some() || d.using.is_some() {
-        return Err(unsupported("DELETE … USING / RETURNING"));
+    if d.using.is_some() {
+        return Err(unsupported("DELETE … USING"));
     }
     let tables = match &d.from {
         sp::FromTable::WithFromKeyword(t) | sp::FromTable::WithoutKeyword(t) => t,
@@ -255,6 +246,7 @@ fn delete(d: &sp::Delete) -> Result<Statement> {
     Ok(Statement::Delete {
         table: single_table(t)?,
         filter: d.selection.as_ref().map(expr).transpose()?,
+        returning: returning(&d.returning)?,
     })
 }
 
@@ -341,14 +333,9 @@ fn body(b: &sp::SetExpr) -> Result<Body> {
     }
 }
 
-fn select(s: &sp::Select) -> Result<Select> {
-    let distinct = match &s.distinct {
-        None | Some(sp::Distinct::All) => false,
-        Some(sp::Distinct::Distinct) => true,
-        Some(other) => return Err(unsupported(format!("`{other}`"))),
-    };
+fn select_items(list: &[sp::SelectItem]) -> Result<Vec<SelectItem>> {
     let mut items = Vec::new();
-    for it in &s.projection {
+    for it in list {
         items.push(match it {
             sp::SelectItem::UnnamedExpr(e) => SelectItem::Expr(expr(e)?, None),
             sp::SelectItem::ExprWithAlias { expr: e, alias } => {
@@ -362,6 +349,59 @@ fn select(s: &sp::Select) -> Result<Select> {
             other => return Err(unsupported(format!("the select item `{other}`"))),
         });
     }
+    Ok(items)
+}
+
+fn returning(r: &Option<Vec<sp::SelectItem>>) -> Result<Vec<SelectItem>> {
+    match r {
+        Some(list) => select_items(list),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn assignments(list: &[sp::Assignment]) -> Result<Vec<(String, Expr)>> {
+    let mut set = Vec::new();
+    for a in list {
+        match &a.target {
+            sp::AssignmentTarget::ColumnName(n) => set.push((object_name(n)?, expr(&a.value)?)),
+            sp::AssignmentTarget::Tuple(_) => return Err(unsupported("tuple assignment")),
+        }
+    }
+    Ok(set)
+}
+
+fn on_conflict(on: &Option<sp::OnInsert>) -> Result<Option<OnConflict>> {
+    let Some(on) = on else { return Ok(None) };
+    let sp::OnInsert::OnConflict(c) = on else {
+        return Err(unsupported(
+            "ON DUPLICATE KEY UPDATE (write ON CONFLICT … DO UPDATE)",
+        ));
+    };
+    let target = match &c.conflict_target {
+        None => Vec::new(),
+        Some(sp::ConflictTarget::Columns {
+            columns,
+            predicate: None,
+        }) => columns.iter().map(ident).collect(),
+        Some(other) => return Err(unsupported(format!("the conflict target `{other}`"))),
+    };
+    let action = match &c.action {
+        sp::OnConflictAction::DoNothing => ConflictAction::Nothing,
+        sp::OnConflictAction::DoUpdate(u) => ConflictAction::Update {
+            set: assignments(&u.assignments)?,
+            filter: u.selection.as_ref().map(expr).transpose()?,
+        },
+    };
+    Ok(Some(OnConflict { target, action }))
+}
+
+fn select(s: &sp::Select) -> Result<Select> {
+    let distinct = match &s.distinct {
+        None | Some(sp::Distinct::All) => false,
+        Some(sp::Distinct::Distinct) => true,
+        Some(other) => return Err(unsupported(format!("`{other}`"))),
+    };
+    let items = select_items(&s.projection)?;
     let mut from = Vec::new();
     for t in &s.from {
         let mut f = factor(&t.relation)?;

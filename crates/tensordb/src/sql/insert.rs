@@ -1,0 +1,275 @@
+//! INSERT: rows from VALUES or a query, defaults, row ids, constraint checks,
+//! `ON CONFLICT [(cols)] DO NOTHING | DO UPDATE SET … [WHERE …]` (the proposed
+//! row is `excluded`), and RETURNING.
+
+use super::ast::{ConflictAction, OnConflict, Query, SelectItem};
+use super::catalog::{self, Table};
+use super::dml::{commit, constraint, next_rowid, prepare_row, returning, rewrite_row, SqlResult};
+use super::exec::{eval, run_query, Ctx, Scope, EMPTY_SCOPE};
+use super::index::{self, Index};
+use super::value::{decode_row, encode_row, Value};
+use crate::engine::commit::WriteOp;
+use crate::error::{Error, ErrorCode, Result};
+use std::collections::{HashMap, HashSet};
+
+/// Which constraint a proposed row clashes with, and the holder's row key.
+enum Clash {
+    PrimaryKey(Vec<u8>),
+    Unique(usize, Vec<u8>),
+}
+
+fn clash_error(t: &Table, indexes: &[Index], c: &Clash) -> Error {
+    match c {
+        Clash::PrimaryKey(_) => {
+            constraint(format!("UNIQUE constraint failed: {} primary key", t.name))
+        }
+        Clash::Unique(i, _) => {
+            let ix = &indexes[*i];
+            let cols: Vec<&str> = ix
+                .columns
+                .iter()
+                .map(|&c| t.columns[c].name.as_str())
+                .collect();
+            constraint(format!(
+                "UNIQUE constraint failed: {}.{} (index {})",
+                t.name,
+                cols.join(", "),
+                ix.name
+            ))
+        }
+    }
+}
+
+/// True when the conflict target names exactly the constraint's columns.
+fn covers(target: &[usize], cols: &[usize]) -> bool {
+    let mut a = target.to_vec();
+    let mut b = cols.to_vec();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+#[allow(clippy::too_many_arguments)]
+fn find_clash(
+    ctx: &Ctx,
+    t: &Table,
+    indexes: &[Index],
+    row: &[Value],
+    key: &[u8],
+    written: &HashMap<Vec<u8>, Vec<Value>>,
+    pending: &HashSet<Vec<u8>>,
+) -> Result<Option<Clash>> {
+    if written.contains_key(key) || ctx.get(key)?.is_some() {
+        return Ok(Some(Clash::PrimaryKey(key.to_vec())));
+    }
+    for (i, ix) in indexes.iter().enumerate() {
+        if let Some(holder) = ix.holder(ctx, t, row, key, pending)? {
+            return Ok(Some(Clash::Unique(i, holder)));
+        }
+    }
+    Ok(None)
+}
+
+/// Runs an INSERT.
+pub fn insert(
+    ctx: &Ctx,
+    table: &str,
+    columns: &[String],
+    source: &Query,
+    on_conflict: Option<&OnConflict>,
+    ret: &[SelectItem],
+) -> Result<SqlResult> {
+    let t = catalog::lookup(ctx, table)?;
+    let targets: Vec<usize> = if columns.is_empty() {
+        (0..t.columns.len()).collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| {
+                t.column(c).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::NoColumn,
+                        format!("table {} has no column named {c}", t.name),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let indexes = index::of_table(ctx, &t)?;
+    // A conflict target must name the primary key or a UNIQUE index.
+    let target: Option<Vec<usize>> = match on_conflict {
+        Some(oc) if !oc.target.is_empty() => {
+            let cols = oc
+                .target
+                .iter()
+                .map(|c| {
+                    t.column(c).ok_or_else(|| {
+                        Error::new(ErrorCode::NoColumn, format!("no such column: {c}"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let pk = !t.pk.is_empty() && covers(&cols, &t.pk);
+            if !pk
+                && !indexes
+                    .iter()
+                    .any(|ix| ix.unique && covers(&cols, &ix.columns))
+            {
+                return Err(Error::invalid(
+                    "ON CONFLICT target does not match a PRIMARY KEY or UNIQUE index",
+                ));
+            }
+            Some(cols)
+        }
+        _ => None,
+    };
+    let (_, rows) = run_query(ctx, source, None)?;
+    let mut rowid = next_rowid(ctx, &t)?;
+    let mut pending = HashSet::new();
+    let mut ops = Vec::with_capacity(rows.len());
+    // Rows this statement wrote, by key (for clashes within the statement).
+    let mut written: HashMap<Vec<u8>, Vec<Value>> = HashMap::new();
+    let mut out_rows = Vec::new();
+    let mut last = None;
+    let mut changes = 0u64;
+    let table_cols: Vec<_> = t
+        .columns
+        .iter()
+        .map(|c| (Some(t.name.clone()), c.name.clone()))
+        .chain(
+            t.columns
+                .iter()
+                .map(|c| (Some("excluded".to_string()), c.name.clone())),
+        )
+        .collect();
+    for src in rows {
+        if src.len() != targets.len() {
+            return Err(Error::invalid(format!(
+                "{} values for {} columns",
+                src.len(),
+                targets.len()
+            )));
+        }
+        let mut row = Vec::with_capacity(t.columns.len());
+        for c in &t.columns {
+            row.push(match &c.default {
+                Some(d) => eval(ctx, d, &EMPTY_SCOPE)?,
+                None => Value::Null,
+            });
+        }
+        for (v, &i) in src.into_iter().zip(&targets) {
+            row[i] = v;
+        }
+        let mut row = prepare_row(&t, row)?;
+        if let Some(i) = t.int_pk() {
+            match &row[i] {
+                Value::Null => row[i] = Value::Int(rowid),
+                Value::Int(x) => rowid = rowid.max(*x),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "datatype mismatch: {}.{} is an INTEGER PRIMARY KEY",
+                        t.name, t.columns[i].name
+                    )))
+                }
+            }
+        }
+        for &i in &t.pk {
+            if row[i].is_null() {
+                return Err(constraint(format!(
+                    "NOT NULL constraint failed: {}.{}",
+                    t.name, t.columns[i].name
+                )));
+            }
+        }
+        let key = t.row_key(&row, rowid);
+        if let Some(clash) = find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)? {
+            let handled = match (&clash, &target) {
+                (_, None) => on_conflict.is_some(),
+                (Clash::PrimaryKey(_), Some(cols)) => covers(cols, &t.pk),
+                (Clash::Unique(i, _), Some(cols)) => covers(cols, &indexes[*i].columns),
+            };
+            let Some(oc) = on_conflict.filter(|_| handled) else {
+                return Err(clash_error(&t, &indexes, &clash));
+            };
+            let (Clash::PrimaryKey(holder) | Clash::Unique(_, holder)) = clash;
+            let ConflictAction::Update { set, filter } = &oc.action else {
+                continue; // DO NOTHING
+            };
+            if written.contains_key(&holder) {
+                return Err(Error::invalid(
+                    "ON CONFLICT DO UPDATE cannot change a row the same statement inserted",
+                ));
+            }
+            let old = match ctx.get(&holder)? {
+                Some(v) => decode_row(&v)?,
+                None => return Err(Error::internal("conflicting row vanished")),
+            };
+            let mut both = old.clone();
+            both.extend(row.iter().cloned());
+            let sc = Scope {
+                cols: &table_cols,
+                row: &both,
+                group: None,
+                outer: None,
+            };
+            if let Some(f) = filter {
+                if eval(ctx, f, &sc)?.truth() != Some(true) {
+                    continue;
+                }
+            }
+            let mut new = old.clone();
+            for (c, e) in set {
+                let i = t.column(c).ok_or_else(|| {
+                    Error::new(ErrorCode::NoColumn, format!("no such column: {c}"))
+                })?;
+                new[i] = eval(ctx, e, &sc)?;
+            }
+            let new = prepare_row(&t, new)?;
+            let new_key = rewrite_row(
+                ctx,
+                &t,
+                &indexes,
+                &holder,
+                &old,
+                &new,
+                &mut pending,
+                &mut ops,
+            )?;
+            written.insert(new_key, new.clone());
+            changes += 1;
+            if !ret.is_empty() {
+                out_rows.push(new);
+            }
+            continue;
+        }
+        last = Some(match t.int_pk() {
+            Some(i) => match row[i] {
+                Value::Int(x) => x,
+                _ => rowid,
+            },
+            None => rowid,
+        });
+        index::maintain(
+            ctx,
+            &t,
+            &indexes,
+            None,
+            Some((&row, &key)),
+            &mut pending,
+            &mut ops,
+        )?;
+        let mut value = Vec::new();
+        encode_row(&row, &mut value);
+        ops.push(WriteOp::put(key.clone(), value));
+        written.insert(key, row.clone());
+        changes += 1;
+        if !ret.is_empty() {
+            out_rows.push(row);
+        }
+        rowid += 1;
+    }
+    let mut r = commit(ctx, ops, changes, last)?;
+    if !ret.is_empty() {
+        (r.columns, r.rows) = returning(ctx, &t, ret, &out_rows)?;
+    }
+    Ok(r)
+}
