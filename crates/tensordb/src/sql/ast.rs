@@ -247,6 +247,11 @@ pub enum Statement {
         columns: Vec<ColumnDef>,
         /// Table-level PRIMARY KEY columns.
         primary_key: Vec<String>,
+        /// UNIQUE column sets (column and table constraints); each becomes a
+        /// unique index.
+        unique: Vec<Vec<String>>,
+        /// CHECK constraints: the expression and its SQL text.
+        checks: Vec<(Expr, String)>,
         /// IF NOT EXISTS.
         if_not_exists: bool,
     },

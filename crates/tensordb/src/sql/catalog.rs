@@ -57,6 +57,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Primary-key column positions (empty: a hidden row id keys the rows).
     pub pk: Vec<usize>,
+    /// CHECK constraints: expression and SQL text.
+    pub checks: Vec<(Expr, String)>,
 }
 
 impl Table {
@@ -66,6 +68,7 @@ impl Table {
             name,
             columns,
             primary_key,
+            checks,
             ..
         } = s
         else {
@@ -104,6 +107,7 @@ impl Table {
             id,
             columns: cols,
             pk,
+            checks: checks.clone(),
         })
     }
 

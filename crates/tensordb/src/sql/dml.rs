@@ -58,10 +58,33 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             }
             let id = crate::engine::clock::now_micros()
                 ^ (crate::storage::hash::hash64(name.as_bytes()) << 40);
-            Table::from_statement(id, s)?;
+            let table = Table::from_statement(id, s)?;
             let mut value = id.to_le_bytes().to_vec();
             value.extend_from_slice(text.as_bytes());
-            commit(ctx, vec![WriteOp::put(catalog_key(name), value)], 0, None)
+            let mut ops = vec![WriteOp::put(catalog_key(name), value)];
+            if let Statement::CreateTable { unique, .. } = s {
+                for (n, cols) in unique.iter().enumerate() {
+                    for c in cols {
+                        if table.column(c).is_none() {
+                            return Err(Error::new(
+                                ErrorCode::NoColumn,
+                                format!("UNIQUE names unknown column `{c}`"),
+                            ));
+                        }
+                    }
+                    let ix_name = format!("{name}_{}_key{n}", cols.join("_"));
+                    let quoted: Vec<String> = cols.iter().map(|c| format!("\"{c}\"")).collect();
+                    let ix_text = format!(
+                        "CREATE UNIQUE INDEX \"{ix_name}\" ON \"{name}\" ({})",
+                        quoted.join(", ")
+                    );
+                    let ix_id = id ^ (crate::storage::hash::hash64(ix_name.as_bytes()) << 20);
+                    let mut def = ix_id.to_le_bytes().to_vec();
+                    def.extend_from_slice(ix_text.as_bytes());
+                    ops.push(WriteOp::put(index::def_key(name, &ix_name), def));
+                }
+            }
+            commit(ctx, ops, 0, None)
         }
         Statement::DropTable { names, if_exists } => {
             let mut ops = Vec::new();
@@ -176,8 +199,9 @@ pub fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
     Ok(last + 1)
 }
 
-/// Applies column affinities and NOT NULL checks to a row being written.
-pub fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
+/// Applies column affinities, NOT NULL and CHECK constraints to a row being
+/// written.
+pub fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
     for (i, c) in t.columns.iter().enumerate() {
         let v = std::mem::replace(&mut row[i], Value::Null);
         row[i] = c.affinity.apply(v);
@@ -186,6 +210,28 @@ pub fn prepare_row(t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
                 "NOT NULL constraint failed: {}.{}",
                 t.name, c.name
             )));
+        }
+    }
+    if !t.checks.is_empty() {
+        let cols: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| (Some(t.name.clone()), c.name.clone()))
+            .collect();
+        let sc = Scope {
+            cols: &cols,
+            row: &row,
+            group: None,
+            outer: None,
+        };
+        for (e, text) in &t.checks {
+            // NULL passes a CHECK, as in SQL.
+            if eval(ctx, e, &sc)?.truth() == Some(false) {
+                return Err(constraint(format!(
+                    "CHECK constraint failed: {} ({text})",
+                    t.name
+                )));
+            }
         }
     }
     Ok(row)
@@ -363,7 +409,7 @@ fn update(
         for (i, e) in &targets {
             new[*i] = eval(ctx, e, &sc)?;
         }
-        let new = prepare_row(&t, new)?;
+        let new = prepare_row(ctx, &t, new)?;
         rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
         if !ret.is_empty() {
             written.push(new);

@@ -159,7 +159,7 @@ pub fn insert(
         for (v, &i) in src.into_iter().zip(&targets) {
             row[i] = v;
         }
-        let mut row = prepare_row(&t, row)?;
+        let mut row = prepare_row(ctx, &t, row)?;
         if let Some(i) = t.int_pk() {
             match &row[i] {
                 Value::Null => row[i] = Value::Int(rowid),
@@ -223,7 +223,7 @@ pub fn insert(
                 })?;
                 new[i] = eval(ctx, e, &sc)?;
             }
-            let new = prepare_row(&t, new)?;
+            let new = prepare_row(ctx, &t, new)?;
             let new_key = rewrite_row(
                 ctx,
                 &t,

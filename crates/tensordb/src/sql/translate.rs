@@ -151,6 +151,8 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
 
 fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
     let mut columns = Vec::new();
+    let mut unique: Vec<Vec<String>> = Vec::new();
+    let mut checks: Vec<(Expr, String)> = Vec::new();
     for c in &ct.columns {
         let mut def = ColumnDef {
             name: ident(&c.name),
@@ -168,6 +170,8 @@ fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
                     def.not_null = true;
                 }
                 sp::ColumnOption::Default(e) => def.default = Some(expr(e)?),
+                sp::ColumnOption::Unique(_) => unique.push(vec![def.name.clone()]),
+                sp::ColumnOption::Check(c) => checks.push((expr(&c.expr)?, c.expr.to_string())),
                 other => return Err(unsupported(format!("the column option `{other}`"))),
             }
         }
@@ -181,6 +185,16 @@ fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
                     primary_key.push(col.column.expr.to_string().to_ascii_lowercase());
                 }
             }
+            sp::TableConstraint::Unique(u) => unique.push(
+                u.columns
+                    .iter()
+                    .map(|c| match &c.column.expr {
+                        sp::Expr::Identifier(i) => Ok(ident(i)),
+                        other => Err(unsupported(format!("UNIQUE on the expression `{other}`"))),
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+            sp::TableConstraint::Check(c) => checks.push((expr(&c.expr)?, c.expr.to_string())),
             other => return Err(unsupported(format!("the table constraint `{other}`"))),
         }
     }
@@ -188,6 +202,8 @@ fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
         name: object_name(&ct.name)?,
         columns,
         primary_key,
+        unique,
+        checks,
         if_not_exists: ct.if_not_exists,
     })
 }
