@@ -64,6 +64,34 @@ fn paths_are_chosen_and_agree_with_scans() {
         "a scan returns every row; the caller filters"
     );
 
+    let range = |col: &str, op: BinOp, v: i64| {
+        Expr::Binary(
+            Box::new(Expr::Column(None, col.into())),
+            op,
+            Box::new(Expr::Lit(Value::Int(v))),
+        )
+    };
+    let (p, r) = rows(
+        &ctx,
+        &t,
+        "t",
+        &[range("id", BinOp::GtEq, 100), range("id", BinOp::Lt, 110)],
+    )
+    .unwrap();
+    assert_eq!(p, Path::PrimaryKeyRange);
+    assert_eq!(
+        r.len(),
+        10,
+        "an INTEGER PRIMARY KEY range reads only its rows"
+    );
+    db.sql("CREATE INDEX t_v ON t(v)", &[]).unwrap();
+    let (now_t, now_v) = db.resolve(&ReadAt::default()).unwrap();
+    let tx2 = std::cell::RefCell::new(TxState::new(now_t, now_v));
+    let ctx2 = Ctx::new(&db, ReadAt::default(), &params, &tx2);
+    let (p, r) = rows(&ctx2, &t, "t", &[range("v", BinOp::LtEq, 1)]).unwrap();
+    assert_eq!(p, Path::IndexRange("t_v".into()));
+    assert_eq!(r.len(), (0..1000).filter(|i| i % 13 <= 1).count());
+
     // Through SQL, every path gives the rows a scan gives.
     let by_index = db
         .sql("SELECT id FROM t WHERE k = 'k3' ORDER BY id", &[])

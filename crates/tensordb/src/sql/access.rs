@@ -22,6 +22,31 @@ pub enum Path {
     PrimaryKey,
     /// Lookup in the named index.
     Index(String),
+    /// A key range of the primary key.
+    PrimaryKeyRange,
+    /// A key range of the named index.
+    IndexRange(String),
+}
+
+/// Length of one encoded key value at the start of `b` (see
+/// `encode_key_value`), or `None` if malformed.
+fn skip_value(b: &[u8]) -> Option<usize> {
+    match b.first()? {
+        0x05 => Some(1),
+        0x10 | 0x11 => (b.len() >= 9).then_some(9),
+        0x20 | 0x30 => {
+            let mut i = 1;
+            while i + 1 < b.len() {
+                match (b[i], b[i + 1]) {
+                    (0x00, 0x01) => return Some(i + 2),
+                    (0x00, _) => i += 2,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 fn constant(e: &Expr) -> bool {
@@ -113,6 +138,57 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             }
             return Ok((Path::Index(ix.name.clone()), out));
         }
+    }
+    // Ranges: the INTEGER PRIMARY KEY, then an index on the bounded column.
+    if let Some(pk) = t.int_pk() {
+        let b = super::range::bounds(ctx, t, label, pk, conds)?;
+        if let Some(ranges) = super::range::key_ranges(&rows_prefix(t.id), &b) {
+            let mut out = Vec::new();
+            for r in &ranges {
+                ctx.scan_each(r, |k, v| {
+                    out.push((k.to_vec(), decode_row(v)?));
+                    Ok(())
+                })?;
+            }
+            return Ok((Path::PrimaryKeyRange, out));
+        }
+    }
+    for ix in index::of_table(ctx, t)? {
+        let Some(&first) = ix.columns.first() else {
+            continue;
+        };
+        let b = super::range::bounds(ctx, t, label, first, conds)?;
+        let mut prefix = RESERVED.to_vec();
+        prefix.push(b'i');
+        prefix.extend_from_slice(&ix.id.to_be_bytes());
+        let Some(ranges) = super::range::key_ranges(&prefix, &b) else {
+            continue;
+        };
+        let mut row_keys = Vec::new();
+        for r in &ranges {
+            ctx.scan_each(r, |k, _| {
+                let mut at = prefix.len();
+                for _ in &ix.columns {
+                    at += skip_value(&k[at..]).ok_or_else(|| {
+                        crate::error::Error::corrupt(format!(
+                            "malformed entry in index {}",
+                            ix.name
+                        ))
+                    })?;
+                }
+                let mut row_key = rows_prefix(t.id);
+                row_key.extend_from_slice(&k[at..]);
+                row_keys.push(row_key);
+                Ok(())
+            })?;
+        }
+        let mut out = Vec::with_capacity(row_keys.len());
+        for row_key in row_keys {
+            if let Some(v) = ctx.get(&row_key)? {
+                out.push((row_key, decode_row(&v)?));
+            }
+        }
+        return Ok((Path::IndexRange(ix.name.clone()), out));
     }
     let loaded = ctx.table(&t.name)?;
     Ok((Path::FullScan, loaded.1.clone()))

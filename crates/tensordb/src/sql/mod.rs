@@ -16,6 +16,7 @@ pub mod index;
 pub mod insert;
 pub mod join;
 pub mod parse;
+pub mod range;
 pub mod session;
 pub mod translate;
 pub mod txn;
