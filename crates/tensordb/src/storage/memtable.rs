@@ -8,6 +8,7 @@ use crate::error::Result;
 use crossbeam_skiplist::SkipMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
 
 /// Approximate per-entry overhead of the skip list, for size accounting.
 const ENTRY_OVERHEAD: usize = 64;
@@ -15,10 +16,19 @@ const ENTRY_OVERHEAD: usize = 64;
 const CHUNK: usize = 128;
 
 /// A sorted, concurrently readable map from LSM key to value.
+///
+/// Values sit behind a lock so that overwriting a key (the current-fact
+/// record is rewritten by every write of its key) happens in place: the skip
+/// list's own replace removes the old node before linking the new one, and a
+/// reader in that window would see the key as absent.
 #[derive(Default)]
 pub struct Memtable {
-    map: SkipMap<Vec<u8>, Vec<u8>>,
+    map: SkipMap<Vec<u8>, RwLock<Vec<u8>>>,
     bytes: AtomicUsize,
+}
+
+fn read(v: &RwLock<Vec<u8>>) -> std::sync::RwLockReadGuard<'_, Vec<u8>> {
+    v.read().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Memtable {
@@ -27,16 +37,21 @@ impl Memtable {
         Self::default()
     }
 
-    /// Inserts or replaces an entry.
+    /// Inserts an entry, or replaces an existing entry's value in place.
+    /// One thread writes a memtable at a time (the commit thread, or replay).
     pub fn insert(&self, key: Vec<u8>, value: Vec<u8>) {
         self.bytes
             .fetch_add(key.len() + value.len() + ENTRY_OVERHEAD, Ordering::Relaxed);
-        self.map.insert(key, value);
+        if let Some(e) = self.map.get(key.as_slice()) {
+            *e.value().write().unwrap_or_else(|p| p.into_inner()) = value;
+            return;
+        }
+        self.map.insert(key, RwLock::new(value));
     }
 
     /// Looks up one key, passing the value to `f` without copying it.
     pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-        self.map.get(key).map(|e| f(e.value()))
+        self.map.get(key).map(|e| f(&read(e.value())))
     }
 
     /// Approximate memory used, in bytes.
@@ -57,7 +72,7 @@ impl Memtable {
     /// Visits every entry in key order (used by flush).
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
         for e in self.map.iter() {
-            f(e.key(), e.value())?;
+            f(e.key(), &read(e.value()))?;
         }
         Ok(())
     }
@@ -115,7 +130,7 @@ impl MemIter {
                 None => Bound::Included(lower),
             };
             for e in self.table.map.range::<[u8], _>((from, upper)).take(CHUNK) {
-                push(e.key(), e.value(), &mut self.buf, &mut self.entries);
+                push(e.key(), &read(e.value()), &mut self.buf, &mut self.entries);
             }
         } else {
             let to = match &self.resume {
@@ -129,7 +144,7 @@ impl MemIter {
                 .rev()
                 .take(CHUNK)
             {
-                push(e.key(), e.value(), &mut self.buf, &mut self.entries);
+                push(e.key(), &read(e.value()), &mut self.buf, &mut self.entries);
             }
         }
         if self.entries.len() < CHUNK {
