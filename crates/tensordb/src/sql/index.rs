@@ -188,39 +188,30 @@ impl Index {
         if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
             return Ok(());
         }
-        let prefix = self.values_prefix(row);
-        let own = self.entry_key(table, row, row_key);
-        let mut taken_now = false;
-        ctx.scan_each(
-            &ScanRange {
-                prefix: Some(prefix.clone()),
-                limit: Some(2),
-                ..Default::default()
-            },
-            |k, _| {
-                taken_now |= k != own.as_slice();
-                Ok(())
-            },
-        )?;
-        let taken_in_batch = pending.iter().any(|k| k.starts_with(&prefix) && k != &own);
-        ctx.claim(prefix);
-        if taken_now || taken_in_batch {
-            let cols: Vec<&str> = self
-                .columns
-                .iter()
-                .map(|&c| table.columns[c].name.as_str())
-                .collect();
-            return Err(Error::new(
-                ErrorCode::Constraint,
-                format!(
-                    "UNIQUE constraint failed: {}.{} (index {})",
-                    table.name,
-                    cols.join(", "),
-                    self.name
-                ),
-            ));
+        let taken = self.holder(ctx, table, row, row_key, pending)?.is_some();
+        ctx.claim(self.values_prefix(row));
+        if taken {
+            return Err(self.unique_error(table));
         }
         Ok(())
+    }
+
+    /// The `TDB_CONSTRAINT` error of a second row taking this index's values.
+    pub fn unique_error(&self, table: &Table) -> Error {
+        let cols: Vec<&str> = self
+            .columns
+            .iter()
+            .map(|&c| table.columns[c].name.as_str())
+            .collect();
+        Error::new(
+            ErrorCode::Constraint,
+            format!(
+                "UNIQUE constraint failed: {}.{} (index {})",
+                table.name,
+                cols.join(", "),
+                self.name
+            ),
+        )
     }
 }
 
