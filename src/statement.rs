@@ -172,12 +172,9 @@ impl NativeDb {
         let cursors = self.cursors.clone();
         let s = session.map(|s| s.inner.clone());
         self.on_pool(id, move |db| match run(db, &p, &params, at, s.as_deref()) {
-            Ok(mut r) => {
-                let rows = std::mem::take(&mut r.rows);
-                let head = SqlResult {
-                    columns: r.columns.clone(),
-                    ..r
-                };
+            Ok(mut head) => {
+                // The rows stay here; the completion carries the rest.
+                let rows = std::mem::take(&mut head.rows);
                 lock(&cursors).insert(
                     id,
                     (
@@ -203,7 +200,11 @@ impl NativeDb {
             return Err(to_napi(Error::invalid("the cursor is closed")));
         };
         let end = (*pos + max.max(1) as usize).min(r.rows.len());
-        let batch: Vec<Value> = r.rows[*pos..end].iter().flatten().cloned().collect();
+        // Rows are handed over once: move them out instead of copying.
+        let batch: Vec<Value> = r.rows[*pos..end]
+            .iter_mut()
+            .flat_map(std::mem::take)
+            .collect();
         *pos = end;
         if batch.is_empty() {
             cursors.remove(&id);

@@ -5,7 +5,7 @@
 //! so a path only has to return a superset of the matching rows.
 
 use super::ast::{BinOp, Expr};
-use super::catalog::{rows_prefix, Table, RESERVED};
+use super::catalog::{rows_prefix, Table};
 use super::exec::{eval, Ctx, Scope};
 use super::index;
 use super::value::{decode_row, encode_key_value, Value};
@@ -105,15 +105,13 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
         };
         return Ok((Path::PrimaryKey, found));
     }
+    let indexes = index::of_table(ctx, t)?;
     if !eqs.is_empty() {
-        let indexes = index::of_table(ctx, t)?;
         if let Some(ix) = indexes
             .iter()
             .find(|ix| ix.columns.iter().all(|c| eqs.contains_key(c)))
         {
-            let mut prefix = RESERVED.to_vec();
-            prefix.push(b'i');
-            prefix.extend_from_slice(&ix.id.to_be_bytes());
+            let mut prefix = ix.entries_prefix();
             for c in &ix.columns {
                 encode_key_value(&eqs[c], &mut prefix);
             }
@@ -153,14 +151,12 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             return Ok((Path::PrimaryKeyRange, out));
         }
     }
-    for ix in index::of_table(ctx, t)? {
+    for ix in &indexes {
         let Some(&first) = ix.columns.first() else {
             continue;
         };
         let b = super::range::bounds(ctx, t, label, first, conds)?;
-        let mut prefix = RESERVED.to_vec();
-        prefix.push(b'i');
-        prefix.extend_from_slice(&ix.id.to_be_bytes());
+        let prefix = ix.entries_prefix();
         let Some(ranges) = super::range::key_ranges(&prefix, &b) else {
             continue;
         };

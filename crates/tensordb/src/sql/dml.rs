@@ -26,6 +26,11 @@ pub struct SqlResult {
     pub system_time: Option<u64>,
 }
 
+/// The error of a second row taking a primary key.
+pub fn pk_clash(t: &Table) -> Error {
+    constraint(format!("UNIQUE constraint failed: {} primary key", t.name))
+}
+
 /// A `TDB_CONSTRAINT` error.
 pub fn constraint(msg: String) -> Error {
     Error::new(ErrorCode::Constraint, msg)
@@ -300,10 +305,7 @@ pub fn rewrite_row(
     };
     if new_key != key {
         if ctx.get(&new_key)?.is_some() {
-            return Err(constraint(format!(
-                "UNIQUE constraint failed: {} primary key",
-                t.name
-            )));
+            return Err(pk_clash(t));
         }
         ops.push(WriteOp::delete(key.to_vec()));
     }

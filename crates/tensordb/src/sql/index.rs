@@ -113,10 +113,16 @@ pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Vec<u8>>> {
 }
 
 impl Index {
-    fn values_prefix(&self, row: &[Value]) -> Vec<u8> {
+    /// The prefix every entry of this index starts with.
+    pub fn entries_prefix(&self) -> Vec<u8> {
         let mut k = RESERVED.to_vec();
         k.push(b'i');
         k.extend_from_slice(&self.id.to_be_bytes());
+        k
+    }
+
+    fn values_prefix(&self, row: &[Value]) -> Vec<u8> {
+        let mut k = self.entries_prefix();
         for &c in &self.columns {
             encode_key_value(&row[c], &mut k);
         }

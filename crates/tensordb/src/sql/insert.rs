@@ -4,13 +4,15 @@
 
 use super::ast::{ConflictAction, OnConflict, Query, SelectItem};
 use super::catalog::{self, Table};
-use super::dml::{commit, constraint, next_rowid, prepare_row, returning, rewrite_row, SqlResult};
+use super::dml::{
+    commit, constraint, next_rowid, pk_clash, prepare_row, returning, rewrite_row, SqlResult,
+};
 use super::exec::{eval, run_query, Ctx, Scope, EMPTY_SCOPE};
 use super::index::{self, Index};
 use super::value::{decode_row, encode_row, Value};
 use crate::engine::commit::WriteOp;
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Which constraint a proposed row clashes with, and the holder's row key.
 enum Clash {
@@ -20,23 +22,8 @@ enum Clash {
 
 fn clash_error(t: &Table, indexes: &[Index], c: &Clash) -> Error {
     match c {
-        Clash::PrimaryKey(_) => {
-            constraint(format!("UNIQUE constraint failed: {} primary key", t.name))
-        }
-        Clash::Unique(i, _) => {
-            let ix = &indexes[*i];
-            let cols: Vec<&str> = ix
-                .columns
-                .iter()
-                .map(|&c| t.columns[c].name.as_str())
-                .collect();
-            constraint(format!(
-                "UNIQUE constraint failed: {}.{} (index {})",
-                t.name,
-                cols.join(", "),
-                ix.name
-            ))
-        }
+        Clash::PrimaryKey(_) => pk_clash(t),
+        Clash::Unique(i, _) => indexes[*i].unique_error(t),
     }
 }
 
@@ -56,10 +43,10 @@ fn find_clash(
     indexes: &[Index],
     row: &[Value],
     key: &[u8],
-    written: &HashMap<Vec<u8>, Vec<Value>>,
+    written: &HashSet<Vec<u8>>,
     pending: &HashSet<Vec<u8>>,
 ) -> Result<Option<Clash>> {
-    if written.contains_key(key) || ctx.get(key)?.is_some() {
+    if written.contains(key) || ctx.get(key)?.is_some() {
         return Ok(Some(Clash::PrimaryKey(key.to_vec())));
     }
     for (i, ix) in indexes.iter().enumerate() {
@@ -126,8 +113,8 @@ pub fn insert(
     let mut rowid = next_rowid(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::with_capacity(rows.len());
-    // Rows this statement wrote, by key (for clashes within the statement).
-    let mut written: HashMap<Vec<u8>, Vec<Value>> = HashMap::new();
+    // Keys of the rows this statement wrote (for clashes within the statement).
+    let mut written: HashSet<Vec<u8>> = HashSet::new();
     let mut out_rows = Vec::new();
     let mut last = None;
     let mut changes = 0u64;
@@ -194,7 +181,7 @@ pub fn insert(
             let ConflictAction::Update { set, filter } = &oc.action else {
                 continue; // DO NOTHING
             };
-            if written.contains_key(&holder) {
+            if written.contains(&holder) {
                 return Err(Error::invalid(
                     "ON CONFLICT DO UPDATE cannot change a row the same statement inserted",
                 ));
@@ -234,7 +221,7 @@ pub fn insert(
                 &mut pending,
                 &mut ops,
             )?;
-            written.insert(new_key, new.clone());
+            written.insert(new_key);
             changes += 1;
             if !ret.is_empty() {
                 out_rows.push(new);
@@ -260,7 +247,7 @@ pub fn insert(
         let mut value = Vec::new();
         encode_row(&row, &mut value);
         ops.push(WriteOp::put(key.clone(), value));
-        written.insert(key, row.clone());
+        written.insert(key);
         changes += 1;
         if !ret.is_empty() {
             out_rows.push(row);

@@ -104,7 +104,11 @@ pub fn join(
     };
     let left_exprs: Vec<&Expr> = pairs.iter().map(|p| &p.0).collect();
     let left_cols = &cols[..width_l];
-    let all: Vec<usize> = (0..rr.len()).collect();
+    let all: Vec<usize> = if index.is_none() {
+        (0..rr.len()).collect()
+    } else {
+        Vec::new()
+    };
     let mut right_matched = vec![false; rr.len()];
     let mut rows = Vec::new();
     let empty: Vec<usize> = Vec::new();
