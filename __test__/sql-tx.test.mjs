@@ -99,6 +99,11 @@ test('transaction commits atomically, rolls back on throw', async () => {
     kept = tx
   })
   await assert.rejects(kept.sql('SELECT 1'), { code: 'TDB_INVALID_ARGUMENT' })
+  // Inside a transaction, reads stand at its snapshot: no asOf / validAt.
+  await assert.rejects(
+    db.transaction((tx) => move.run([1, 0], { tx, asOf: Date.now() * 1000 })),
+    { code: 'TDB_INVALID_ARGUMENT' },
+  )
   await assert.rejects(db.sql("BEGIN; INSERT INTO acct VALUES (9, 'x', 1)"), { code: 'TDB_INVALID_ARGUMENT' })
   await db.close()
   cleanup()

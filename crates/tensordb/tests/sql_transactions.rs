@@ -290,3 +290,22 @@ fn question_mark_parameters_number_like_sqlite() {
         "`?` takes the largest number so far plus one, `?N` a given one"
     );
 }
+
+#[test]
+fn statements_read_in_the_past_cannot_write() {
+    let db = open();
+    let at = ReadAt {
+        as_of: Some(db.now()),
+        ..Default::default()
+    };
+    let e = db
+        .sql_at("UPDATE acct SET balance = 0 WHERE id = 1", &[], at)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!(int(&db, "SELECT balance FROM acct WHERE id = 1"), 100);
+    // Reading in the past is fine.
+    assert_eq!(
+        db.sql_at("SELECT count(*) FROM acct", &[], at).unwrap().rows[0][0],
+        Value::Int(2)
+    );
+}
