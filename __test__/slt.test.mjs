@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs'
 import { open } from 'tensordb'
 import { tempDir } from './helpers.mjs'
 
-const FILES = ['functions.slt', 'joins.slt', 'cte.slt', 'upsert_returning.slt', 'constraints.slt']
+const FILES = [
+  'functions.slt',
+  'joins.slt',
+  'cte.slt',
+  'upsert_returning.slt',
+  'constraints.slt',
+  'windows.slt',
+  'statistics.slt',
+]
 
 function cell(v, type) {
   if (v === null) return 'NULL'

@@ -305,7 +305,9 @@ fn statements_read_in_the_past_cannot_write() {
     assert_eq!(int(&db, "SELECT balance FROM acct WHERE id = 1"), 100);
     // Reading in the past is fine.
     assert_eq!(
-        db.sql_at("SELECT count(*) FROM acct", &[], at).unwrap().rows[0][0],
+        db.sql_at("SELECT count(*) FROM acct", &[], at)
+            .unwrap()
+            .rows[0][0],
         Value::Int(2)
     );
 }

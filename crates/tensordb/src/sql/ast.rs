@@ -79,6 +79,56 @@ pub enum Expr {
     },
     /// `CAST(x AS type)` (the declared type name).
     Cast(Box<Expr>, String),
+    /// A window function call: `func(…) OVER (window)`.
+    Window(Box<Expr>, Box<Window>),
+}
+
+/// The unit a window frame counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUnits {
+    /// Physical rows.
+    Rows,
+    /// Rows whose ORDER BY value lies within a distance of the current one.
+    Range,
+    /// Peer groups (rows with equal ORDER BY values).
+    Groups,
+}
+
+/// One end of a window frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameBound {
+    /// `UNBOUNDED PRECEDING`.
+    UnboundedPreceding,
+    /// `n PRECEDING`.
+    Preceding(Box<Expr>),
+    /// `CURRENT ROW`.
+    CurrentRow,
+    /// `n FOLLOWING`.
+    Following(Box<Expr>),
+    /// `UNBOUNDED FOLLOWING`.
+    UnboundedFollowing,
+}
+
+/// A window frame: `units BETWEEN start AND end`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// What the bounds count.
+    pub units: FrameUnits,
+    /// The first row of the frame.
+    pub start: FrameBound,
+    /// The last row of the frame.
+    pub end: FrameBound,
+}
+
+/// A window: `PARTITION BY … ORDER BY … [frame]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    /// Partitioning expressions.
+    pub partition_by: Vec<Expr>,
+    /// Order within a partition.
+    pub order_by: Vec<OrderTerm>,
+    /// The frame (default: the SQL standard's, which depends on ORDER BY).
+    pub frame: Option<Frame>,
 }
 
 /// One item of a SELECT list.

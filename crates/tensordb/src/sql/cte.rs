@@ -145,6 +145,11 @@ fn mentions_expr(e: &Expr, name: &str) -> bool {
                 || el.as_deref().is_some_and(|x| mentions_expr(x, name))
         }
         Expr::Func { args, .. } => args.iter().any(|a| mentions_expr(a, name)),
+        Expr::Window(f, w) => {
+            mentions_expr(f, name)
+                || w.partition_by.iter().any(|x| mentions_expr(x, name))
+                || w.order_by.iter().any(|o| mentions_expr(&o.expr, name))
+        }
         Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => false,
     }
 }

@@ -303,20 +303,7 @@ fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>
     Ok(found)
 }
 
-const AGGREGATES: [&str; 8] = [
-    "count",
-    "sum",
-    "total",
-    "avg",
-    "min",
-    "max",
-    "group_concat",
-    "string_agg",
-];
-
-fn is_aggregate(name: &str, args: usize) -> bool {
-    AGGREGATES.contains(&name) && !((name == "min" || name == "max") && args > 1)
-}
+use super::aggregate::is_aggregate;
 
 /// True when the expression contains an aggregate call (outside subqueries).
 pub fn has_aggregate(e: &Expr) -> bool {
@@ -329,6 +316,14 @@ pub fn has_aggregate(e: &Expr) -> bool {
         Expr::Between(a, b, c, _) => has_aggregate(a) || has_aggregate(b) || has_aggregate(c),
         Expr::InList(a, l, _) => has_aggregate(a) || l.iter().any(has_aggregate),
         Expr::InQuery(a, _, _) => has_aggregate(a),
+        Expr::Window(f, w) => {
+            let args = match f.as_ref() {
+                Expr::Func { args, .. } => args.iter().any(has_aggregate),
+                _ => false,
+            };
+            args || w.partition_by.iter().any(has_aggregate)
+                || w.order_by.iter().any(|o| has_aggregate(&o.expr))
+        }
         Expr::Case(o, w, e) => {
             o.as_deref().is_some_and(has_aggregate)
                 || w.iter().any(|(a, b)| has_aggregate(a) || has_aggregate(b))
@@ -470,6 +465,16 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
             }
         }
         Expr::Cast(x, ty) => cast(eval(ctx, x, s)?, ty),
+        Expr::Window(f, _) => {
+            let name = match f.as_ref() {
+                Expr::Func { name, .. } => name.as_str(),
+                _ => "?",
+            };
+            return Err(Error::new(
+                ErrorCode::Syntax,
+                format!("misuse of window function {name}(): window functions are allowed only in the SELECT list and ORDER BY"),
+            ));
+        }
         Expr::Func {
             name,
             args,
@@ -547,8 +552,11 @@ fn aggregate(
     let arg = args
         .first()
         .ok_or_else(|| Error::new(ErrorCode::Syntax, format!("{name}() needs an argument")))?;
-    let mut vals = Vec::with_capacity(group.len());
-    let mut seen = HashSet::new();
+    let sep = match args.get(1) {
+        Some(e) => eval(ctx, e, s)?.to_text().unwrap_or_default(),
+        None => ",".into(),
+    };
+    let mut acc = super::aggregate::Acc::new(name, distinct, sep)?;
     for row in group {
         let rs = Scope {
             cols: s.cols,
@@ -556,74 +564,9 @@ fn aggregate(
             group: None,
             outer: s.outer,
         };
-        let v = eval(ctx, arg, &rs)?;
-        if v.is_null() {
-            continue;
-        }
-        if distinct {
-            let mut k = Vec::new();
-            encode_key_value(&v, &mut k);
-            if !seen.insert(k) {
-                continue;
-            }
-        }
-        vals.push(v);
+        acc.add(&eval(ctx, arg, &rs)?);
     }
-    Ok(match name {
-        "count" => Value::Int(vals.len() as i64),
-        "min" => vals
-            .into_iter()
-            .min_by(|a, b| a.total_cmp(b))
-            .unwrap_or(Value::Null),
-        "max" => vals
-            .into_iter()
-            .max_by(|a, b| a.total_cmp(b))
-            .unwrap_or(Value::Null),
-        "sum" | "total" => {
-            if vals.is_empty() {
-                return Ok(if name == "total" {
-                    Value::Real(0.0)
-                } else {
-                    Value::Null
-                });
-            }
-            let mut acc = Value::Int(0);
-            for v in &vals {
-                acc = arith(super::value::Arith::Add, &acc, v);
-            }
-            if name == "total" {
-                Value::Real(acc.as_f64().unwrap_or(0.0))
-            } else {
-                acc
-            }
-        }
-        "avg" => {
-            if vals.is_empty() {
-                return Ok(Value::Null);
-            }
-            let sum: f64 = vals
-                .iter()
-                .map(|v| v.numeric().as_f64().unwrap_or(0.0))
-                .sum();
-            Value::Real(sum / vals.len() as f64)
-        }
-        _ => {
-            let sep = match args.get(1) {
-                Some(e) => eval(ctx, e, s)?.to_text().unwrap_or_default(),
-                None => ",".into(),
-            };
-            if vals.is_empty() {
-                Value::Null
-            } else {
-                Value::Text(
-                    vals.iter()
-                        .filter_map(|v| v.to_text())
-                        .collect::<Vec<_>>()
-                        .join(&sep),
-                )
-            }
-        }
-    })
+    Ok(acc.result())
 }
 
 /// A relation: column names and rows.
@@ -936,6 +879,19 @@ fn select(
     let aggregate_query = !sel.group_by.is_empty()
         || exprs.iter().any(|(e, _)| has_aggregate(e))
         || sel.having.as_ref().is_some_and(has_aggregate);
+    // Window calls become computed columns appended to each row.
+    let mut calls = Vec::new();
+    let exprs: Vec<Expr> = exprs
+        .iter()
+        .map(|(e, _)| super::window::extract(e, &mut calls))
+        .collect();
+    let order: Vec<OrderTerm> = order
+        .iter()
+        .map(|o| OrderTerm {
+            expr: super::window::extract(&o.expr, &mut calls),
+            ..o.clone()
+        })
+        .collect();
     let groups: Vec<Vec<Vec<Value>>> = if aggregate_query {
         if sel.group_by.is_empty() {
             vec![rows]
@@ -967,26 +923,67 @@ fn select(
         rows.into_iter().map(|r| vec![r]).collect()
     };
     let empty = vec![Value::Null; cols.len()];
-    let mut out = Vec::with_capacity(groups.len());
-    for g in &groups {
-        let row = g.first().unwrap_or(&empty);
-        let sc = Scope {
-            cols: &cols,
-            row,
-            group: aggregate_query.then_some(g.as_slice()),
+    fn scope_of<'s>(
+        cols: &'s [ColRef],
+        g: &'s [Vec<Value>],
+        empty: &'s [Value],
+        aggregate_query: bool,
+        outer: Option<&'s Scope<'s>>,
+    ) -> Scope<'s> {
+        Scope {
+            cols,
+            row: g.first().map_or(empty, |r| r.as_slice()),
+            group: aggregate_query.then_some(g),
             outer,
-        };
+        }
+    }
+    // HAVING drops whole groups before window functions see the rows.
+    let mut kept: Vec<&[Vec<Value>]> = Vec::with_capacity(groups.len());
+    for g in &groups {
         if let Some(h) = &sel.having {
-            if eval(ctx, h, &sc)?.truth() != Some(true) {
+            if eval(ctx, h, &scope_of(&cols, g, &empty, aggregate_query, outer))?.truth()
+                != Some(true)
+            {
                 continue;
             }
         }
+        kept.push(g);
+    }
+    let window_vals = if calls.is_empty() {
+        Vec::new()
+    } else {
+        let scopes: Vec<Scope> = kept
+            .iter()
+            .map(|g| scope_of(&cols, g, &empty, aggregate_query, outer))
+            .collect();
+        super::window::compute(ctx, &calls, &scopes)?
+    };
+    let mut all_cols = cols.clone();
+    for i in 0..calls.len() {
+        all_cols.push((Some(super::window::WINDOW_LABEL.into()), i.to_string()));
+    }
+    let mut out = Vec::with_capacity(kept.len());
+    for (i, g) in kept.iter().enumerate() {
+        let first = g.first().unwrap_or(&empty);
+        let extended: Vec<Value>;
+        let row: &[Value] = if calls.is_empty() {
+            first
+        } else {
+            extended = first.iter().chain(&window_vals[i]).cloned().collect();
+            &extended
+        };
+        let sc = Scope {
+            cols: &all_cols,
+            row,
+            group: aggregate_query.then_some(*g),
+            outer,
+        };
         let mut vals = Vec::with_capacity(exprs.len());
-        for (e, _) in &exprs {
+        for e in &exprs {
             vals.push(eval(ctx, e, &sc)?);
         }
         let mut keys = Vec::with_capacity(order.len());
-        for o in order {
+        for o in &order {
             keys.push(order_key(ctx, o, &names, &vals, &sc)?);
         }
         out.push((vals, keys));
@@ -1160,41 +1157,7 @@ fn run_query_body(
         }
     }
     if !q.order_by.is_empty() {
-        rows.sort_by(|(_, a), (_, b)| {
-            for (i, o) in q.order_by.iter().enumerate() {
-                let (x, y) = (&a[i], &b[i]);
-                let nulls_first = o.nulls_first.unwrap_or(!o.desc);
-                let ord = match (x.is_null(), y.is_null()) {
-                    (true, true) => Ordering::Equal,
-                    (true, false) => {
-                        if nulls_first {
-                            Ordering::Less
-                        } else {
-                            Ordering::Greater
-                        }
-                    }
-                    (false, true) => {
-                        if nulls_first {
-                            Ordering::Greater
-                        } else {
-                            Ordering::Less
-                        }
-                    }
-                    _ => {
-                        let c = x.total_cmp(y);
-                        if o.desc {
-                            c.reverse()
-                        } else {
-                            c
-                        }
-                    }
-                };
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-            Ordering::Equal
-        });
+        rows.sort_by(|(_, a), (_, b)| cmp_keys(&q.order_by, a, b));
     }
     let empty = Scope {
         cols: &[],
@@ -1217,6 +1180,28 @@ fn run_query_body(
         .map(|(v, _)| v)
         .collect();
     Ok((names, rows))
+}
+
+/// Compares two rows' ORDER BY values term by term (ASC/DESC, NULLS
+/// FIRST/LAST; NULLs sort low by default).
+pub fn cmp_keys(order: &[OrderTerm], a: &[Value], b: &[Value]) -> Ordering {
+    for (i, o) in order.iter().enumerate() {
+        let (x, y) = (&a[i], &b[i]);
+        let nulls_first = o.nulls_first.unwrap_or(!o.desc);
+        let ord = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) if nulls_first => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            (false, true) if nulls_first => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if o.desc => x.total_cmp(y).reverse(),
+            _ => x.total_cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
 }
 
 fn int_arg(v: Value, what: &str) -> Result<usize> {

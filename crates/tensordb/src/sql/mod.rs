@@ -3,6 +3,7 @@
 //! ledger facts, so every SQL write is versioned in system time.
 
 pub mod access;
+pub mod aggregate;
 pub mod api;
 pub mod ast;
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod session;
 pub mod translate;
 pub mod txn;
 pub mod value;
+pub mod window;
 
 pub use dml::SqlResult;
 pub use session::{Prepared, Session};

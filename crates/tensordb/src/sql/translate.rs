@@ -285,15 +285,7 @@ pub fn query(q: &sp::Query) -> Result<Query> {
     let mut order_by = Vec::new();
     if let Some(ob) = &q.order_by {
         match &ob.kind {
-            sp::OrderByKind::Expressions(list) => {
-                for o in list {
-                    order_by.push(OrderTerm {
-                        expr: expr(&o.expr)?,
-                        desc: matches!(o.options.sort, Some(sp::OrderBySort::Desc)),
-                        nulls_first: o.options.nulls_first,
-                    });
-                }
-            }
+            sp::OrderByKind::Expressions(list) => order_by = order_terms(list)?,
             sp::OrderByKind::All(_) => return Err(unsupported("ORDER BY ALL")),
         }
     }
@@ -417,6 +409,12 @@ fn select(s: &sp::Select) -> Result<Select> {
         Some(sp::Distinct::Distinct) => true,
         Some(other) => return Err(unsupported(format!("`{other}`"))),
     };
+    if !s.named_window.is_empty() {
+        return Err(unsupported("the WINDOW clause; write each window inline"));
+    }
+    if s.qualify.is_some() {
+        return Err(unsupported("QUALIFY"));
+    }
     let items = select_items(&s.projection)?;
     let mut from = Vec::new();
     for t in &s.from {
@@ -733,8 +731,16 @@ pub fn expr(e: &sp::Expr) -> Result<Expr> {
 
 fn function(f: &sp::Function) -> Result<Expr> {
     let name = object_name(&f.name)?;
-    if f.over.is_some() {
-        return Err(unsupported("window functions"));
+    if f.filter.is_some() {
+        return Err(unsupported(
+            "FILTER (WHERE …) on aggregates (use CASE inside the call)",
+        ));
+    }
+    if !f.within_group.is_empty() {
+        return Err(unsupported("WITHIN GROUP"));
+    }
+    if f.null_treatment.is_some() {
+        return Err(unsupported("IGNORE / RESPECT NULLS"));
     }
     let (args, distinct, star) = match &f.args {
         sp::FunctionArguments::None => (Vec::new(), false, false),
@@ -758,10 +764,76 @@ fn function(f: &sp::Function) -> Result<Expr> {
             return Err(unsupported("a subquery as function arguments"))
         }
     };
-    Ok(Expr::Func {
+    let call = Expr::Func {
         name,
         args,
         distinct,
         star,
+    };
+    match &f.over {
+        None => Ok(call),
+        Some(sp::WindowType::NamedWindow(n)) => Err(unsupported(format!(
+            "named windows (`OVER {n}`); write the window inline"
+        ))),
+        Some(sp::WindowType::WindowSpec(spec)) => {
+            Ok(Expr::Window(Box::new(call), Box::new(window(spec)?)))
+        }
+    }
+}
+
+fn window(spec: &sp::WindowSpec) -> Result<Window> {
+    if spec.window_name.is_some() {
+        return Err(unsupported("named windows; write the window inline"));
+    }
+    let frame = match &spec.window_frame {
+        None => None,
+        Some(f) => Some(Frame {
+            units: match f.units {
+                sp::WindowFrameUnits::Rows => FrameUnits::Rows,
+                sp::WindowFrameUnits::Range => FrameUnits::Range,
+                sp::WindowFrameUnits::Groups => FrameUnits::Groups,
+            },
+            start: frame_bound(&f.start_bound, true)?,
+            end: match &f.end_bound {
+                Some(b) => frame_bound(b, false)?,
+                None => FrameBound::CurrentRow,
+            },
+        }),
+    };
+    Ok(Window {
+        partition_by: spec.partition_by.iter().map(expr).collect::<Result<_>>()?,
+        order_by: order_terms(&spec.order_by)?,
+        frame,
     })
+}
+
+fn frame_bound(b: &sp::WindowFrameBound, start: bool) -> Result<FrameBound> {
+    Ok(match b {
+        sp::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
+        sp::WindowFrameBound::Preceding(None) if start => FrameBound::UnboundedPreceding,
+        sp::WindowFrameBound::Following(None) if !start => FrameBound::UnboundedFollowing,
+        sp::WindowFrameBound::Preceding(Some(n)) => FrameBound::Preceding(Box::new(expr(n)?)),
+        sp::WindowFrameBound::Following(Some(n)) => FrameBound::Following(Box::new(expr(n)?)),
+        other => {
+            return Err(Error::new(
+                ErrorCode::Syntax,
+                format!(
+                    "a window frame cannot {} at {other}",
+                    if start { "start" } else { "end" }
+                ),
+            ))
+        }
+    })
+}
+
+fn order_terms(list: &[sp::OrderByExpr]) -> Result<Vec<OrderTerm>> {
+    list.iter()
+        .map(|o| {
+            Ok(OrderTerm {
+                expr: expr(&o.expr)?,
+                desc: matches!(o.options.sort, Some(sp::OrderBySort::Desc)),
+                nulls_first: o.options.nulls_first,
+            })
+        })
+        .collect()
 }
