@@ -15,6 +15,8 @@ const FILES = [
   'constraints.slt',
   'windows.slt',
   'statistics.slt',
+  'views_alter.slt',
+  'ddl_errors.slt',
 ]
 
 function cell(v, type) {

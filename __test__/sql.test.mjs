@@ -52,7 +52,8 @@ test('SQL errors carry stable codes', async () => {
     ['SELECT * FROM missing', 'TDB_NO_TABLE'],
     ['SELECT nope FROM t', 'TDB_NO_COLUMN'],
     ["INSERT INTO t VALUES (1, NULL)", 'TDB_CONSTRAINT'],
-    ['CREATE VIEW v AS SELECT 1', 'TDB_NOT_SUPPORTED'],
+    ['ALTER TABLE t ADD COLUMN z INTEGER UNIQUE', 'TDB_NOT_SUPPORTED'],
+    ['CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END', 'TDB_NOT_SUPPORTED'],
     ['CREATE INDEX i ON t(nope)', 'TDB_NO_COLUMN'],
     ['SELECT $1', 'TDB_INVALID_ARGUMENT'],
   ]

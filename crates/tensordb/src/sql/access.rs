@@ -8,7 +8,7 @@ use super::ast::{BinOp, Expr};
 use super::catalog::{rows_prefix, Table};
 use super::exec::{eval, Ctx, Scope};
 use super::index;
-use super::value::{decode_row, encode_key_value, Value};
+use super::value::{encode_key_value, Value};
 use crate::engine::read::ScanRange;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -100,7 +100,7 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
         }
         let key = t.row_key(&probe, 0);
         let found = match ctx.get(&key)? {
-            Some(v) => vec![(key, decode_row(&v)?)],
+            Some(v) => vec![(key, t.decode(&v)?)],
             None => Vec::new(),
         };
         return Ok((Path::PrimaryKey, found));
@@ -131,7 +131,7 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             let mut out = Vec::with_capacity(row_keys.len());
             for row_key in row_keys {
                 if let Some(v) = ctx.get(&row_key)? {
-                    out.push((row_key, decode_row(&v)?));
+                    out.push((row_key, t.decode(&v)?));
                 }
             }
             return Ok((Path::Index(ix.name.clone()), out));
@@ -144,7 +144,7 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
             let mut out = Vec::new();
             for r in &ranges {
                 ctx.scan_each(r, |k, v| {
-                    out.push((k.to_vec(), decode_row(v)?));
+                    out.push((k.to_vec(), t.decode(v)?));
                     Ok(())
                 })?;
             }
@@ -181,7 +181,7 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
         let mut out = Vec::with_capacity(row_keys.len());
         for row_key in row_keys {
             if let Some(v) = ctx.get(&row_key)? {
-                out.push((row_key, decode_row(&v)?));
+                out.push((row_key, t.decode(&v)?));
             }
         }
         return Ok((Path::IndexRange(ix.name.clone()), out));

@@ -259,6 +259,25 @@ pub struct ColumnDef {
     pub primary_key: bool,
     /// DEFAULT expression.
     pub default: Option<Expr>,
+    /// The DEFAULT expression's SQL text (for rewriting the stored schema).
+    pub default_text: Option<String>,
+    /// CHECK constraints written on the column: expression and SQL text.
+    pub checks: Vec<(Expr, String)>,
+    /// UNIQUE written on the column.
+    pub unique: bool,
+}
+
+/// One ALTER TABLE operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlterOp {
+    /// `ADD [COLUMN] [IF NOT EXISTS] def`.
+    AddColumn(ColumnDef, bool),
+    /// `DROP [COLUMN] [IF EXISTS] name`.
+    DropColumn(String, bool),
+    /// `RENAME [COLUMN] old TO new`.
+    RenameColumn(String, String),
+    /// `RENAME TO new`.
+    RenameTo(String),
 }
 
 /// What INSERT does with a row that clashes with an existing one.
@@ -304,6 +323,35 @@ pub enum Statement {
         checks: Vec<(Expr, String)>,
         /// IF NOT EXISTS.
         if_not_exists: bool,
+    },
+    /// ALTER TABLE.
+    AlterTable {
+        /// Table.
+        table: String,
+        /// IF EXISTS.
+        if_exists: bool,
+        /// The operation.
+        op: AlterOp,
+    },
+    /// CREATE VIEW.
+    CreateView {
+        /// Name.
+        name: String,
+        /// Column names (empty: the query's own).
+        columns: Vec<String>,
+        /// The defining query.
+        query: Box<Query>,
+        /// IF NOT EXISTS.
+        if_not_exists: bool,
+        /// OR REPLACE.
+        or_replace: bool,
+    },
+    /// DROP VIEW.
+    DropView {
+        /// Names.
+        names: Vec<String>,
+        /// IF EXISTS.
+        if_exists: bool,
     },
     /// DROP TABLE.
     DropTable {

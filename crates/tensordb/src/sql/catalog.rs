@@ -6,7 +6,7 @@
 
 use super::ast::{ColumnDef, Expr, Statement};
 use super::exec::Ctx;
-use super::value::{encode_key_value, Affinity};
+use super::value::{encode_key_value, Affinity, Value};
 use crate::error::{Error, ErrorCode, Result};
 use crate::storage::coding::get_u64_le;
 use std::collections::HashMap;
@@ -44,6 +44,12 @@ pub struct Column {
     pub not_null: bool,
     /// DEFAULT.
     pub default: Option<Expr>,
+    /// DEFAULT as SQL text.
+    pub default_text: Option<String>,
+    /// Position of the column's value in stored rows. Slots are never reused:
+    /// DROP COLUMN leaves its slot unread and ADD COLUMN takes a new one, so
+    /// every row version ever written decodes under the current schema.
+    pub slot: usize,
 }
 
 /// A table's schema.
@@ -74,7 +80,10 @@ impl Table {
         else {
             return Err(Error::corrupt("catalog entry is not a CREATE TABLE"));
         };
-        let cols: Vec<Column> = columns.iter().map(column).collect();
+        let mut cols: Vec<Column> = columns.iter().map(column).collect();
+        for (i, c) in cols.iter_mut().enumerate() {
+            c.slot = i;
+        }
         let mut pk: Vec<usize> = Vec::new();
         for (i, c) in columns.iter().enumerate() {
             if c.primary_key {
@@ -116,6 +125,113 @@ impl Table {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// Decodes a stored row. Rows written before an `ADD COLUMN` are shorter
+    /// than the schema: the missing columns read as their (constant) DEFAULT.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Vec<Value>> {
+        let mut row = super::value::decode_row(bytes)?;
+        let missing = |c: &Column| {
+            let v = c.default.as_ref().and_then(constant).unwrap_or(Value::Null);
+            c.affinity.apply(v)
+        };
+        if self.dense() {
+            if row.len() < self.columns.len() {
+                for c in &self.columns[row.len()..] {
+                    row.push(missing(c));
+                }
+            }
+            return Ok(row);
+        }
+        Ok(self
+            .columns
+            .iter()
+            .map(|c| match row.get_mut(c.slot) {
+                Some(v) => std::mem::replace(v, Value::Null),
+                None => missing(c),
+            })
+            .collect())
+    }
+
+    /// Encodes a row (values in column order) into its stored form.
+    pub fn encode(&self, row: &[Value]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.dense() {
+            super::value::encode_row(row, &mut out);
+        } else {
+            let width = self.columns.iter().map(|c| c.slot + 1).max().unwrap_or(0);
+            let mut phys = vec![Value::Null; width];
+            for (c, v) in self.columns.iter().zip(row) {
+                phys[c.slot] = v.clone();
+            }
+            super::value::encode_row(&phys, &mut out);
+        }
+        out
+    }
+
+    /// True when column i is stored in slot i (no column was ever dropped).
+    fn dense(&self) -> bool {
+        self.columns.iter().enumerate().all(|(i, c)| c.slot == i)
+    }
+
+    /// The slot a newly added column takes.
+    pub fn next_slot(&self) -> usize {
+        self.columns.iter().map(|c| c.slot + 1).max().unwrap_or(0)
+    }
+
+    /// The catalog value of this schema: `id | CREATE TABLE text` while every
+    /// column sits in its own position, else `id | 0xFF | u32 text length |
+    /// text | u32 slot per column` (all little-endian).
+    pub fn catalog_value(&self) -> Vec<u8> {
+        let text = self.create_sql();
+        let mut v = self.id.to_le_bytes().to_vec();
+        if self.dense() {
+            v.extend_from_slice(text.as_bytes());
+        } else {
+            v.push(0xFF);
+            v.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            v.extend_from_slice(text.as_bytes());
+            for c in &self.columns {
+                v.extend_from_slice(&(c.slot as u32).to_le_bytes());
+            }
+        }
+        v
+    }
+
+    /// The CREATE TABLE text of this schema (what the catalog stores after
+    /// an ALTER TABLE). UNIQUE constraints live on as their indexes.
+    pub fn create_sql(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for c in &self.columns {
+            let mut p = quote_ident(&c.name);
+            if !c.decl_type.is_empty() {
+                p.push(' ');
+                p.push_str(&c.decl_type);
+            }
+            if c.not_null {
+                p.push_str(" NOT NULL");
+            }
+            if let Some(d) = &c.default_text {
+                p.push_str(&format!(" DEFAULT ({d})"));
+            }
+            parts.push(p);
+        }
+        if !self.pk.is_empty() {
+            let cols: Vec<String> = self
+                .pk
+                .iter()
+                .map(|&i| quote_ident(&self.columns[i].name))
+                .collect();
+            parts.push(format!("PRIMARY KEY ({})", cols.join(", ")));
+        }
+        for (_, text) in &self.checks {
+            parts.push(format!("CHECK ({text})"));
+        }
+        format!(
+            "CREATE TABLE {} ({})",
+            quote_ident(&self.name),
+            parts.join(", ")
+        )
+    }
+
     /// True when the single INTEGER PRIMARY KEY column is the row id.
     pub fn int_pk(&self) -> Option<usize> {
         match self.pk.as_slice() {
@@ -138,13 +254,33 @@ impl Table {
     }
 }
 
-fn column(c: &ColumnDef) -> Column {
+/// Quotes an identifier for SQL text (`"a""b"`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The value of a constant expression (a literal, possibly signed).
+pub fn constant(e: &Expr) -> Option<crate::sql::value::Value> {
+    use super::ast::UnOp;
+    use crate::sql::value::{arith, Arith, Value};
+    match e {
+        Expr::Lit(v) => Some(v.clone()),
+        Expr::Unary(UnOp::Neg, x) => constant(x).map(|v| arith(Arith::Sub, &Value::Int(0), &v)),
+        Expr::Unary(UnOp::Plus, x) => constant(x),
+        _ => None,
+    }
+}
+
+/// A schema column from its definition.
+pub fn column(c: &ColumnDef) -> Column {
     Column {
         name: c.name.clone(),
         decl_type: c.decl_type.clone(),
         affinity: Affinity::of(&c.decl_type),
         not_null: c.not_null,
         default: c.default.clone(),
+        default_text: c.default_text.clone(),
+        slot: 0,
     }
 }
 
@@ -158,14 +294,44 @@ pub fn decode_entry(value: &[u8]) -> Result<Arc<Table>> {
     if let Some(t) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(value) {
         return Ok(t.clone());
     }
-    let id = get_u64_le(value, 0).ok_or_else(|| Error::corrupt("malformed catalog entry"))?;
-    let text =
-        std::str::from_utf8(&value[8..]).map_err(|_| Error::corrupt("malformed catalog entry"))?;
+    let bad = || Error::corrupt("malformed catalog entry");
+    let id = get_u64_le(value, 0).ok_or_else(bad)?;
+    let rest = value.get(8..).ok_or_else(bad)?;
+    // `0xFF` (never the first byte of UTF-8 text) marks an entry with slots.
+    let (text, slots) = match rest.first() {
+        Some(0xFF) => {
+            let len = rest
+                .get(1..5)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .ok_or_else(bad)?;
+            let text = rest.get(5..5 + len).ok_or_else(bad)?;
+            let slots: Vec<usize> = rest[5 + len..]
+                .chunks(4)
+                .map(|c| {
+                    <[u8; 4]>::try_from(c)
+                        .map(|b| u32::from_le_bytes(b) as usize)
+                        .map_err(|_| bad())
+                })
+                .collect::<Result<_>>()?;
+            (text, Some(slots))
+        }
+        _ => (rest, None),
+    };
+    let text = std::str::from_utf8(text).map_err(|_| bad())?;
     let stmt = super::parse::parse(text)?;
     let [s] = stmt.as_slice() else {
-        return Err(Error::corrupt("malformed catalog entry"));
+        return Err(bad());
     };
-    let t = Arc::new(Table::from_statement(id, s)?);
+    let mut table = Table::from_statement(id, s)?;
+    if let Some(slots) = slots {
+        if slots.len() != table.columns.len() {
+            return Err(bad());
+        }
+        for (c, slot) in table.columns.iter_mut().zip(slots) {
+            c.slot = slot;
+        }
+    }
+    let t = Arc::new(table);
     cache()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -175,8 +341,12 @@ pub fn decode_entry(value: &[u8]) -> Result<Arc<Table>> {
 
 /// Looks up a table as the statement sees the catalog.
 pub fn lookup(ctx: &Ctx, name: &str) -> Result<Arc<Table>> {
-    match ctx.get(&catalog_key(name))? {
+    match ctx.get_meta(&catalog_key(name))? {
         Some(v) => decode_entry(&v),
+        None if ctx.get_meta(&super::view::view_key(name))?.is_some() => Err(Error::new(
+            ErrorCode::NotSupported,
+            format!("{name} is a view; views are read-only"),
+        )),
         None => Err(Error::new(
             ErrorCode::NoTable,
             format!("no such table: {name}"),
@@ -186,5 +356,5 @@ pub fn lookup(ctx: &Ctx, name: &str) -> Result<Arc<Table>> {
 
 /// True when a table exists as the statement sees the catalog.
 pub fn exists(ctx: &Ctx, name: &str) -> Result<bool> {
-    Ok(ctx.get(&catalog_key(name))?.is_some())
+    Ok(ctx.get_meta(&catalog_key(name))?.is_some())
 }

@@ -5,7 +5,7 @@ use super::ast::{Expr, SelectItem, Statement};
 use super::catalog::{self, catalog_key, rows_prefix, Table};
 use super::exec::{eval, run_query, Ctx, Scope};
 use super::index;
-use super::value::{encode_row, Value};
+use super::value::Value;
 use crate::engine::commit::WriteOp;
 use crate::engine::read::ScanRange;
 use crate::error::{Error, ErrorCode, Result};
@@ -52,6 +52,12 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             if_not_exists,
             ..
         } => {
+            if super::view::lookup(ctx, name)?.is_some() {
+                return Err(Error::new(
+                    ErrorCode::Constraint,
+                    format!("a view named {name} already exists"),
+                ));
+            }
             if catalog::exists(ctx, name)? {
                 if *if_not_exists {
                     return Ok(SqlResult::default());
@@ -95,6 +101,12 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             let mut ops = Vec::new();
             for n in names {
                 if !catalog::exists(ctx, n)? {
+                    if super::view::lookup(ctx, n)?.is_some() {
+                        return Err(Error::new(
+                            ErrorCode::NoTable,
+                            format!("{n} is a view, not a table (use DROP VIEW)"),
+                        ));
+                    }
                     if *if_exists {
                         continue;
                     }
@@ -152,6 +164,13 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             filter,
             returning,
         } => delete(ctx, table, filter.as_ref(), returning),
+        Statement::CreateView { .. } => super::view::create(ctx, s, text),
+        Statement::DropView { names, if_exists } => super::view::drop(ctx, names, *if_exists),
+        Statement::AlterTable {
+            table,
+            if_exists,
+            op,
+        } => super::alter::alter(ctx, table, *if_exists, op),
         Statement::Begin
         | Statement::Commit
         | Statement::Rollback
@@ -318,9 +337,7 @@ pub fn rewrite_row(
         pending,
         ops,
     )?;
-    let mut value = Vec::new();
-    encode_row(new, &mut value);
-    ops.push(WriteOp::put(new_key.clone(), value));
+    ops.push(WriteOp::put(new_key.clone(), t.encode(new)));
     Ok(new_key)
 }
 

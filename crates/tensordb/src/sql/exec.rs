@@ -37,6 +37,7 @@ pub struct Ctx<'a> {
     /// overlaid and writing is refused.
     historical: bool,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
+    view_depth: std::cell::Cell<usize>,
     ctes: RefCell<Vec<(String, Rc<super::cte::CteRows>)>>,
 }
 
@@ -69,18 +70,51 @@ impl<'a> Ctx<'a> {
             tx,
             historical,
             tables: RefCell::new(HashMap::new()),
+            view_depth: std::cell::Cell::new(0),
             ctes: RefCell::new(Vec::new()),
         }
     }
 
     /// Point read: the transaction's own write if any, else the database.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_at(key, &self.at)
+    }
+
+    /// Point read of schema metadata (catalog, index and view definitions):
+    /// at the statement's system time but the current valid time, so a
+    /// valid-time query of the past uses the schema the database has as of
+    /// its system time. Schema changes are system-time facts.
+    pub fn get_meta(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_at(key, &self.meta_at())
+    }
+
+    fn meta_at(&self) -> ReadAt {
+        if self.historical {
+            ReadAt {
+                valid_at: None,
+                ..self.at
+            }
+        } else {
+            self.at
+        }
+    }
+
+    fn get_at(&self, key: &[u8], at: &ReadAt) -> Result<Option<Vec<u8>>> {
         if !self.historical {
             if let Some(v) = self.tx.borrow().get(key) {
                 return Ok(v.map(<[u8]>::to_vec));
             }
         }
-        self.db.get(key, &self.at)
+        self.db.get(key, at)
+    }
+
+    /// `scan_each` for schema metadata (see `get_meta`).
+    pub fn scan_meta(
+        &self,
+        range: &ScanRange,
+        f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_each_at(range, &self.meta_at(), f)
     }
 
     /// Range scan merged with the transaction's own writes; calls `f` per
@@ -89,12 +123,21 @@ impl<'a> Ctx<'a> {
     pub fn scan_each(
         &self,
         range: &ScanRange,
+        f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        self.scan_each_at(range, &self.at, f)
+    }
+
+    fn scan_each_at(
+        &self,
+        range: &ScanRange,
+        at: &ReadAt,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
     ) -> Result<()> {
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);
-            for (k, v) in self.db.scan_rows(range, &self.at)?.iter() {
+            for (k, v) in self.db.scan_rows(range, at)?.iter() {
                 f(k, v)?;
             }
             return Ok(());
@@ -107,7 +150,7 @@ impl<'a> Ctx<'a> {
                 limit: want,
                 ..range.clone()
             };
-            let base = self.db.scan_rows(&base_range, &self.at)?;
+            let base = self.db.scan_rows(&base_range, at)?;
             let exhausted = want.is_none_or(|w| base.len() < w);
             let base: Vec<(&[u8], &[u8])> = base.iter().collect();
             let own: Box<dyn Iterator<Item = OwnEntry>> = if range.reverse {
@@ -157,12 +200,23 @@ impl<'a> Ctx<'a> {
         };
         let mut out = Vec::new();
         self.scan_each(&range, |k, v| {
-            out.push((k.to_vec(), super::value::decode_row(v)?));
+            out.push((k.to_vec(), schema.decode(v)?));
             Ok(())
         })?;
         let t = Rc::new((schema, out));
         self.tables.borrow_mut().insert(name.to_string(), t.clone());
         Ok(t)
+    }
+
+    /// Notes that a view's query starts running; returns the nesting depth.
+    pub fn enter_view(&self) -> usize {
+        self.view_depth.set(self.view_depth.get() + 1);
+        self.view_depth.get()
+    }
+
+    /// Notes that a view's query finished.
+    pub fn leave_view(&self) {
+        self.view_depth.set(self.view_depth.get().saturating_sub(1));
     }
 
     /// Makes a CTE visible under `name`; returns the mark `pop_ctes` takes.
@@ -584,7 +638,15 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         From::Table(name, alias) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
             .ok_or_else(|| Error::internal("CTE vanished during a query")),
         From::Table(name, alias) => {
-            let t = ctx.table(name)?;
+            let t = match ctx.table(name) {
+                Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
+                    return match super::view::lookup(ctx, name)? {
+                        Some(v) => super::view::relation(ctx, &v, alias),
+                        None => Err(e),
+                    }
+                }
+                other => other?,
+            };
             let label = Some(alias.clone().unwrap_or_else(|| name.clone()));
             let cols =
                 t.0.columns
@@ -675,7 +737,7 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
     let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
     for (i, item) in sel.from.iter().enumerate() {
         let (ic, ir) = match item {
-            From::Table(name, alias) if ctx.cte(name).is_none() => {
+            From::Table(name, alias) if ctx.cte(name).is_none() && catalog::exists(ctx, name)? => {
                 // Predicates naming only this table pick its access path.
                 let t = catalog::lookup(ctx, name)?;
                 let label = alias.clone().unwrap_or_else(|| name.clone());

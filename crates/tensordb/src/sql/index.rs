@@ -84,7 +84,7 @@ pub fn of_table(ctx: &Ctx, table: &Table) -> Result<Vec<Index>> {
         ..Default::default()
     };
     let mut out = Vec::new();
-    ctx.scan_each(&range, |_, v| {
+    ctx.scan_meta(&range, |_, v| {
         out.push(decode_def(v, table)?);
         Ok(())
     })?;
@@ -103,7 +103,7 @@ pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Vec<u8>>> {
         s
     };
     let mut found = None;
-    ctx.scan_each(&range, |k, _| {
+    ctx.scan_meta(&range, |k, _| {
         if found.is_none() && k.ends_with(&suffix) {
             found = Some(k.to_vec());
         }

@@ -9,7 +9,7 @@ use super::dml::{
 };
 use super::exec::{eval, run_query, Ctx, Scope, EMPTY_SCOPE};
 use super::index::{self, Index};
-use super::value::{decode_row, encode_row, Value};
+use super::value::Value;
 use crate::engine::commit::WriteOp;
 use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashSet;
@@ -187,7 +187,7 @@ pub fn insert(
                 ));
             }
             let old = match ctx.get(&holder)? {
-                Some(v) => decode_row(&v)?,
+                Some(v) => t.decode(&v)?,
                 None => return Err(Error::internal("conflicting row vanished")),
             };
             let mut both = old.clone();
@@ -244,9 +244,7 @@ pub fn insert(
             &mut pending,
             &mut ops,
         )?;
-        let mut value = Vec::new();
-        encode_row(&row, &mut value);
-        ops.push(WriteOp::put(key.clone(), value));
+        ops.push(WriteOp::put(key.clone(), t.encode(&row)));
         written.insert(key);
         changes += 1;
         if !ret.is_empty() {

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod aggregate;
+pub mod alter;
 pub mod api;
 pub mod ast;
 pub mod catalog;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod translate;
 pub mod txn;
 pub mod value;
+pub mod view;
 pub mod window;
 
 pub use dml::SqlResult;

@@ -78,6 +78,30 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
             if_exists: *if_exists,
         }),
         sp::Statement::Insert(ins) => insert(ins),
+        sp::Statement::AlterTable(at) => alter_table(at),
+        sp::Statement::CreateView(v) => {
+            if v.materialized || v.temporary || v.to.is_some() || v.params.is_some() {
+                return Err(unsupported(
+                    "materialized, temporary or parameterized views",
+                ));
+            }
+            Ok(Statement::CreateView {
+                name: object_name(&v.name)?,
+                columns: v.columns.iter().map(|c| ident(&c.name)).collect(),
+                query: Box::new(query(&v.query)?),
+                if_not_exists: v.if_not_exists,
+                or_replace: v.or_replace,
+            })
+        }
+        sp::Statement::Drop {
+            object_type: sp::ObjectType::View,
+            if_exists,
+            names,
+            ..
+        } => Ok(Statement::DropView {
+            names: names.iter().map(object_name).collect::<Result<_>>()?,
+            if_exists: *if_exists,
+        }),
         sp::Statement::StartTransaction {
             modes, statements, ..
         } => {
@@ -149,32 +173,47 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
     }
 }
 
+fn column_def(c: &sp::ColumnDef) -> Result<ColumnDef> {
+    let mut def = ColumnDef {
+        name: ident(&c.name),
+        decl_type: c.data_type.to_string(),
+        not_null: false,
+        primary_key: false,
+        default: None,
+        default_text: None,
+        checks: Vec::new(),
+        unique: false,
+    };
+    for o in &c.options {
+        match &o.option {
+            sp::ColumnOption::NotNull => def.not_null = true,
+            sp::ColumnOption::Null => {}
+            sp::ColumnOption::PrimaryKey(_) => {
+                def.primary_key = true;
+                def.not_null = true;
+            }
+            sp::ColumnOption::Default(e) => {
+                def.default = Some(expr(e)?);
+                def.default_text = Some(e.to_string());
+            }
+            sp::ColumnOption::Unique(_) => def.unique = true,
+            sp::ColumnOption::Check(c) => def.checks.push((expr(&c.expr)?, c.expr.to_string())),
+            other => return Err(unsupported(format!("the column option `{other}`"))),
+        }
+    }
+    Ok(def)
+}
+
 fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
     let mut columns = Vec::new();
     let mut unique: Vec<Vec<String>> = Vec::new();
     let mut checks: Vec<(Expr, String)> = Vec::new();
     for c in &ct.columns {
-        let mut def = ColumnDef {
-            name: ident(&c.name),
-            decl_type: c.data_type.to_string(),
-            not_null: false,
-            primary_key: false,
-            default: None,
-        };
-        for o in &c.options {
-            match &o.option {
-                sp::ColumnOption::NotNull => def.not_null = true,
-                sp::ColumnOption::Null => {}
-                sp::ColumnOption::PrimaryKey(_) => {
-                    def.primary_key = true;
-                    def.not_null = true;
-                }
-                sp::ColumnOption::Default(e) => def.default = Some(expr(e)?),
-                sp::ColumnOption::Unique(_) => unique.push(vec![def.name.clone()]),
-                sp::ColumnOption::Check(c) => checks.push((expr(&c.expr)?, c.expr.to_string())),
-                other => return Err(unsupported(format!("the column option `{other}`"))),
-            }
+        let mut def = column_def(c)?;
+        if def.unique {
+            unique.push(vec![def.name.clone()]);
         }
+        checks.append(&mut def.checks);
         columns.push(def);
     }
     let mut primary_key = Vec::new();
@@ -182,7 +221,10 @@ fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
         match tc {
             sp::TableConstraint::PrimaryKey(pk) => {
                 for col in &pk.columns {
-                    primary_key.push(col.column.expr.to_string().to_ascii_lowercase());
+                    primary_key.push(match &col.column.expr {
+                        sp::Expr::Identifier(i) => ident(i),
+                        other => other.to_string().to_ascii_lowercase(),
+                    });
                 }
             }
             sp::TableConstraint::Unique(u) => unique.push(
@@ -205,6 +247,49 @@ fn create_table(ct: &sp::CreateTable) -> Result<Statement> {
         unique,
         checks,
         if_not_exists: ct.if_not_exists,
+    })
+}
+
+fn alter_table(at: &sp::AlterTable) -> Result<Statement> {
+    if at.table_type.is_some() || at.on_cluster.is_some() || at.location.is_some() {
+        return Err(unsupported("this form of ALTER TABLE"));
+    }
+    let [op] = at.operations.as_slice() else {
+        return Err(unsupported(
+            "several operations in one ALTER TABLE (write one per statement)",
+        ));
+    };
+    let op = match op {
+        sp::AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def: def,
+            column_position: None,
+            ..
+        } => AlterOp::AddColumn(column_def(def)?, *if_not_exists),
+        sp::AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            drop_behavior: None,
+            ..
+        } => match column_names.as_slice() {
+            [c] => AlterOp::DropColumn(ident(c), *if_exists),
+            _ => return Err(unsupported("dropping several columns in one statement")),
+        },
+        sp::AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => AlterOp::RenameColumn(ident(old_column_name), ident(new_column_name)),
+        sp::AlterTableOperation::RenameTable { table_name } => match table_name {
+            sp::RenameTableNameKind::To(n) | sp::RenameTableNameKind::As(n) => {
+                AlterOp::RenameTo(object_name(n)?)
+            }
+        },
+        other => return Err(unsupported(format!("ALTER TABLE … {other}"))),
+    };
+    Ok(Statement::AlterTable {
+        table: object_name(&at.name)?,
+        if_exists: at.if_exists,
+        op,
     })
 }
 
