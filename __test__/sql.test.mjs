@@ -62,7 +62,9 @@ test('SQL errors carry stable codes', async () => {
   await db.sql("INSERT INTO t VALUES (1, 'x')")
   await assert.rejects(db.sql("INSERT INTO t VALUES (2, 'x')"), { code: 'TDB_CONSTRAINT' })
   await assert.rejects(db.sql("INSERT INTO t VALUES (1, 'y')"), { code: 'TDB_CONSTRAINT' })
-  await assert.rejects(db.sql('SELECT 1', [{}]), { code: 'TDB_INVALID_ARGUMENT' })
+  await assert.rejects(db.sql('SELECT 1', [() => 1]), { code: 'TDB_INVALID_ARGUMENT' })
+  // Plain objects and arrays are JSON text, Dates ISO-8601 text.
+  assert.deepEqual(await db.sql('SELECT $1 AS j, $2 AS d', [{ a: 1 }, new Date(0)]), [{ j: '{"a":1}', d: '1970-01-01T00:00:00.000Z' }])
   await db.close()
   cleanup()
 })
@@ -91,6 +93,40 @@ test('a slice of sqllogictest select1 runs through the SDK', async () => {
     }
   }
   assert.ok(queries > 5, `checked ${queries} queries`)
+  await db.close()
+  cleanup()
+})
+
+test('BOOLEAN, TIMESTAMP, DATE and JSON columns cross into JS as booleans, Dates, text and objects', async () => {
+  const { dir, cleanup } = tempDir('sqltypes')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE ev (id INTEGER PRIMARY KEY, at TIMESTAMP, day DATE, ok BOOLEAN, doc JSON)')
+  const when = new Date('2024-05-01T12:30:00.250Z')
+  await db.sql('INSERT INTO ev VALUES ($1, $2, $3, $4, $5)', [1, when, '2024-05-01', true, { user: 'ann', tags: ['a'] }])
+  await db.sql`INSERT INTO ev VALUES (${2}, ${'2024-05-02T00:00:00+02:00'}, ${'2024-05-02'}, ${false}, ${[1, 2]})`
+  const rows = await db.sql('SELECT id, at, day, ok, doc FROM ev ORDER BY id')
+  assert.ok(rows[0].at instanceof Date)
+  assert.equal(rows[0].at.toISOString(), '2024-05-01T12:30:00.250Z')
+  assert.equal(rows[1].at.toISOString(), '2024-05-01T22:00:00.000Z')
+  assert.equal(rows[0].day, '2024-05-01')
+  assert.equal(rows[0].ok, true)
+  assert.equal(rows[1].ok, false)
+  assert.deepEqual(rows[0].doc, { user: 'ann', tags: ['a'] })
+  assert.deepEqual(rows[1].doc, [1, 2])
+  // ->> gives plain SQL values; a join on a document field.
+  await db.sql('CREATE TABLE users (name TEXT PRIMARY KEY, age INTEGER)')
+  await db.sql("INSERT INTO users VALUES ('ann', 30)")
+  const joined = await db.sql("SELECT u.age, e.doc ->> '$.tags[0]' AS tag FROM users u JOIN ev e ON u.name = e.doc ->> 'user'")
+  assert.deepEqual(joined, [{ age: 30, tag: 'a' }])
+  // The result reports the column types; iterate converts the same way.
+  const res = await db.exec('SELECT at, ok, doc, id FROM ev ORDER BY id')
+  assert.deepEqual(res.types, ['TIMESTAMP', 'BOOLEAN', 'JSON', ''])
+  const seen = []
+  for await (const r of db.prepare('SELECT ok, doc FROM ev ORDER BY id').iterate()) seen.push(r)
+  assert.deepEqual(seen, [{ ok: true, doc: { user: 'ann', tags: ['a'] } }, { ok: false, doc: [1, 2] }])
+  // A wrong type is refused with a stable code.
+  await assert.rejects(db.sql("INSERT INTO ev (id, at) VALUES (3, 'tomorrow')"), { code: 'TDB_TYPE_MISMATCH' })
+  await assert.rejects(db.sql('INSERT INTO ev (id, doc) VALUES (3, $1)', ['{not json']), { code: 'TDB_TYPE_MISMATCH' })
   await db.close()
   cleanup()
 })

@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'TDB_NO_COLUMN',
   'TDB_CONSTRAINT',
   'TDB_CONFLICT',
+  'TDB_TYPE_MISMATCH',
 ] as const
 
 /** One of the stable error codes. */

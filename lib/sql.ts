@@ -12,6 +12,12 @@ export interface SqlResult {
   raw: unknown[][]
   /** Result column names, in order. */
   columns: string[]
+  /**
+   * Per column, its strict SQL type when the engine knows it ("BOOLEAN",
+   * "TIMESTAMP", "DATE", "JSON"; "" otherwise). BOOLEAN columns come back as
+   * booleans, TIMESTAMP as `Date`, JSON parsed; DATE stays `YYYY-MM-DD` text.
+   */
+  types: string[]
   /** Rows inserted, updated or deleted. */
   changes: number
   /** The row id (or INTEGER PRIMARY KEY) of the last inserted row. */
@@ -42,12 +48,35 @@ export interface StatementOptions extends ReadOptions {
   tx?: Transaction
 }
 
-/** @internal The addon's SQL completion: [columns, flat values, changes, lastInsertRowid, systemTime]. */
-export type SqlTuple = [string[], unknown[], number, number | null, number | null]
+/**
+ * @internal The addon's SQL completion: [columns, flat values, changes,
+ * lastInsertRowid, systemTime, column types ("BOOLEAN", "TIMESTAMP", "DATE",
+ * "JSON" or "")].
+ */
+export type SqlTuple = [string[], unknown[], number, number | null, number | null, string[]]
+
+type Convert = (v: unknown) => unknown
+
+const CONVERT: Record<string, Convert> = {
+  BOOLEAN: (v) => (v === null ? null : typeof v === 'bigint' ? v !== 0n : v !== 0),
+  JSON: (v) => (typeof v === 'string' ? JSON.parse(v) : v),
+  TIMESTAMP: (v) => (typeof v === 'string' ? new Date(v.replace(' ', 'T') + 'Z') : v),
+}
+
+/** Converts typed columns of flat row values in place (BOOLEAN, JSON, TIMESTAMP). */
+function convertTyped(flat: unknown[], width: number, types: string[] | undefined): void {
+  if (types === undefined || width === 0) return
+  for (let c = 0; c < width; c++) {
+    const f = CONVERT[types[c]]
+    if (f === undefined) continue
+    for (let i = c; i < flat.length; i += width) flat[i] = f(flat[i])
+  }
+}
 
 /** @internal Turns the addon's SQL completion into a `SqlResult`. */
-export function shapeResult([columns, flat, changes, lastInsertRowid, systemTime]: SqlTuple): SqlResult {
+export function shapeResult([columns, flat, changes, lastInsertRowid, systemTime, types]: SqlTuple): SqlResult {
   const width = columns.length
+  convertTyped(flat, width, types)
   const rows: Record<string, unknown>[] = []
   const raw: unknown[][] = []
   for (let i = 0; width > 0 && i < flat.length; i += width) {
@@ -56,25 +85,44 @@ export function shapeResult([columns, flat, changes, lastInsertRowid, systemTime
     rows.push(row)
     raw.push(flat.slice(i, i + width))
   }
-  return { rows, raw, columns, changes, lastInsertRowid, systemTime }
+  return { rows, raw, columns, types: types ?? [], changes, lastInsertRowid, systemTime }
+}
+
+/**
+ * A parameter as the engine takes it: a Date becomes ISO-8601 text (for
+ * TIMESTAMP / DATE columns), a plain object or array becomes JSON text (for
+ * JSON columns); everything else passes through.
+ */
+function toParam(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString()
+  if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) return JSON.stringify(v)
+  return v
+}
+
+function toParams(params: unknown[]): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i]
+    if (v !== null && typeof v === 'object') return params.map(toParam)
+  }
+  return params
 }
 
 /** @internal Splits `sql()` arguments: plain text + params + options, or a tagged template. */
 export function sqlArgs(first: unknown, rest: unknown[]): [string, unknown[], ReadOptions | undefined] {
   if (Array.isArray(first) && Object.prototype.hasOwnProperty.call(first, 'raw')) {
     const strings = first as unknown as TemplateStringsArray
-    return [strings.reduce((acc, s, i) => acc + (i > 0 ? `$${i}` : '') + s, ''), rest, undefined]
+    return [strings.reduce((acc, s, i) => acc + (i > 0 ? `$${i}` : '') + s, ''), toParams(rest), undefined]
   }
   if (typeof first !== 'string') throw invalid('sql() takes SQL text or a tagged template')
   const params = (rest[0] as unknown[] | undefined) ?? []
   if (!Array.isArray(params)) throw invalid('SQL parameters must be an array')
-  return [first, params, rest[1] as ReadOptions | undefined]
+  return [first, toParams(params), rest[1] as ReadOptions | undefined]
 }
 
 function checkParams(params: unknown[] | undefined): unknown[] {
   if (params === undefined) return []
   if (!Array.isArray(params)) throw invalid('statement parameters must be an array')
-  return params
+  return toParams(params)
 }
 
 /** Rows a cursor hands over per native call while iterating. */
@@ -153,6 +201,7 @@ export class Statement<Row = Record<string, unknown>> {
     const head =
       tx !== undefined ? await tx.enqueue((s, id) => start(s, id)) : shapeResult(await this.ch.call<SqlTuple>((id) => start(null, id)))
     const columns = head.columns
+    const types = head.types
     const width = columns.length
     let done = false
     try {
@@ -167,6 +216,7 @@ export class Statement<Row = Record<string, unknown>> {
           done = true
           return
         }
+        convertTyped(flat, width, types)
         for (let i = 0; i < flat.length; i += width) {
           const row: Record<string, unknown> = {}
           for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]

@@ -126,6 +126,13 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                         js_number(env, r.changes as f64)?,
                         opt(r.last_insert_rowid.map(|i| i as f64))?,
                         opt(r.system_time.map(|t| t as f64))?,
+                        js_array(
+                            env,
+                            &r.types
+                                .iter()
+                                .map(|t| js_string(env, t.as_bytes()))
+                                .collect::<Result<Vec<_>>>()?,
+                        )?,
                     ],
                 )?
             }

@@ -33,6 +33,9 @@ pub enum ErrorCode {
     /// A transaction wrote a key another transaction committed after this one's
     /// snapshot (write-write conflict). Retryable: run the transaction again.
     Conflict,
+    /// A value does not fit its column's type (JSON, TIMESTAMP, BOOLEAN) or
+    /// a function's argument type.
+    TypeMismatch,
 }
 
 impl ErrorCode {
@@ -52,11 +55,12 @@ impl ErrorCode {
             ErrorCode::Constraint => "TDB_CONSTRAINT",
             ErrorCode::WouldBlock => "TDB_WOULD_BLOCK",
             ErrorCode::Conflict => "TDB_CONFLICT",
+            ErrorCode::TypeMismatch => "TDB_TYPE_MISMATCH",
         }
     }
 
     /// Every public code, for tests that keep the Rust and TypeScript lists in sync.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Io,
         ErrorCode::Corrupt,
         ErrorCode::InvalidArgument,
@@ -70,6 +74,7 @@ impl ErrorCode {
         ErrorCode::Constraint,
         ErrorCode::WouldBlock,
         ErrorCode::Conflict,
+        ErrorCode::TypeMismatch,
     ];
 }
 

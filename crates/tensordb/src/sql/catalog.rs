@@ -40,6 +40,8 @@ pub struct Column {
     pub decl_type: String,
     /// Storage affinity.
     pub affinity: Affinity,
+    /// Strict kind (BOOLEAN, TIMESTAMP, DATE, JSON) checked on write.
+    pub kind: super::coltype::Kind,
     /// NOT NULL.
     pub not_null: bool,
     /// DEFAULT.
@@ -277,6 +279,7 @@ pub fn column(c: &ColumnDef) -> Column {
         name: c.name.clone(),
         decl_type: c.decl_type.clone(),
         affinity: Affinity::of(&c.decl_type),
+        kind: super::coltype::Kind::of(&c.decl_type),
         not_null: c.not_null,
         default: c.default.clone(),
         default_text: c.default_text.clone(),

@@ -24,6 +24,9 @@ pub struct SqlResult {
     pub last_insert_rowid: Option<i64>,
     /// The system time of the statement's commit, for writes.
     pub system_time: Option<u64>,
+    /// Per result column, its strict type when known: "BOOLEAN",
+    /// "TIMESTAMP", "DATE", "JSON", or "" (see `sql::types`).
+    pub types: Vec<&'static str>,
 }
 
 /// The error of a second row taking a primary key.
@@ -41,9 +44,17 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
     match s {
         Statement::Query(q) => {
             let (columns, rows) = run_query(ctx, q, None)?;
+            let mut types: Vec<&'static str> = super::types::of_query(ctx, q)
+                .into_iter()
+                .map(|k| k.name())
+                .collect();
+            if types.len() != columns.len() {
+                types = vec![""; columns.len()];
+            }
             Ok(SqlResult {
                 columns,
                 rows,
+                types,
                 ..Default::default()
             })
         }
@@ -226,9 +237,15 @@ pub fn next_rowid(ctx: &Ctx, t: &Table) -> Result<i64> {
 /// Applies column affinities, NOT NULL and CHECK constraints to a row being
 /// written.
 pub fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Value>> {
+    let now = ctx.now_micros();
     for (i, c) in t.columns.iter().enumerate() {
         let v = std::mem::replace(&mut row[i], Value::Null);
-        row[i] = c.affinity.apply(v);
+        row[i] = c.kind.normalize(c.affinity.apply(v), now).map_err(|e| {
+            Error::new(
+                e.code,
+                format!("{} (column {}.{})", e.message, t.name, c.name),
+            )
+        })?;
         if row[i].is_null() && c.not_null && t.int_pk() != Some(i) {
             return Err(constraint(format!(
                 "NOT NULL constraint failed: {}.{}",

@@ -208,6 +208,12 @@ impl<'a> Ctx<'a> {
         Ok(t)
     }
 
+    /// The statement's notion of "now" (µs since the Unix epoch): the
+    /// transaction's start, so every `now()` of a transaction agrees.
+    pub fn now_micros(&self) -> i64 {
+        self.tx.borrow().valid_at
+    }
+
     /// Notes that a view's query starts running; returns the nesting depth.
     pub fn enter_view(&self) -> usize {
         self.view_depth.set(self.view_depth.get() + 1);
@@ -518,7 +524,13 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
                 None => Value::Null,
             }
         }
-        Expr::Cast(x, ty) => cast(eval(ctx, x, s)?, ty),
+        Expr::Cast(x, ty) => {
+            let v = eval(ctx, x, s)?;
+            match super::coltype::Kind::of(ty) {
+                super::coltype::Kind::Plain => cast(v, ty),
+                kind => kind.normalize(v, ctx.now_micros())?,
+            }
+        }
         Expr::Window(f, _) => {
             let name = match f.as_ref() {
                 Expr::Func { name, .. } => name.as_str(),
@@ -548,9 +560,28 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
             for a in args {
                 vals.push(eval(ctx, a, s)?);
             }
+            if name.starts_with("json") {
+                let raw: Vec<bool> = args.iter().map(returns_json).collect();
+                if let Some(v) = super::json::call(name, &vals, &raw)? {
+                    return Ok(v);
+                }
+            }
+            if super::datetime::FUNCTIONS.contains(&name.as_str()) {
+                return super::datetime::call(name, &vals, ctx.now_micros());
+            }
             super::functions::scalar(name, &vals)?
         }
     })
+}
+
+/// True when an expression's value is JSON text (a JSON function's result
+/// or a cast to JSON), which JSON builders embed rather than quote.
+pub fn returns_json(e: &Expr) -> bool {
+    match e {
+        Expr::Func { name, .. } => super::json::RETURNS_JSON.contains(&name.as_str()),
+        Expr::Cast(_, ty) => super::coltype::Kind::of(ty) == super::coltype::Kind::Json,
+        _ => false,
+    }
 }
 
 fn in_values<'v>(v: &Value, vals: impl Iterator<Item = &'v Value>, negated: bool) -> Value {

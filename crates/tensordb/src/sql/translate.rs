@@ -678,7 +678,25 @@ pub fn expr(e: &sp::Expr) -> Result<Expr> {
         },
         E::Value(v) => literal(&v.value)?,
         E::Nested(inner) => expr(inner)?,
-        E::BinaryOp { left, op, right } => Expr::Binary(b(left)?, binop(op)?, b(right)?),
+        E::BinaryOp { left, op, right } => match op {
+            sp::BinaryOperator::Arrow => call("json_arrow", vec![expr(left)?, expr(right)?]),
+            sp::BinaryOperator::LongArrow => {
+                call("json_long_arrow", vec![expr(left)?, expr(right)?])
+            }
+            sp::BinaryOperator::Glob => call("glob", vec![expr(right)?, expr(left)?]),
+            _ => Expr::Binary(b(left)?, binop(op)?, b(right)?),
+        },
+        E::Extract { field, expr: x, .. } => call(
+            "date_part",
+            vec![
+                Expr::Lit(Value::Text(field.to_string().to_ascii_lowercase())),
+                expr(x)?,
+            ],
+        ),
+        E::TypedString(ts) => Expr::Cast(
+            Box::new(literal(&ts.value.value)?),
+            ts.data_type.to_string(),
+        ),
         E::UnaryOp { op, expr: inner } => {
             let op = match op {
                 sp::UnaryOperator::Minus => UnOp::Neg,
