@@ -19,6 +19,8 @@ const FILES = [
   'ddl_errors.slt',
   'json.slt',
   'datetime_types.slt',
+  'join_using.slt',
+  'name_hints.slt',
 ]
 
 // Typed columns arrive converted (boolean, Date, parsed JSON); render them

@@ -164,6 +164,9 @@ pub enum From {
     Subquery(Box<Query>, String),
     /// A join.
     Join(Box<From>, Box<From>, JoinKind, Option<Expr>),
+    /// `JOIN … USING (columns)`, or NATURAL JOIN when the list is `None`
+    /// (every column name the two sides share).
+    JoinUsing(Box<From>, Box<From>, JoinKind, Option<Vec<String>>),
 }
 
 /// A SELECT core.

@@ -350,11 +350,53 @@ pub fn lookup(ctx: &Ctx, name: &str) -> Result<Arc<Table>> {
             ErrorCode::NotSupported,
             format!("{name} is a view; views are read-only"),
         )),
-        None => Err(Error::new(
-            ErrorCode::NoTable,
-            format!("no such table: {name}"),
-        )),
+        None => {
+            let known = names(ctx)?;
+            Err(Error::new(
+                ErrorCode::NoTable,
+                super::hint::with_suggestion(
+                    format!("no such table: {name}"),
+                    name,
+                    known.iter().map(String::as_str),
+                ),
+            ))
+        }
     }
+}
+
+/// The names of every table and view, as the statement sees the catalog.
+pub fn names(ctx: &Ctx) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for kind in [b'c', b'v'] {
+        let mut prefix = RESERVED.to_vec();
+        prefix.push(kind);
+        let range = crate::engine::read::ScanRange {
+            prefix: Some(prefix.clone()),
+            ..Default::default()
+        };
+        ctx.scan_meta(&range, |k, _| {
+            // The name is escaped (0x00 -> 0x00 0xFF) and ends 0x00 0x01.
+            let enc = &k[prefix.len()..];
+            let mut name = Vec::with_capacity(enc.len());
+            let mut i = 0;
+            while i < enc.len() {
+                match (enc[i], enc.get(i + 1)) {
+                    (0, Some(0xFF)) => {
+                        name.push(0);
+                        i += 2;
+                    }
+                    (0, _) => break,
+                    (b, _) => {
+                        name.push(b);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(String::from_utf8_lossy(&name).into_owned());
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 /// True when a table exists as the statement sees the catalog.

@@ -125,6 +125,7 @@ fn mentions_from(f: &From, name: &str) -> bool {
                 || mentions_from(r, name)
                 || on.as_ref().is_some_and(|e| mentions_expr(e, name))
         }
+        From::JoinUsing(l, r, _, _) => mentions_from(l, name) || mentions_from(r, name),
     }
 }
 

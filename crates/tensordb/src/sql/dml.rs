@@ -425,9 +425,16 @@ fn update(
     let targets: Vec<(usize, &Expr)> = set
         .iter()
         .map(|(c, e)| {
-            t.column(c)
-                .map(|i| (i, e))
-                .ok_or_else(|| Error::new(ErrorCode::NoColumn, format!("no such column: {c}")))
+            t.column(c).map(|i| (i, e)).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::NoColumn,
+                    super::hint::with_suggestion(
+                        format!("no such column: {c}"),
+                        c,
+                        t.columns.iter().map(|x| x.name.as_str()),
+                    ),
+                )
+            })
         })
         .collect::<Result<_>>()?;
     let indexes = index::of_table(ctx, &t)?;

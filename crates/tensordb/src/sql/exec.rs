@@ -336,12 +336,24 @@ pub struct Scope<'s> {
     pub outer: Option<&'s Scope<'s>>,
 }
 
-fn no_column(t: &Option<String>, c: &str) -> Error {
+/// `no such column`, suggesting a close name from `cols` and the enclosing
+/// scopes.
+fn no_column(t: &Option<String>, c: &str, cols: &[ColRef], outer: Option<&Scope>) -> Error {
     let name = match t {
         Some(t) => format!("{t}.{c}"),
         None => c.to_string(),
     };
-    Error::new(ErrorCode::NoColumn, format!("no such column: {name}"))
+    let mut known: Vec<&str> = cols.iter().map(|(_, n)| n.as_str()).collect();
+    let mut sc = outer;
+    while let Some(s) = sc {
+        known.extend(s.cols.iter().map(|(_, n)| n.as_str()));
+        sc = s.outer;
+    }
+    known.retain(|n| !n.starts_with(char::is_numeric));
+    Error::new(
+        ErrorCode::NoColumn,
+        super::hint::with_suggestion(format!("no such column: {name}"), c, known),
+    )
 }
 
 fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
@@ -421,7 +433,7 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
                 }
                 scope = sc.outer;
             }
-            return Err(no_column(t, c));
+            return Err(no_column(t, c, s.cols, s.outer));
         }
         Expr::Unary(op, a) => {
             let v = eval(ctx, a, s)?;
@@ -705,6 +717,11 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
             }
             super::join::join(ctx, lc, lr, rc, &rr, &conds, *kind, outer)
         }
+        From::JoinUsing(l, r, kind, using) => {
+            let (lc, lr) = from_item(ctx, l, outer)?;
+            let (rc, rr) = from_item(ctx, r, outer)?;
+            super::join::join_using(ctx, lc, lr, rc, rr, using.as_deref(), *kind, outer)
+        }
     }
 }
 
@@ -918,7 +935,7 @@ fn check_columns(e: &Expr, cols: &[ColRef], outer: Option<&Scope>) -> Result<()>
             sc = s.outer;
         }
         if !found {
-            return Err(no_column(t, c));
+            return Err(no_column(t, c, cols, outer));
         }
     }
     Ok(())

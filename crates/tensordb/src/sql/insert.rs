@@ -76,7 +76,14 @@ pub fn insert(
                 t.column(c).ok_or_else(|| {
                     Error::new(
                         ErrorCode::NoColumn,
-                        format!("table {} has no column named {c}", t.name),
+                        super::hint::with_suggestion(
+                            format!(
+                                "no such column: {c} (table {} has no column named {c})",
+                                t.name
+                            ),
+                            c,
+                            t.columns.iter().map(|x| x.name.as_str()),
+                        ),
                     )
                 })
             })
@@ -91,7 +98,14 @@ pub fn insert(
                 .iter()
                 .map(|c| {
                     t.column(c).ok_or_else(|| {
-                        Error::new(ErrorCode::NoColumn, format!("no such column: {c}"))
+                        Error::new(
+                            ErrorCode::NoColumn,
+                            super::hint::with_suggestion(
+                                format!("no such column: {c}"),
+                                c,
+                                t.columns.iter().map(|x| x.name.as_str()),
+                            ),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -206,7 +220,14 @@ pub fn insert(
             let mut new = old.clone();
             for (c, e) in set {
                 let i = t.column(c).ok_or_else(|| {
-                    Error::new(ErrorCode::NoColumn, format!("no such column: {c}"))
+                    Error::new(
+                        ErrorCode::NoColumn,
+                        super::hint::with_suggestion(
+                            format!("no such column: {c}"),
+                            c,
+                            t.columns.iter().map(|x| x.name.as_str()),
+                        ),
+                    )
                 })?;
                 new[i] = eval(ctx, e, &sc)?;
             }

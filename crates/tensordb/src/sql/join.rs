@@ -7,7 +7,7 @@
 use super::ast::{BinOp, Expr, JoinKind};
 use super::exec::{eval, refs_resolve, ColRef, Ctx, Scope};
 use super::value::{text_to_number, Value};
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashMap;
 
 /// A hashable stand-in for a value that two SQL-equal values always share.
@@ -156,4 +156,79 @@ pub fn join(
         }
     }
     Ok((cols, rows))
+}
+
+/// `JOIN … USING (columns)` and NATURAL JOIN (`using` is `None`: every
+/// column name both sides have): an equi-join on those columns whose result
+/// holds each join column once, at the left side's position — for RIGHT and
+/// FULL joins with the right side's value where the left has none. The
+/// right side's copies are dropped, so a join column is referred to
+/// unqualified or through the left table.
+#[allow(clippy::too_many_arguments)]
+pub fn join_using(
+    ctx: &Ctx,
+    lc: Vec<ColRef>,
+    lr: Vec<Vec<Value>>,
+    rc: Vec<ColRef>,
+    rr: Vec<Vec<Value>>,
+    using: Option<&[String]>,
+    kind: JoinKind,
+    outer: Option<&Scope>,
+) -> Result<(Vec<ColRef>, Vec<Vec<Value>>)> {
+    let names: Vec<String> = match using {
+        Some(u) => u.to_vec(),
+        None => {
+            let mut n: Vec<String> = Vec::new();
+            for (_, c) in &lc {
+                if rc.iter().any(|(_, r)| r == c) && !n.contains(c) {
+                    n.push(c.clone());
+                }
+            }
+            n
+        }
+    };
+    let find = |cols: &[ColRef], n: &str, side: &str| -> Result<usize> {
+        let hits: Vec<usize> = (0..cols.len()).filter(|&i| cols[i].1 == n).collect();
+        match hits.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(Error::new(
+                ErrorCode::NoColumn,
+                format!("cannot join USING ({n}): the {side} side has no column {n}"),
+            )),
+            _ => Err(Error::new(
+                ErrorCode::Syntax,
+                format!("cannot join USING ({n}): the {side} side has several columns {n}"),
+            )),
+        }
+    };
+    let mut pairs = Vec::with_capacity(names.len());
+    let mut conds = Vec::with_capacity(names.len());
+    for n in &names {
+        let (li, ri) = (find(&lc, n, "left")?, find(&rc, n, "right")?);
+        pairs.push((li, ri));
+        conds.push(Expr::Binary(
+            Box::new(Expr::Column(lc[li].0.clone(), n.clone())),
+            BinOp::Eq,
+            Box::new(Expr::Column(rc[ri].0.clone(), n.clone())),
+        ));
+    }
+    let width_l = lc.len();
+    let (cols, rows) = join(ctx, lc, lr, rc, &rr, &conds, kind, outer)?;
+    let dropped: Vec<usize> = pairs.iter().map(|&(_, ri)| width_l + ri).collect();
+    let keep: Vec<usize> = (0..cols.len()).filter(|i| !dropped.contains(i)).collect();
+    let out_cols = keep.iter().map(|&i| cols[i].clone()).collect();
+    let out_rows = rows
+        .into_iter()
+        .map(|mut row| {
+            for &(li, ri) in &pairs {
+                if row[li].is_null() {
+                    row[li] = std::mem::replace(&mut row[width_l + ri], Value::Null);
+                }
+            }
+            keep.iter()
+                .map(|&i| std::mem::replace(&mut row[i], Value::Null))
+                .collect()
+        })
+        .collect();
+    Ok((out_cols, out_rows))
 }

@@ -16,6 +16,7 @@ pub mod exec;
 pub mod func_math;
 pub mod func_text;
 pub mod functions;
+pub mod hint;
 pub mod index;
 pub mod insert;
 pub mod join;

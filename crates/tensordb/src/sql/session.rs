@@ -23,6 +23,7 @@ const AUTOCOMMIT_RETRIES: u32 = 32;
 #[derive(Clone, Debug)]
 pub struct Prepared {
     statements: Vec<(Statement, String)>,
+    source: String,
 }
 
 impl Prepared {
@@ -30,6 +31,7 @@ impl Prepared {
     pub fn new(text: &str) -> Result<Prepared> {
         Ok(Prepared {
             statements: super::parse::parse_with_text(text)?,
+            source: text.to_string(),
         })
     }
 
@@ -89,7 +91,9 @@ impl Session {
     ) -> Result<SqlResult> {
         let mut last = SqlResult::default();
         for (s, text) in &p.statements {
-            last = self.execute(db, s, text, params, at)?;
+            last = self
+                .execute(db, s, text, params, at)
+                .map_err(|e| super::hint::locate(e, &p.source))?;
         }
         Ok(last)
     }

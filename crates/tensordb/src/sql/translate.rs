@@ -505,9 +505,7 @@ fn select(s: &sp::Select) -> Result<Select> {
     for t in &s.from {
         let mut f = factor(&t.relation)?;
         for j in &t.joins {
-            let right = factor(&j.relation)?;
-            let (kind, on) = join_op(&j.join_operator)?;
-            f = From::Join(Box::new(f), Box::new(right), kind, on);
+            f = join(f, j)?;
         }
         from.push(f);
     }
@@ -527,7 +525,22 @@ fn select(s: &sp::Select) -> Result<Select> {
     })
 }
 
-fn join_op(op: &sp::JoinOperator) -> Result<(JoinKind, Option<Expr>)> {
+/// How a join's two sides are matched.
+enum JoinOn {
+    On(Option<Expr>),
+    Using(Option<Vec<String>>),
+}
+
+fn join(left: From, j: &sp::Join) -> Result<From> {
+    let right = factor(&j.relation)?;
+    let (kind, on) = join_op(&j.join_operator)?;
+    Ok(match on {
+        JoinOn::On(e) => From::Join(Box::new(left), Box::new(right), kind, e),
+        JoinOn::Using(cols) => From::JoinUsing(Box::new(left), Box::new(right), kind, cols),
+    })
+}
+
+fn join_op(op: &sp::JoinOperator) -> Result<(JoinKind, JoinOn)> {
     let (kind, c) = match op {
         sp::JoinOperator::Join(c) | sp::JoinOperator::Inner(c) | sp::JoinOperator::CrossJoin(c) => {
             (JoinKind::Inner, c)
@@ -538,14 +551,13 @@ fn join_op(op: &sp::JoinOperator) -> Result<(JoinKind, Option<Expr>)> {
         other => return Err(unsupported(format!("the join `{other:?}`"))),
     };
     let on = match c {
-        sp::JoinConstraint::On(e) => Some(expr(e)?),
-        sp::JoinConstraint::None => None,
-        sp::JoinConstraint::Using(_) | sp::JoinConstraint::UsingAlias(..) => {
-            return Err(unsupported("JOIN … USING (write ON a.x = b.x)"))
+        sp::JoinConstraint::On(e) => JoinOn::On(Some(expr(e)?)),
+        sp::JoinConstraint::None => JoinOn::On(None),
+        sp::JoinConstraint::Using(cols) => {
+            JoinOn::Using(Some(cols.iter().map(object_name).collect::<Result<_>>()?))
         }
-        sp::JoinConstraint::Natural => {
-            return Err(unsupported("NATURAL JOIN (write ON a.x = b.x)"))
-        }
+        sp::JoinConstraint::UsingAlias(..) => return Err(unsupported("JOIN … USING (…) AS alias")),
+        sp::JoinConstraint::Natural => JoinOn::Using(None),
     };
     Ok((kind, on))
 }
@@ -577,9 +589,7 @@ fn factor(t: &sp::TableFactor) -> Result<From> {
         } => {
             let mut f = factor(&table_with_joins.relation)?;
             for j in &table_with_joins.joins {
-                let right = factor(&j.relation)?;
-                let (kind, on) = join_op(&j.join_operator)?;
-                f = From::Join(Box::new(f), Box::new(right), kind, on);
+                f = join(f, j)?;
             }
             Ok(f)
         }

@@ -108,6 +108,7 @@ fn from_cols(
             from_cols(ctx, l, ctes, scope)?;
             from_cols(ctx, r, ctes, scope)?;
         }
+        From::JoinUsing(..) => return None,
     }
     Some(())
 }
