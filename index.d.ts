@@ -71,6 +71,12 @@ export declare class NativeDb {
   prepare(text: string): NativeStatement
   /** A new session (for transactions spanning calls). */
   session(): NativeSession
+  /**
+   * Answers a prepared single-table read from memory on the calling
+   * thread: the result tuple, or `undefined` when it needs disk, a scan or
+   * more than a few point reads (then call `runStatement`).
+   */
+  runStatementSync(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number): unknown
   /** Runs a prepared statement; completes like `sql`. */
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   /** Runs SQL text in a session; completes like `sql`. */

@@ -130,3 +130,24 @@ test('BOOLEAN, TIMESTAMP, DATE and JSON columns cross into JS as booleans, Dates
   await db.close()
   cleanup()
 })
+
+test('a prepared point query is answered from memory without a thread hop', async () => {
+  const { dir, cleanup } = tempDir('sqlsync')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)')
+  await db.sql("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+  const byId = db.prepare('SELECT name FROM t WHERE id = ?')
+  let macrotask = false
+  setImmediate(() => {
+    macrotask = true
+  })
+  assert.deepEqual(await byId.get([2]), { name: 'b' })
+  assert.equal(await byId.get([3]), undefined)
+  assert.equal(macrotask, false, 'settled before any macrotask: no engine thread was involved')
+  // Scans still run on the engine's threads, with the same answers.
+  assert.deepEqual(await db.prepare('SELECT count(*) AS n FROM t WHERE name > ?').get(['a']), { n: 1 })
+  await assert.rejects(db.prepare('SELECT nope FROM t WHERE id = 1').get(), { code: 'TDB_NO_COLUMN' })
+  await db.close()
+  await assert.rejects(byId.get([1]), { code: 'TDB_CLOSED' })
+  cleanup()
+})

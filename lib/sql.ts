@@ -157,6 +157,12 @@ export class Statement<Row = Record<string, unknown>> {
         return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
       }
       const [asOf, epoch, validAt] = readArgs(options)
+      if (this.native.readOnly) {
+        // A single-table read answered from memory settles without a thread
+        // hop; anything that needs disk or a scan runs on the engine's threads.
+        const now = this.ch.native.runStatementSync(this.native, p, asOf, epoch, validAt)
+        if (now !== undefined) return Promise.resolve(shapeResult(now as SqlTuple))
+      }
       return this.ch
         .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))
         .then(shapeResult)

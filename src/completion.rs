@@ -67,6 +67,53 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
     }
 }
 
+/// A SQL result as the SDK's tuple: `[columns, flat values, changes,
+/// lastInsertRowid, systemTime, column types]`.
+///
+/// # Safety
+/// Must run on the JS thread with a live `env` (inside a napi call or
+/// callback scope).
+pub(crate) unsafe fn sql_result_to_js(
+    env: sys::napi_env,
+    r: &tensordb::sql::SqlResult,
+) -> Result<sys::napi_value> {
+    // SAFETY: the caller guarantees the JS thread and a live env.
+    unsafe {
+        let names: Vec<sys::napi_value> = r
+            .columns
+            .iter()
+            .map(|c| js_string(env, c.as_bytes()))
+            .collect::<Result<_>>()?;
+        let mut vals = Vec::with_capacity(r.rows.len() * r.columns.len());
+        for row in &r.rows {
+            for v in row {
+                vals.push(crate::convert::sql_to_js(env, v)?);
+            }
+        }
+        let opt = |x: Option<f64>| match x {
+            Some(n) => js_number(env, n),
+            None => js_null(env),
+        };
+        js_array(
+            env,
+            &[
+                js_array(env, &names)?,
+                js_array(env, &vals)?,
+                js_number(env, r.changes as f64)?,
+                opt(r.last_insert_rowid.map(|i| i as f64))?,
+                opt(r.system_time.map(|t| t as f64))?,
+                js_array(
+                    env,
+                    &r.types
+                        .iter()
+                        .map(|t| js_string(env, t.as_bytes()))
+                        .collect::<Result<Vec<_>>>()?,
+                )?,
+            ],
+        )
+    }
+}
+
 unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::napi_value)> {
     // SAFETY: every helper runs on the JS thread inside call_js's scope.
     unsafe {
@@ -102,40 +149,7 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                 }
                 js_array(env, &items)?
             }
-            Outcome::Sql(r) => {
-                let names: Vec<sys::napi_value> = r
-                    .columns
-                    .iter()
-                    .map(|c| js_string(env, c.as_bytes()))
-                    .collect::<Result<_>>()?;
-                let mut vals = Vec::with_capacity(r.rows.len() * r.columns.len());
-                for row in &r.rows {
-                    for v in row {
-                        vals.push(crate::convert::sql_to_js(env, v)?);
-                    }
-                }
-                let opt = |x: Option<f64>| match x {
-                    Some(n) => js_number(env, n),
-                    None => js_null(env),
-                };
-                js_array(
-                    env,
-                    &[
-                        js_array(env, &names)?,
-                        js_array(env, &vals)?,
-                        js_number(env, r.changes as f64)?,
-                        opt(r.last_insert_rowid.map(|i| i as f64))?,
-                        opt(r.system_time.map(|t| t as f64))?,
-                        js_array(
-                            env,
-                            &r.types
-                                .iter()
-                                .map(|t| js_string(env, t.as_bytes()))
-                                .collect::<Result<Vec<_>>>()?,
-                        )?,
-                    ],
-                )?
-            }
+            Outcome::Sql(r) => sql_result_to_js(env, &r)?,
             Outcome::Err(e) => return Ok((false, js_error(env, e.code.as_str(), &e.message)?)),
         };
         Ok((true, v))

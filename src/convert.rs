@@ -293,6 +293,36 @@ impl ToNapiValue for SyncValue {
     }
 }
 
+/// A synchronous SQL attempt: the result tuple, or `undefined` when the
+/// statement needs disk or more work (then it runs on the engine's threads).
+pub enum SyncSql {
+    /// The statement's result.
+    Done(tensordb::sql::SqlResult),
+    /// Run it asynchronously instead.
+    WouldBlock,
+}
+
+impl ToNapiValue for SyncSql {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        // SAFETY: called by napi-rs with the current call's env.
+        unsafe {
+            match val {
+                SyncSql::Done(r) => crate::completion::sql_result_to_js(env, &r),
+                SyncSql::WouldBlock => js_undefined(env),
+            }
+        }
+    }
+}
+
+impl TypeName for SyncSql {
+    fn type_name() -> &'static str {
+        "unknown"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
 impl TypeName for SyncValue {
     fn type_name() -> &'static str {
         "unknown"

@@ -101,6 +101,30 @@ impl NativeDb {
         }
     }
 
+    /// Answers a prepared single-table read from memory on the calling
+    /// thread: the result tuple, or `undefined` when it needs disk, a scan or
+    /// more than a few point reads (then call `runStatement`).
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn run_statement_sync(
+        &self,
+        stmt: &NativeStatement,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+        as_of: f64,
+        epoch: f64,
+        valid_at: f64,
+    ) -> napi::Result<crate::convert::SyncSql, String> {
+        if !stmt.read_only {
+            return Ok(crate::convert::SyncSql::WouldBlock);
+        }
+        let db = self.handle().map_err(to_napi)?;
+        let at = read_at(as_of, epoch, valid_at);
+        match db.run_prepared_cached(&stmt.prepared, &values(params), at) {
+            Ok(Some(r)) => Ok(crate::convert::SyncSql::Done(r)),
+            Ok(None) => Ok(crate::convert::SyncSql::WouldBlock),
+            Err(e) => Err(to_napi(e)),
+        }
+    }
+
     /// Runs a prepared statement; completes like `sql`.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]

@@ -31,6 +31,17 @@ impl Database {
         Prepared::new(text)
     }
 
+    /// Answers a prepared single-table query from memory without blocking:
+    /// `Ok(None)` means it needs disk or more work (use `run_prepared`).
+    pub fn run_prepared_cached(
+        &self,
+        p: &Prepared,
+        params: &[Value],
+        at: ReadAt,
+    ) -> Result<Option<SqlResult>> {
+        Session::run_cached(self, p, params, at)
+    }
+
     /// Runs prepared statements in a one-off session (like `sql_at`).
     pub fn run_prepared(&self, p: &Prepared, params: &[Value], at: ReadAt) -> Result<SqlResult> {
         let mut session = Session::new();

@@ -36,6 +36,10 @@ pub struct Ctx<'a> {
     /// Reads at a caller-chosen time: the transaction's writes are not
     /// overlaid and writing is refused.
     historical: bool,
+    /// Memory-only mode (a synchronous attempt): a read that needs disk, any
+    /// scan, or more reads than `budget` fail with `TDB_WOULD_BLOCK`.
+    cache_only: bool,
+    budget: std::cell::Cell<usize>,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
     view_depth: std::cell::Cell<usize>,
     ctes: RefCell<Vec<(String, Rc<super::cte::CteRows>)>>,
@@ -69,10 +73,28 @@ impl<'a> Ctx<'a> {
             params,
             tx,
             historical,
+            cache_only: false,
+            budget: std::cell::Cell::new(usize::MAX),
             tables: RefCell::new(HashMap::new()),
             view_depth: std::cell::Cell::new(0),
             ctes: RefCell::new(Vec::new()),
         }
+    }
+
+    /// A context that answers only from memory, with at most `budget` point
+    /// reads and no scans; anything more fails with `TDB_WOULD_BLOCK` so the
+    /// caller can run the statement on an engine thread instead.
+    pub fn cache_only(mut self, budget: usize) -> Self {
+        self.cache_only = true;
+        self.budget.set(budget);
+        self
+    }
+
+    fn would_block() -> Error {
+        Error::new(
+            ErrorCode::WouldBlock,
+            "needs disk or too much work for a synchronous read",
+        )
     }
 
     /// Point read: the transaction's own write if any, else the database.
@@ -105,6 +127,14 @@ impl<'a> Ctx<'a> {
                 return Ok(v.map(<[u8]>::to_vec));
             }
         }
+        if self.cache_only {
+            let left = self.budget.get();
+            if left == 0 {
+                return Err(Self::would_block());
+            }
+            self.budget.set(left - 1);
+            return self.db.get_cached(key, at)?.ok_or_else(Self::would_block);
+        }
         self.db.get(key, at)
     }
 
@@ -134,6 +164,9 @@ impl<'a> Ctx<'a> {
         at: &ReadAt,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
     ) -> Result<()> {
+        if self.cache_only {
+            return Err(Self::would_block());
+        }
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);

@@ -35,6 +35,32 @@ impl Prepared {
         })
     }
 
+    /// True when a synchronous, memory-only attempt is worth making: one
+    /// single-table query with no CTE, subquery or join (so its work is
+    /// bounded by the rows it reads).
+    pub fn sync_candidate(&self) -> bool {
+        let [(Statement::Query(q), _)] = self.statements.as_slice() else {
+            return false;
+        };
+        if !q.with.is_empty() {
+            return false;
+        }
+        let super::ast::Body::Select(sel) = &q.body else {
+            return false;
+        };
+        let [super::ast::From::Table(..)] = sel.from.as_slice() else {
+            return false;
+        };
+        let simple = |e: &super::ast::Expr| !has_subquery(e);
+        sel.items.iter().all(|it| match it {
+            super::ast::SelectItem::Expr(e, _) => simple(e),
+            _ => true,
+        }) && sel.filter.as_ref().is_none_or(simple)
+            && sel.having.as_ref().is_none_or(simple)
+            && sel.group_by.iter().all(simple)
+            && q.order_by.iter().all(|o| simple(&o.expr))
+    }
+
     /// True when the text holds only queries (no writes, no DDL).
     pub fn read_only(&self) -> bool {
         self.statements
@@ -42,6 +68,32 @@ impl Prepared {
             .all(|(s, _)| matches!(s, Statement::Query(_)))
     }
 }
+
+fn has_subquery(e: &super::ast::Expr) -> bool {
+    use super::ast::Expr as E;
+    match e {
+        E::InQuery(..) | E::Exists(..) | E::Scalar(_) => true,
+        E::Unary(_, a) | E::IsNull(a, _) | E::Cast(a, _) => has_subquery(a),
+        E::Binary(a, _, b) => has_subquery(a) || has_subquery(b),
+        E::Between(a, b, c, _) => has_subquery(a) || has_subquery(b) || has_subquery(c),
+        E::InList(a, l, _) => has_subquery(a) || l.iter().any(has_subquery),
+        E::Case(o, w, el) => {
+            o.as_deref().is_some_and(has_subquery)
+                || w.iter().any(|(a, b)| has_subquery(a) || has_subquery(b))
+                || el.as_deref().is_some_and(has_subquery)
+        }
+        E::Func { args, .. } => args.iter().any(has_subquery),
+        E::Window(f, w) => {
+            has_subquery(f)
+                || w.partition_by.iter().any(has_subquery)
+                || w.order_by.iter().any(|o| has_subquery(&o.expr))
+        }
+        E::Lit(_) | E::Param(_) | E::Column(..) => false,
+    }
+}
+
+/// Point reads a synchronous attempt may make before giving up.
+const SYNC_BUDGET: usize = 16;
 
 /// A connection-like sequence of statements with at most one open
 /// transaction.
@@ -96,6 +148,30 @@ impl Session {
                 .map_err(|e| super::hint::locate(e, &p.source))?;
         }
         Ok(last)
+    }
+
+    /// Runs a `sync_candidate` statement from memory only, outside any
+    /// transaction: `Ok(None)` when it would need disk, a scan, or more than
+    /// a few point reads — run it normally (on an engine thread) then.
+    pub fn run_cached(
+        db: &Database,
+        p: &Prepared,
+        params: &[Value],
+        at: ReadAt,
+    ) -> Result<Option<SqlResult>> {
+        if !p.sync_candidate() {
+            return Ok(None);
+        }
+        let [(s, text)] = p.statements.as_slice() else {
+            return Ok(None);
+        };
+        let tx = RefCell::new(fresh(db)?);
+        let ctx = Ctx::new(db, at, params, &tx).cache_only(SYNC_BUDGET);
+        match execute(&ctx, s, text) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
+            Err(e) => Err(super::hint::locate(e, &p.source)),
+        }
     }
 
     /// Starts a transaction (`BEGIN`).

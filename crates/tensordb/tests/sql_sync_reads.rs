@@ -1,0 +1,77 @@
+//! Prepared single-table reads answered from memory on the caller's thread
+//! (`run_prepared_cached`): the same rows as a normal run when memory
+//! suffices, and `None` (run it normally) when the statement would need a
+//! scan, a subquery, or a disk read.
+use std::sync::Arc;
+use tensordb::sql::Value;
+use tensordb::{Database, MemBackend, Options, ReadAt};
+
+#[test]
+fn point_reads_come_from_memory_and_everything_else_falls_back() {
+    let backend = Arc::new(MemBackend::new());
+    let db = Database::open_with_backend(backend.clone(), "/sync", Options::default()).unwrap();
+    db.sql(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER)",
+        &[],
+    )
+    .unwrap();
+    for i in 0..50 {
+        db.sql(
+            "INSERT INTO t VALUES ($1, $2, $3)",
+            &[
+                Value::Int(i),
+                Value::Text(format!("n{i}")),
+                Value::Int(i * 10),
+            ],
+        )
+        .unwrap();
+    }
+    let at = ReadAt::default();
+    let point = db.prepare("SELECT name, n FROM t WHERE id = $1").unwrap();
+    let r = db
+        .run_prepared_cached(&point, &[Value::Int(7)], at)
+        .unwrap()
+        .expect("a point read of memtable data needs no thread");
+    assert_eq!(r.rows, vec![vec![Value::Text("n7".into()), Value::Int(70)]]);
+    let missing = db
+        .run_prepared_cached(&point, &[Value::Int(99)], at)
+        .unwrap();
+    assert_eq!(missing.map(|r| r.rows.len()), Some(0));
+
+    // A scan, a subquery and a write are never attempted synchronously.
+    let scan = db.prepare("SELECT count(*) FROM t WHERE n > 100").unwrap();
+    assert!(db.run_prepared_cached(&scan, &[], at).unwrap().is_none());
+    let sub = db
+        .prepare("SELECT name FROM t WHERE id = (SELECT max(id) FROM t)")
+        .unwrap();
+    assert!(db.run_prepared_cached(&sub, &[], at).unwrap().is_none());
+    let write = db.prepare("UPDATE t SET n = 0 WHERE id = 1").unwrap();
+    assert!(db.run_prepared_cached(&write, &[], at).unwrap().is_none());
+    assert_eq!(
+        db.run_prepared(&scan, &[], at).unwrap().rows,
+        vec![vec![Value::Int(39)]]
+    );
+
+    // Errors are real errors, not fallbacks.
+    let bad = db.prepare("SELECT nope FROM t WHERE id = 1").unwrap();
+    assert!(db.run_prepared_cached(&bad, &[], at).is_err());
+
+    // After a flush and a reopen the rows are only on disk: the attempt
+    // declines, the normal run reads them, and later attempts hit the cache.
+    db.flush().unwrap();
+    db.close().unwrap();
+    drop(db);
+    let db = Database::open_with_backend(backend, "/sync", Options::default()).unwrap();
+    let point = db.prepare("SELECT name, n FROM t WHERE id = $1").unwrap();
+    assert!(db
+        .run_prepared_cached(&point, &[Value::Int(7)], at)
+        .unwrap()
+        .is_none());
+    let r = db.run_prepared(&point, &[Value::Int(7)], at).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Text("n7".into()), Value::Int(70)]]);
+    let warm = db
+        .run_prepared_cached(&point, &[Value::Int(7)], at)
+        .unwrap()
+        .expect("the blocks are cached now");
+    assert_eq!(warm.rows, r.rows);
+}
