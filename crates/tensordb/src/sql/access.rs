@@ -4,16 +4,14 @@
 //! lookup, then point reads). Callers still apply every predicate afterwards,
 //! so a path only has to return a superset of the matching rows.
 
-use super::ast::{BinOp, Expr};
+use super::ast::Expr;
 use super::catalog::{rows_prefix, Table};
-use super::exec::{eval, Ctx, Scope};
-use super::index;
-use super::value::{encode_key_value, Value};
-use crate::engine::read::ScanRange;
+use super::exec::Ctx;
+use super::plan::{Candidate, How};
+use super::value::Value;
 use crate::error::Result;
-use std::collections::HashMap;
 
-/// How rows of a table were found (for tests and, later, EXPLAIN).
+/// How rows of a table were found (for tests and EXPLAIN).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Path {
     /// Every row.
@@ -26,6 +24,19 @@ pub enum Path {
     PrimaryKeyRange,
     /// A key range of the named index.
     IndexRange(String),
+}
+
+impl Path {
+    /// The operator name EXPLAIN shows.
+    pub fn operator(&self) -> &'static str {
+        match self {
+            Path::FullScan => "Scan",
+            Path::PrimaryKey => "Primary key lookup",
+            Path::Index(_) => "Index lookup",
+            Path::PrimaryKeyRange => "Primary key range",
+            Path::IndexRange(_) => "Index range",
+        }
+    }
 }
 
 /// Length of one encoded key value at the start of `b` (see
@@ -49,143 +60,85 @@ fn skip_value(b: &[u8]) -> Option<usize> {
     }
 }
 
-fn constant(e: &Expr) -> bool {
-    matches!(e, Expr::Lit(_) | Expr::Param(_))
-}
-
-/// Column = constant pairs among `conds` that name a column of `t` (qualified
-/// by `label` or unqualified), with the column's affinity applied.
-fn equalities(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<HashMap<usize, Value>> {
-    let mut eqs = HashMap::new();
-    let empty = Scope {
-        cols: &[],
-        row: &[],
-        group: None,
-        outer: None,
-    };
-    for c in conds {
-        let Expr::Binary(a, BinOp::Eq, b) = c else {
-            continue;
-        };
-        let (col, k) = match (a.as_ref(), b.as_ref()) {
-            (Expr::Column(q, n), k) if constant(k) => ((q, n), k),
-            (k, Expr::Column(q, n)) if constant(k) => ((q, n), k),
-            _ => continue,
-        };
-        if col.0.as_deref().is_some_and(|q| q != label) {
-            continue;
-        }
-        if let Some(i) = t.column(col.1) {
-            let v = eval(ctx, k, &empty)?;
-            eqs.insert(i, t.columns[i].affinity.apply(v));
-        }
-    }
-    Ok(eqs)
-}
-
 /// Rows as (storage key, values).
 pub type KeyedRows = Vec<(Vec<u8>, Vec<Value>)>;
 
 /// Rows of `t` (with their storage keys) that may satisfy `conds`, read by
-/// the cheapest available path.
+/// the cheapest path (`plan::choose`).
 pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, KeyedRows)> {
-    let eqs = equalities(ctx, t, label, conds)?;
-    if eqs.values().any(Value::is_null) {
-        return Ok((Path::PrimaryKey, Vec::new())); // `col = NULL` is never true
-    }
-    if !t.pk.is_empty() && t.pk.iter().all(|i| eqs.contains_key(i)) {
-        let mut probe = vec![Value::Null; t.columns.len()];
-        for &i in &t.pk {
-            probe[i] = eqs[&i].clone();
+    let c = super::plan::choose(ctx, t, label, conds)?;
+    let tok = ctx.op_start(c.path.operator(), || {
+        let mut d = t.name.clone();
+        if label != t.name {
+            d.push_str(&format!(" AS {label}"));
         }
-        let key = t.row_key(&probe, 0);
-        let found = match ctx.get(&key)? {
-            Some(v) => vec![(key, t.decode(&v)?)],
+        if let Path::Index(ix) | Path::IndexRange(ix) = &c.path {
+            d.push_str(&format!(" USING {ix}"));
+        }
+        if !c.detail.is_empty() {
+            d.push_str(&format!(" ({})", c.detail));
+        }
+        d
+    });
+    ctx.op_estimate(&tok, c.rows, c.cost);
+    let rows = if ctx.plan_only() {
+        Vec::new()
+    } else {
+        fetch(ctx, t, &c)?
+    };
+    ctx.op_end(tok, rows.len());
+    Ok((c.path, rows))
+}
+
+/// Reads the rows a chosen path names.
+pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
+    Ok(match &c.how {
+        How::Nothing => Vec::new(),
+        How::Point(key) => match ctx.get(key)? {
+            Some(v) => vec![(key.clone(), t.decode(&v)?)],
             None => Vec::new(),
-        };
-        return Ok((Path::PrimaryKey, found));
-    }
-    let indexes = index::of_table(ctx, t)?;
-    if !eqs.is_empty() {
-        if let Some(ix) = indexes
-            .iter()
-            .find(|ix| ix.columns.iter().all(|c| eqs.contains_key(c)))
-        {
-            let mut prefix = ix.entries_prefix();
-            for c in &ix.columns {
-                encode_key_value(&eqs[c], &mut prefix);
+        },
+        How::RowRanges(ranges) => {
+            let mut out = Vec::new();
+            for r in ranges {
+                ctx.scan_each(r, |k, v| {
+                    out.push((k.to_vec(), t.decode(v)?));
+                    Ok(())
+                })?;
             }
+            out
+        }
+        How::IndexEntries {
+            ranges,
+            skip,
+            values,
+        } => {
             let mut row_keys = Vec::new();
-            ctx.scan_each(
-                &ScanRange {
-                    prefix: Some(prefix.clone()),
-                    ..Default::default()
-                },
-                |k, _| {
+            for r in ranges {
+                ctx.scan_each(r, |k, _| {
+                    let mut at = *skip;
+                    for _ in 0..*values {
+                        at += k.get(at..).and_then(skip_value).ok_or_else(|| {
+                            crate::error::Error::corrupt(format!(
+                                "malformed index entry of table {}",
+                                t.name
+                            ))
+                        })?;
+                    }
                     let mut row_key = rows_prefix(t.id);
-                    row_key.extend_from_slice(&k[prefix.len()..]);
+                    row_key.extend_from_slice(k.get(at..).unwrap_or_default());
                     row_keys.push(row_key);
                     Ok(())
-                },
-            )?;
+                })?;
+            }
             let mut out = Vec::with_capacity(row_keys.len());
             for row_key in row_keys {
                 if let Some(v) = ctx.get(&row_key)? {
                     out.push((row_key, t.decode(&v)?));
                 }
             }
-            return Ok((Path::Index(ix.name.clone()), out));
+            out
         }
-    }
-    // Ranges: the INTEGER PRIMARY KEY, then an index on the bounded column.
-    if let Some(pk) = t.int_pk() {
-        let b = super::range::bounds(ctx, t, label, pk, conds)?;
-        if let Some(ranges) = super::range::key_ranges(&rows_prefix(t.id), &b) {
-            let mut out = Vec::new();
-            for r in &ranges {
-                ctx.scan_each(r, |k, v| {
-                    out.push((k.to_vec(), t.decode(v)?));
-                    Ok(())
-                })?;
-            }
-            return Ok((Path::PrimaryKeyRange, out));
-        }
-    }
-    for ix in &indexes {
-        let Some(&first) = ix.columns.first() else {
-            continue;
-        };
-        let b = super::range::bounds(ctx, t, label, first, conds)?;
-        let prefix = ix.entries_prefix();
-        let Some(ranges) = super::range::key_ranges(&prefix, &b) else {
-            continue;
-        };
-        let mut row_keys = Vec::new();
-        for r in &ranges {
-            ctx.scan_each(r, |k, _| {
-                let mut at = prefix.len();
-                for _ in &ix.columns {
-                    at += skip_value(&k[at..]).ok_or_else(|| {
-                        crate::error::Error::corrupt(format!(
-                            "malformed entry in index {}",
-                            ix.name
-                        ))
-                    })?;
-                }
-                let mut row_key = rows_prefix(t.id);
-                row_key.extend_from_slice(&k[at..]);
-                row_keys.push(row_key);
-                Ok(())
-            })?;
-        }
-        let mut out = Vec::with_capacity(row_keys.len());
-        for row_key in row_keys {
-            if let Some(v) = ctx.get(&row_key)? {
-                out.push((row_key, t.decode(&v)?));
-            }
-        }
-        return Ok((Path::IndexRange(ix.name.clone()), out));
-    }
-    let loaded = ctx.table(&t.name)?;
-    Ok((Path::FullScan, loaded.1.clone()))
+        How::Scan => ctx.table(&t.name)?.1.clone(),
+    })
 }

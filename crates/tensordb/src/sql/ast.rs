@@ -416,6 +416,15 @@ pub enum Statement {
         /// RETURNING items (empty: none).
         returning: Vec<SelectItem>,
     },
+    /// `EXPLAIN [ANALYZE] query`.
+    Explain {
+        /// Run the query and report actual rows and times.
+        analyze: bool,
+        /// The explained statement (a query).
+        statement: Box<Statement>,
+    },
+    /// `ANALYZE [table]`: gather planner statistics.
+    Analyze(Option<String>),
     /// BEGIN [TRANSACTION].
     Begin,
     /// COMMIT / END.

@@ -344,8 +344,8 @@ pub fn decode_entry(value: &[u8]) -> Result<Arc<Table>> {
 
 /// Looks up a table as the statement sees the catalog.
 pub fn lookup(ctx: &Ctx, name: &str) -> Result<Arc<Table>> {
-    match ctx.get_meta(&catalog_key(name))? {
-        Some(v) => decode_entry(&v),
+    match find(ctx, name)? {
+        Some(t) => Ok(t),
         None if ctx.get_meta(&super::view::view_key(name))?.is_some() => Err(Error::new(
             ErrorCode::NotSupported,
             format!("{name} is a view; views are read-only"),
@@ -401,5 +401,19 @@ pub fn names(ctx: &Ctx) -> Result<Vec<String>> {
 
 /// True when a table exists as the statement sees the catalog.
 pub fn exists(ctx: &Ctx, name: &str) -> Result<bool> {
-    Ok(ctx.get_meta(&catalog_key(name))?.is_some())
+    Ok(find(ctx, name)?.is_some())
+}
+
+/// The table named `name`, if any; read once per statement (`Ctx` keeps
+/// what it found until the statement writes).
+pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Arc<Table>>> {
+    if let Some(hit) = ctx.schema_cached(name) {
+        return Ok(hit);
+    }
+    let t = match ctx.get_meta(&catalog_key(name))? {
+        Some(v) => Some(decode_entry(&v)?),
+        None => None,
+    };
+    ctx.cache_schema(name, t.clone());
+    Ok(t)
 }

@@ -41,6 +41,19 @@ fn rename(cte: &Cte, names: Vec<String>) -> Result<Vec<String>> {
 
 /// Evaluates one CTE (earlier CTEs of the same WITH are already visible).
 pub fn materialize(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRows> {
+    let tok = ctx.op_start("CTE", || {
+        if cte.recursive {
+            format!("{} (recursive)", cte.name)
+        } else {
+            cte.name.clone()
+        }
+    });
+    let res = materialize_rows(ctx, cte, outer);
+    ctx.op_end(tok, res.as_ref().map_or(0, |r| r.1.len()));
+    res
+}
+
+fn materialize_rows(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRows> {
     let recursive = match &cte.query.body {
         Body::Set(l, SetOp::Union, all, r) if cte.recursive && mentions_body(r, &cte.name) => {
             Some((l, *all, r))

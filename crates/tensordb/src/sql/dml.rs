@@ -176,6 +176,26 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             returning,
         } => delete(ctx, table, filter.as_ref(), returning),
         Statement::CreateView { .. } => super::view::create(ctx, s, text),
+        Statement::Explain { analyze, statement } => {
+            let Statement::Query(q) = statement.as_ref() else {
+                return Err(Error::new(
+                    ErrorCode::NotSupported,
+                    "EXPLAIN of a statement other than a query",
+                ));
+            };
+            ctx.start_trace(*analyze);
+            let res = run_query(ctx, q, None);
+            let trace = ctx.take_trace();
+            res?;
+            let trace = trace.ok_or_else(|| Error::internal("EXPLAIN lost its trace"))?;
+            Ok(SqlResult {
+                columns: trace.columns(),
+                types: vec![""; 8],
+                rows: trace.rows(),
+                ..Default::default()
+            })
+        }
+        Statement::Analyze(table) => super::stats::analyze(ctx, table.as_deref()),
         Statement::DropView { names, if_exists } => super::view::drop(ctx, names, *if_exists),
         Statement::AlterTable {
             table,

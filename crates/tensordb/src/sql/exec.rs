@@ -41,7 +41,10 @@ pub struct Ctx<'a> {
     cache_only: bool,
     budget: std::cell::Cell<usize>,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
+    schemas: RefCell<HashMap<String, Option<Arc<Table>>>>,
     view_depth: std::cell::Cell<usize>,
+    trace: RefCell<Option<super::trace::Trace>>,
+    plan_only: std::cell::Cell<bool>,
     ctes: RefCell<Vec<(String, Rc<super::cte::CteRows>)>>,
 }
 
@@ -76,7 +79,10 @@ impl<'a> Ctx<'a> {
             cache_only: false,
             budget: std::cell::Cell::new(usize::MAX),
             tables: RefCell::new(HashMap::new()),
+            schemas: RefCell::new(HashMap::new()),
             view_depth: std::cell::Cell::new(0),
+            trace: RefCell::new(None),
+            plan_only: std::cell::Cell::new(false),
             ctes: RefCell::new(Vec::new()),
         }
     }
@@ -227,6 +233,9 @@ impl<'a> Ctx<'a> {
             return Ok(t.clone());
         }
         let schema = catalog::lookup(self, name)?;
+        if self.plan_only() {
+            return Ok(Rc::new((schema, Vec::new())));
+        }
         let range = ScanRange {
             prefix: Some(rows_prefix(schema.id)),
             ..Default::default()
@@ -245,6 +254,45 @@ impl<'a> Ctx<'a> {
     /// transaction's start, so every `now()` of a transaction agrees.
     pub fn now_micros(&self) -> i64 {
         self.tx.borrow().valid_at
+    }
+
+    /// Starts recording operators for EXPLAIN; `analyze` runs the statement
+    /// for real, otherwise access paths read nothing (plan only).
+    pub fn start_trace(&self, analyze: bool) {
+        *self.trace.borrow_mut() = Some(super::trace::Trace::new(analyze));
+        self.plan_only.set(!analyze);
+    }
+
+    /// Stops recording and returns what was recorded.
+    pub fn take_trace(&self) -> Option<super::trace::Trace> {
+        self.plan_only.set(false);
+        self.trace.borrow_mut().take()
+    }
+
+    /// True under EXPLAIN without ANALYZE: plan, do not read.
+    pub fn plan_only(&self) -> bool {
+        self.plan_only.get()
+    }
+
+    /// Reports an operator starting (when EXPLAIN is recording).
+    pub fn op_start(&self, op: &str, detail: impl FnOnce() -> String) -> super::trace::Token {
+        let mut t = self.trace.borrow_mut();
+        let t = t.as_mut()?;
+        Some((t.enter(op, detail()), std::time::Instant::now()))
+    }
+
+    /// Reports an operator's estimate.
+    pub fn op_estimate(&self, tok: &super::trace::Token, rows: f64, cost: f64) {
+        if let (Some((id, _)), Some(t)) = (tok, self.trace.borrow_mut().as_mut()) {
+            t.estimate(*id, rows, cost);
+        }
+    }
+
+    /// Reports an operator ending with `rows` output rows.
+    pub fn op_end(&self, tok: super::trace::Token, rows: usize) {
+        if let (Some((id, since)), Some(t)) = (tok, self.trace.borrow_mut().as_mut()) {
+            t.leave(id, rows, since);
+        }
     }
 
     /// Notes that a view's query starts running; returns the nesting depth.
@@ -280,9 +328,21 @@ impl<'a> Ctx<'a> {
             .map(|(_, r)| r.clone())
     }
 
-    /// Forgets loaded tables (after a write in the same statement batch).
+    /// Forgets loaded tables and schemas (after a write in the same
+    /// statement batch).
     pub fn invalidate(&self) {
         self.tables.borrow_mut().clear();
+        self.schemas.borrow_mut().clear();
+    }
+
+    /// A schema this statement already read (`Some(None)`: no such table).
+    pub fn schema_cached(&self, name: &str) -> Option<Option<Arc<Table>>> {
+        self.schemas.borrow().get(name).cloned()
+    }
+
+    /// Remembers a schema read for the rest of the statement.
+    pub fn cache_schema(&self, name: &str, t: Option<Arc<Table>>) {
+        self.schemas.borrow_mut().insert(name.to_string(), t);
     }
 }
 
@@ -539,15 +599,15 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
         }
         Expr::InQuery(x, q, negated) => {
             let v = eval(ctx, x, s)?;
-            let (_, rows) = run_query(ctx, q, Some(s))?;
+            let (_, rows) = subquery(ctx, "IN", q, Some(s))?;
             in_values(&v, rows.iter().map(|r| &r[0]), *negated)
         }
         Expr::Exists(q, negated) => {
-            let (_, rows) = run_query(ctx, q, Some(s))?;
+            let (_, rows) = subquery(ctx, "EXISTS", q, Some(s))?;
             Value::bool(rows.is_empty() == *negated)
         }
         Expr::Scalar(q) => {
-            let (_, rows) = run_query(ctx, q, Some(s))?;
+            let (_, rows) = subquery(ctx, "scalar", q, Some(s))?;
             rows.into_iter()
                 .next()
                 .and_then(|r| r.into_iter().next())
@@ -626,6 +686,68 @@ pub fn returns_json(e: &Expr) -> bool {
         Expr::Func { name, .. } => super::json::RETURNS_JSON.contains(&name.as_str()),
         Expr::Cast(_, ty) => super::coltype::Kind::of(ty) == super::coltype::Kind::Json,
         _ => false,
+    }
+}
+
+/// Runs a subquery of an expression as a traced operator.
+fn subquery(ctx: &Ctx, kind: &str, q: &Query, outer: Option<&Scope>) -> Result<Relation> {
+    let tok = ctx.op_start("Subquery", || kind.to_string());
+    let (names, rows) = run_query(ctx, q, outer)?;
+    ctx.op_end(tok, rows.len());
+    Ok((names.into_iter().map(|n| (None, n)).collect(), rows))
+}
+
+/// Under plan-only EXPLAIN, plans the subqueries of `e` once each (no row
+/// reaches them otherwise). A correlated one cannot be planned without its
+/// outer row and is shown as such.
+fn plan_subqueries(ctx: &Ctx, e: &Expr) {
+    let mut found: Vec<(&str, &Query)> = Vec::new();
+    collect_subqueries(e, &mut found);
+    for (kind, q) in found {
+        let tok = ctx.op_start("Subquery", || kind.to_string());
+        if run_query(ctx, q, None).is_err() {
+            ctx.op_end(tok, 0);
+            let t = ctx.op_start("Correlated", || "planned per outer row".to_string());
+            ctx.op_end(t, 0);
+        } else {
+            ctx.op_end(tok, 0);
+        }
+    }
+}
+
+fn collect_subqueries<'e>(e: &'e Expr, out: &mut Vec<(&'static str, &'e Query)>) {
+    match e {
+        Expr::InQuery(a, q, _) => {
+            collect_subqueries(a, out);
+            out.push(("IN", q));
+        }
+        Expr::Exists(q, _) => out.push(("EXISTS", q)),
+        Expr::Scalar(q) => out.push(("scalar", q)),
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => collect_subqueries(a, out),
+        Expr::Binary(a, _, b) => {
+            collect_subqueries(a, out);
+            collect_subqueries(b, out);
+        }
+        Expr::Between(a, b, c, _) => {
+            collect_subqueries(a, out);
+            collect_subqueries(b, out);
+            collect_subqueries(c, out);
+        }
+        Expr::InList(a, l, _) => {
+            collect_subqueries(a, out);
+            l.iter().for_each(|x| collect_subqueries(x, out));
+        }
+        Expr::Case(o, w, el) => {
+            o.iter().for_each(|x| collect_subqueries(x, out));
+            for (a, b) in w {
+                collect_subqueries(a, out);
+                collect_subqueries(b, out);
+            }
+            el.iter().for_each(|x| collect_subqueries(x, out));
+        }
+        Expr::Func { args, .. } => args.iter().for_each(|x| collect_subqueries(x, out)),
+        Expr::Window(f, _) => collect_subqueries(f, out),
+        Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => {}
     }
 }
 
@@ -714,6 +836,7 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         From::Table(name, alias) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
             .ok_or_else(|| Error::internal("CTE vanished during a query")),
         From::Table(name, alias) => {
+            let tok = ctx.op_start("Scan", || name.clone());
             let t = match ctx.table(name) {
                 Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
                     return match super::view::lookup(ctx, name)? {
@@ -723,6 +846,11 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
                 }
                 other => other?,
             };
+            if tok.is_some() {
+                let (rows, cost) = super::plan::scan_estimate(ctx, &t.0)?;
+                ctx.op_estimate(&tok, rows, cost);
+            }
+            ctx.op_end(tok, t.1.len());
             let label = Some(alias.clone().unwrap_or_else(|| name.clone()));
             let cols =
                 t.0.columns
@@ -732,7 +860,9 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
             Ok((cols, t.1.iter().map(|(_, r)| r.clone()).collect()))
         }
         From::Subquery(q, alias) => {
+            let tok = ctx.op_start("Derived table", || alias.clone());
             let (names, rows) = run_query(ctx, q, outer)?;
+            ctx.op_end(tok, rows.len());
             Ok((
                 names
                     .into_iter()
@@ -924,6 +1054,25 @@ fn filter(
     if conds.is_empty() {
         return Ok(rows);
     }
+    let tok = ctx.op_start("Filter", || {
+        format!(
+            "{} predicate{}",
+            conds.len(),
+            if conds.len() == 1 { "" } else { "s" }
+        )
+    });
+    let out = filter_rows(ctx, cols, rows, conds, outer)?;
+    ctx.op_end(tok, out.len());
+    Ok(out)
+}
+
+fn filter_rows(
+    ctx: &Ctx,
+    cols: &[ColRef],
+    rows: Vec<Vec<Value>>,
+    conds: &[Expr],
+    outer: Option<&Scope>,
+) -> Result<Vec<Vec<Value>>> {
     let mut out = Vec::with_capacity(rows.len());
     'rows: for row in rows {
         let sc = Scope {
@@ -980,8 +1129,47 @@ fn select(
     order: &[OrderTerm],
     outer: Option<&Scope>,
 ) -> Result<Projected> {
+    let tok = ctx.op_start("Select", || select_detail(sel, order));
+    let res = select_inner(ctx, sel, order, outer);
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+    res
+}
+
+fn select_detail(sel: &Select, order: &[OrderTerm]) -> String {
+    let mut d = Vec::new();
+    if sel.distinct {
+        d.push("DISTINCT".to_string());
+    }
+    if !sel.group_by.is_empty() {
+        d.push(format!("GROUP BY {} key(s)", sel.group_by.len()));
+    }
+    if sel.having.is_some() {
+        d.push("HAVING".into());
+    }
+    if !order.is_empty() {
+        d.push(format!("ORDER BY {} term(s)", order.len()));
+    }
+    d.join(", ")
+}
+
+fn select_inner(
+    ctx: &Ctx,
+    sel: &Select,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
     let (cols, rows) = from_where(ctx, sel, outer)?;
-    if rows.is_empty() {
+    if ctx.plan_only() {
+        for it in &sel.items {
+            if let SelectItem::Expr(e, _) = it {
+                plan_subqueries(ctx, e);
+            }
+        }
+        for e in sel.filter.iter().chain(sel.having.iter()) {
+            plan_subqueries(ctx, e);
+        }
+    }
+    if rows.is_empty() && !ctx.plan_only() {
         for it in &sel.items {
             if let SelectItem::Expr(e, _) = it {
                 check_columns(e, &cols, outer)?;
@@ -1035,6 +1223,17 @@ fn select(
             ..o.clone()
         })
         .collect();
+    let agg_tok = if aggregate_query {
+        ctx.op_start("Aggregate", || {
+            if sel.group_by.is_empty() {
+                "whole input".to_string()
+            } else {
+                format!("hash on {} key(s)", sel.group_by.len())
+            }
+        })
+    } else {
+        None
+    };
     let groups: Vec<Vec<Vec<Value>>> = if aggregate_query {
         if sel.group_by.is_empty() {
             vec![rows]
@@ -1065,6 +1264,7 @@ fn select(
     } else {
         rows.into_iter().map(|r| vec![r]).collect()
     };
+    ctx.op_end(agg_tok, groups.len());
     let empty = vec![Value::Null; cols.len()];
     fn scope_of<'s>(
         cols: &'s [ColRef],
@@ -1099,7 +1299,10 @@ fn select(
             .iter()
             .map(|g| scope_of(&cols, g, &empty, aggregate_query, outer))
             .collect();
-        super::window::compute(ctx, &calls, &scopes)?
+        let tok = ctx.op_start("Window", || format!("{} function(s)", calls.len()));
+        let vals = super::window::compute(ctx, &calls, &scopes)?;
+        ctx.op_end(tok, vals.len());
+        vals
     };
     let mut all_cols = cols.clone();
     for i in 0..calls.len() {
@@ -1205,6 +1408,33 @@ fn body(ctx: &Ctx, b: &Body, order: &[OrderTerm], outer: Option<&Scope>) -> Resu
             with_output_keys(names, out, order)
         }
         Body::Set(l, op, all, r) => {
+            let tok = ctx.op_start(
+                match op {
+                    SetOp::Union if *all => "Union all",
+                    SetOp::Union => "Union",
+                    SetOp::Except => "Except",
+                    SetOp::Intersect => "Intersect",
+                },
+                String::new,
+            );
+            let res = set_op(ctx, l, *op, *all, r, order, outer);
+            ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+            res
+        }
+    }
+}
+
+fn set_op(
+    ctx: &Ctx,
+    l: &Body,
+    op: SetOp,
+    all: bool,
+    r: &Body,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
+    {
+        {
             let (names, left) = body(ctx, l, &[], outer)?;
             let (_, right) = body(ctx, r, &[], outer)?;
             let left: Vec<Vec<Value>> = left.into_iter().map(|(v, _)| v).collect();
@@ -1268,6 +1498,26 @@ fn with_output_keys(
 
 /// Runs a query; `outer` is the enclosing row for correlated subqueries.
 pub fn run_query(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let tok = ctx.op_start("Query", || {
+        let mut d = Vec::new();
+        if !q.order_by.is_empty() {
+            d.push("sort");
+        }
+        if q.limit.is_some() || q.offset.is_some() {
+            d.push("limit");
+        }
+        d.join(", ")
+    });
+    let res = run_query_with(ctx, q, outer);
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+    res
+}
+
+fn run_query_with(
     ctx: &Ctx,
     q: &Query,
     outer: Option<&Scope>,

@@ -86,6 +86,50 @@ pub fn join(
     outer: Option<&Scope>,
 ) -> Result<(Vec<ColRef>, Vec<Vec<Value>>)> {
     let pairs = equi_pairs(conds, &lc, &rc);
+    let tok = if lc.is_empty() {
+        None // the first input of a FROM list: nothing to join yet
+    } else {
+        ctx.op_start(
+            if pairs.is_empty() {
+                "Nested loop join"
+            } else {
+                "Hash join"
+            },
+            || {
+                let mut labels: Vec<&str> = Vec::new();
+                for (l, _) in &rc {
+                    if let Some(l) = l.as_deref() {
+                        if !labels.contains(&l) {
+                            labels.push(l);
+                        }
+                    }
+                }
+                format!(
+                    "{kind:?} with {} ({} condition(s), {} hashed)",
+                    labels.join(", "),
+                    conds.len(),
+                    pairs.len()
+                )
+            },
+        )
+    };
+    let res = join_pairs(ctx, lc, lr, rc, rr, conds, kind, outer, &pairs);
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+    res
+}
+
+#[allow(clippy::too_many_arguments)]
+fn join_pairs(
+    ctx: &Ctx,
+    lc: Vec<ColRef>,
+    lr: Vec<Vec<Value>>,
+    rc: Vec<ColRef>,
+    rr: &[Vec<Value>],
+    conds: &[Expr],
+    kind: JoinKind,
+    outer: Option<&Scope>,
+    pairs: &[(Expr, Expr)],
+) -> Result<(Vec<ColRef>, Vec<Vec<Value>>)> {
     let (width_l, width_r) = (lc.len(), rc.len());
     let mut cols = lc;
     cols.extend(rc.iter().cloned());

@@ -79,6 +79,33 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
         }),
         sp::Statement::Insert(ins) => insert(ins),
         sp::Statement::AlterTable(at) => alter_table(at),
+        sp::Statement::Explain {
+            analyze,
+            statement,
+            verbose: false,
+            query_plan: false,
+            estimate: false,
+            format: None,
+            options: None,
+            ..
+        } => {
+            let inner = match statement.as_ref() {
+                sp::Statement::Query(q) => Statement::Query(Box::new(query(q)?)),
+                _ => return Err(unsupported("EXPLAIN of a statement other than a query")),
+            };
+            Ok(Statement::Explain {
+                analyze: *analyze,
+                statement: Box::new(inner),
+            })
+        }
+        sp::Statement::Analyze(a) => {
+            if a.partitions.is_some() || a.for_columns || !a.columns.is_empty() || a.noscan {
+                return Err(unsupported("this form of ANALYZE (write ANALYZE [table])"));
+            }
+            Ok(Statement::Analyze(
+                a.table_name.as_ref().map(object_name).transpose()?,
+            ))
+        }
         sp::Statement::CreateView(v) => {
             if v.materialized || v.temporary || v.to.is_some() || v.params.is_some() {
                 return Err(unsupported(

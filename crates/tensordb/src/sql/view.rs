@@ -77,6 +77,7 @@ pub fn lookup(ctx: &Ctx, name: &str) -> Result<Option<Arc<View>>> {
 
 /// Runs a view's query as a relation labelled `alias` (or the view's name).
 pub fn relation(ctx: &Ctx, v: &View, alias: &Option<String>) -> Result<Relation> {
+    let tok = ctx.op_start("View", || v.name.clone());
     let depth = ctx.enter_view();
     let res = if depth > MAX_DEPTH {
         Err(Error::new(
@@ -90,6 +91,7 @@ pub fn relation(ctx: &Ctx, v: &View, alias: &Option<String>) -> Result<Relation>
         run_query(ctx, &v.query, None)
     };
     ctx.leave_view();
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
     let (names, rows) = res?;
     let names = if v.columns.is_empty() {
         names
