@@ -873,11 +873,20 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         }
         From::Join(l, r, kind, on) => {
             let (lc, lr) = from_item(ctx, l, outer)?;
-            let (rc, rr) = from_item(ctx, r, outer)?;
             let mut conds = Vec::new();
             if let Some(e) = on {
                 conjuncts(e, &mut conds);
             }
+            if let From::Table(name, alias) = r.as_ref() {
+                if ctx.cte(name).is_none() && !ctx.plan_only() {
+                    let joined =
+                        super::join::lookup_join(ctx, &lc, &lr, name, alias, &conds, *kind, outer)?;
+                    if let Some(rel) = joined {
+                        return Ok(rel);
+                    }
+                }
+            }
+            let (rc, rr) = from_item(ctx, r, outer)?;
             super::join::join(ctx, lc, lr, rc, &rr, &conds, *kind, outer)
         }
         From::JoinUsing(l, r, kind, using) => {

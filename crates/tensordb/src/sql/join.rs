@@ -276,3 +276,127 @@ pub fn join_using(
         .collect();
     Ok((out_cols, out_rows))
 }
+
+/// An index nested-loop join on the right table's primary key: for an
+/// INNER or LEFT join whose ON condition binds every primary-key column of
+/// the right table to an expression of the left side, each left row costs
+/// one point read instead of loading the right table whole. Chosen at run
+/// time: the right table is probed with a scan capped at about twice the
+/// left side's rows, and only a table bigger than that is joined by lookups
+/// (a smaller one is joined by hashing as before, so at most that many rows
+/// are read in vain). `None` when the join does not qualify.
+#[allow(clippy::too_many_arguments)]
+pub fn lookup_join(
+    ctx: &Ctx,
+    lc: &[ColRef],
+    lr: &[Vec<Value>],
+    name: &str,
+    alias: &Option<String>,
+    conds: &[Expr],
+    kind: JoinKind,
+    outer: Option<&Scope>,
+) -> Result<Option<super::exec::Relation>> {
+    if !matches!(kind, JoinKind::Inner | JoinKind::Left) || lr.is_empty() {
+        return Ok(None);
+    }
+    let Some(t) = super::catalog::find(ctx, name)? else {
+        return Ok(None);
+    };
+    if t.pk.is_empty() {
+        return Ok(None);
+    }
+    let label = alias.clone().unwrap_or_else(|| name.to_string());
+    let rc: Vec<ColRef> = t
+        .columns
+        .iter()
+        .map(|c| (Some(label.clone()), c.name.clone()))
+        .collect();
+    // A left-side expression for every primary-key column.
+    let mut keys: Vec<&Expr> = Vec::with_capacity(t.pk.len());
+    for &pk in &t.pk {
+        let col = &t.columns[pk].name;
+        let is_pk = |e: &Expr| {
+            matches!(e, Expr::Column(q, c) if c == col
+                && q.as_deref().is_none_or(|q| q == label)
+                && (q.is_some() || !lc.iter().any(|(_, n)| n == c)))
+        };
+        let found = conds.iter().find_map(|c| match c {
+            Expr::Binary(a, BinOp::Eq, b) if is_pk(a) && refs_resolve(b, lc) => Some(b.as_ref()),
+            Expr::Binary(a, BinOp::Eq, b) if is_pk(b) && refs_resolve(a, lc) => Some(a.as_ref()),
+            _ => None,
+        });
+        match found {
+            Some(e) => keys.push(e),
+            None => return Ok(None),
+        }
+    }
+    // Probe: is the right table bigger than the lookups would read?
+    let cap = lr.len().saturating_mul(2).saturating_add(64);
+    let mut seen = 0usize;
+    ctx.scan_each(
+        &crate::engine::read::ScanRange {
+            prefix: Some(super::catalog::rows_prefix(t.id)),
+            limit: Some(cap),
+            ..Default::default()
+        },
+        |_, _| {
+            seen += 1;
+            Ok(())
+        },
+    )?;
+    if seen < cap {
+        return Ok(None);
+    }
+    let tok = ctx.op_start("Lookup join", || {
+        format!("{kind:?} with {label} by primary key")
+    });
+    let mut cols = lc.to_vec();
+    cols.extend(rc.iter().cloned());
+    let mut out = Vec::new();
+    let mut probe = vec![Value::Null; t.columns.len()];
+    for left in lr {
+        let ls = Scope {
+            cols: lc,
+            row: left,
+            group: None,
+            outer,
+        };
+        let mut null_key = false;
+        for (&pk, e) in t.pk.iter().zip(&keys) {
+            let v = t.columns[pk].affinity.apply(eval(ctx, e, &ls)?);
+            null_key |= v.is_null();
+            probe[pk] = v;
+        }
+        let mut matched = false;
+        if !null_key {
+            if let Some(bytes) = ctx.get(&t.row_key(&probe, 0))? {
+                let mut row = left.clone();
+                row.extend(t.decode(&bytes)?);
+                let s = Scope {
+                    cols: &cols,
+                    row: &row,
+                    group: None,
+                    outer,
+                };
+                let mut ok = true;
+                for c in conds {
+                    if eval(ctx, c, &s)?.truth() != Some(true) {
+                        ok = false;
+                        break;
+                    }
+                }
+                if ok {
+                    matched = true;
+                    out.push(row);
+                }
+            }
+        }
+        if !matched && kind == JoinKind::Left {
+            let mut row = left.clone();
+            row.extend(std::iter::repeat_n(Value::Null, rc.len()));
+            out.push(row);
+        }
+    }
+    ctx.op_end(tok, out.len());
+    Ok(Some((cols, out)))
+}
