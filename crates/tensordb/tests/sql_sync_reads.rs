@@ -1,7 +1,7 @@
 //! Prepared single-table reads answered from memory on the caller's thread
-//! (`run_prepared_cached`): the same rows as a normal run when memory
-//! suffices, and `None` (run it normally) when the statement would need a
-//! scan, a subquery, or a disk read.
+//! (`run_prepared_cached`): the same rows as a normal run when memory and
+//! a small work budget suffice, and `None` (run it normally) when the
+//! statement would read too much, needs a subquery, or a disk read.
 use std::sync::Arc;
 use tensordb::sql::Value;
 use tensordb::{Database, MemBackend, Options, ReadAt};
@@ -11,11 +11,11 @@ fn point_reads_come_from_memory_and_everything_else_falls_back() {
     let backend = Arc::new(MemBackend::new());
     let db = Database::open_with_backend(backend.clone(), "/sync", Options::default()).unwrap();
     db.sql(
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER)",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER); CREATE INDEX t_name ON t (name)",
         &[],
     )
     .unwrap();
-    for i in 0..50 {
+    for i in 0..200 {
         db.sql(
             "INSERT INTO t VALUES ($1, $2, $3)",
             &[
@@ -34,13 +34,28 @@ fn point_reads_come_from_memory_and_everything_else_falls_back() {
         .expect("a point read of memtable data needs no thread");
     assert_eq!(r.rows, vec![vec![Value::Text("n7".into()), Value::Int(70)]]);
     let missing = db
-        .run_prepared_cached(&point, &[Value::Int(99)], at)
+        .run_prepared_cached(&point, &[Value::Int(999)], at)
         .unwrap();
     assert_eq!(missing.map(|r| r.rows.len()), Some(0));
 
-    // A scan, a subquery and a write are never attempted synchronously.
+    // An index lookup and a small capped scan fit the budget.
+    let by_name = db.prepare("SELECT id FROM t WHERE name = $1").unwrap();
+    let r = db
+        .run_prepared_cached(&by_name, &[Value::Text("n42".into())], at)
+        .unwrap()
+        .expect("an index lookup in memory needs no thread");
+    assert_eq!(r.rows, vec![vec![Value::Int(42)]]);
+    let few = db.prepare("SELECT id FROM t WHERE id < 5").unwrap();
+    let r = db
+        .run_prepared_cached(&few, &[], at)
+        .unwrap()
+        .expect("5 rows");
+    assert_eq!(r.rows.len(), 5);
+    // A scan of 200 rows exceeds the budget; a subquery and a write are
+    // never attempted synchronously.
     let scan = db.prepare("SELECT count(*) FROM t WHERE n > 100").unwrap();
-    assert!(db.run_prepared_cached(&scan, &[], at).unwrap().is_none());
+    let got = db.run_prepared_cached(&scan, &[], at).unwrap();
+    assert!(got.is_none(), "{got:?}");
     let sub = db
         .prepare("SELECT name FROM t WHERE id = (SELECT max(id) FROM t)")
         .unwrap();
@@ -49,7 +64,7 @@ fn point_reads_come_from_memory_and_everything_else_falls_back() {
     assert!(db.run_prepared_cached(&write, &[], at).unwrap().is_none());
     assert_eq!(
         db.run_prepared(&scan, &[], at).unwrap().rows,
-        vec![vec![Value::Int(39)]]
+        vec![vec![Value::Int(189)]]
     );
 
     // Errors are real errors, not fallbacks.

@@ -382,6 +382,19 @@ impl Database {
         read::scan_rows(&self.check()?.store, range, t, v)
     }
 
+    /// `scan_rows` answered only from memory: `Ok(None)` means it would need
+    /// disk I/O.
+    pub fn scan_rows_cached(&self, range: &ScanRange, at: &ReadAt) -> Result<Option<read::Rows>> {
+        let res = self
+            .resolve_with(at, true)
+            .and_then(|(t, v)| read::scan_rows_with(&self.check()?.store, range, t, v, true));
+        match res {
+            Ok(rows) => Ok(Some(rows)),
+            Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every fact ever recorded for `key`, newest first.
     pub fn history(&self, key: &[u8]) -> Result<Vec<FactRecord>> {
         read::history(&self.check()?.store, key)

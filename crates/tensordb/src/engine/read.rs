@@ -201,6 +201,18 @@ pub fn scan(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Vec<(Vec<u8>
 
 /// Like `scan`, into one flat buffer (no allocation per row).
 pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Rows> {
+    scan_rows_with(store, r, t, v, false)
+}
+
+/// Like `scan_rows`; with `cache_only`, needing disk I/O is a `WouldBlock`
+/// error.
+pub fn scan_rows_with(
+    store: &Store,
+    r: &ScanRange,
+    t: u64,
+    v: i64,
+    cache_only: bool,
+) -> Result<Rows> {
     let range = current_range(r);
     let limit = r.limit.unwrap_or(usize::MAX);
     let mut out = Rows::default();
@@ -212,7 +224,7 @@ pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Rows> {
         .collect();
     let mut sources: Vec<Box<dyn KvIter>> = Vec::with_capacity(versions.len());
     for v in &versions {
-        sources.push(Box::new(v.iter(&range)?));
+        sources.push(Box::new(v.iter_with(&range, cache_only)?));
     }
     let mut it = MergeIter::new(sources, range.reverse);
     while it.valid() && out.len() < limit {
@@ -225,7 +237,7 @@ pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64) -> Result<Rows> {
         } else {
             let key = decode_current_key(it.key())?;
             let ver = &versions[shard_of(&key, versions.len())];
-            if let Some(val) = search_history(ver, &key, t, v, false)? {
+            if let Some(val) = search_history(ver, &key, t, v, cache_only)? {
                 out.push_with(
                     |b| {
                         b.extend_from_slice(&key);

@@ -171,7 +171,29 @@ impl<'a> Ctx<'a> {
         mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
     ) -> Result<()> {
         if self.cache_only {
-            return Err(Self::would_block());
+            // Memory only, and no more rows than the budget left: the scan
+            // is capped one past it, so a big range stops early.
+            let left = self.budget.get();
+            if !self.historical && self.tx.borrow().range(range).next().is_some() {
+                return Err(Self::would_block());
+            }
+            let cap = left.saturating_add(1);
+            let capped = ScanRange {
+                limit: Some(range.limit.map_or(cap, |l| l.min(cap))),
+                ..range.clone()
+            };
+            let rows = self
+                .db
+                .scan_rows_cached(&capped, at)?
+                .ok_or_else(Self::would_block)?;
+            if rows.len() > left {
+                return Err(Self::would_block());
+            }
+            self.budget.set(left - rows.len());
+            for (k, v) in rows.iter() {
+                f(k, v)?;
+            }
+            return Ok(());
         }
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {

@@ -92,8 +92,10 @@ fn has_subquery(e: &super::ast::Expr) -> bool {
     }
 }
 
-/// Point reads a synchronous attempt may make before giving up.
-const SYNC_BUDGET: usize = 16;
+/// Point reads plus scanned rows a synchronous attempt may make before
+/// giving up (bounds the time it can hold the JS thread to well under a
+/// millisecond).
+const SYNC_BUDGET: usize = 64;
 
 /// A connection-like sequence of statements with at most one open
 /// transaction.
@@ -151,8 +153,8 @@ impl Session {
     }
 
     /// Runs a `sync_candidate` statement from memory only, outside any
-    /// transaction: `Ok(None)` when it would need disk, a scan, or more than
-    /// a few point reads — run it normally (on an engine thread) then.
+    /// transaction: `Ok(None)` when it would need disk or more than
+    /// `SYNC_BUDGET` reads — run it normally (on an engine thread) then.
     pub fn run_cached(
         db: &Database,
         p: &Prepared,
