@@ -81,6 +81,13 @@ export declare class NativeDb {
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   /** Runs SQL text in a session; completes like `sql`. */
   sessionSql(session: NativeSession, text: string, params: unknown[], id: number): void
+  /**
+   * Runs a prepared statement of the session's open transaction on the
+   * calling thread from memory: the result tuple, or `undefined` when the
+   * session is busy, has no transaction, or the statement needs disk or
+   * more work (then call `sessionRun`).
+   */
+  sessionRunSync(session: NativeSession, stmt: NativeStatement, params: unknown[]): unknown
   /** Runs a prepared statement in a session; completes like `sql`. */
   sessionRun(session: NativeSession, stmt: NativeStatement, params: unknown[], id: number): void
   /**

@@ -140,3 +140,41 @@ test('conflicting transactions are retried; without retries the error is TDB_CON
   await db.close()
   cleanup()
 })
+
+test('prepared statements inside a transaction run from memory when the queue is idle, in call order', async () => {
+  const { dir, cleanup } = tempDir('txsync')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)')
+  const ins = db.prepare('INSERT INTO t VALUES ($1, $2)')
+  const bump = db.prepare('UPDATE t SET v = v + 1 WHERE id = $1')
+  const get = db.prepare('SELECT v FROM t WHERE id = $1')
+  await db.transaction(async (tx) => {
+    let macrotask = false
+    setImmediate(() => {
+      macrotask = true
+    })
+    for (let i = 0; i < 50; i++) await ins.run([i, i], { tx })
+    assert.equal(macrotask, false, 'no statement needed an engine thread')
+    // A queued text statement goes first; the prepared one must wait for it.
+    const queued = tx.sql('INSERT INTO t VALUES (100, 0)')
+    const after = bump.run([100], { tx })
+    await queued
+    assert.equal((await after).changes, 1, 'ran after the queued INSERT')
+    assert.deepEqual(await get.get([100], { tx }), { v: 1 })
+    // A failing statement leaves no trace; the transaction goes on.
+    await assert.rejects(ins.run([1, 9], { tx }), { code: 'TDB_CONSTRAINT' })
+    assert.deepEqual(await get.get([1], { tx }), { v: 1 })
+  })
+  assert.deepEqual(await db.sql('SELECT count(*) AS n, sum(v) AS s FROM t'), [{ n: 51, s: 1226 }])
+  // A rolled-back transaction keeps none of its from-memory writes.
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await ins.run([500, 1], { tx })
+      throw new Error('abort')
+    }),
+    /abort/,
+  )
+  assert.deepEqual(await get.get([500]), undefined)
+  await db.close()
+  cleanup()
+})

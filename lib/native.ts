@@ -51,6 +51,8 @@ export interface NativeDb {
   prepare(text: string): NativeStatement
   session(): NativeSession
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  /** A transaction's statement run from memory, or `undefined` when it needs the engine's threads. */
+  sessionRunSync(session: NativeSession, stmt: NativeStatement, params: unknown[]): unknown
   /** The result tuple from memory, or `undefined` when the statement needs the engine's threads. */
   runStatementSync(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number): unknown
   sessionSql(session: NativeSession, text: string, params: unknown[], id: number): void

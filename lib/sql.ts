@@ -154,6 +154,8 @@ export class Statement<Row = Record<string, unknown>> {
         if (options !== undefined && (options.asOf !== undefined || options.validAt !== undefined)) {
           throw invalid('a statement inside a transaction reads at the transaction snapshot (no asOf / validAt)')
         }
+        const now = tx.runNow(this.native, p)
+        if (now !== undefined) return Promise.resolve(now)
         return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
       }
       const [asOf, epoch, validAt] = readArgs(options)
@@ -243,6 +245,7 @@ export class Statement<Row = Record<string, unknown>> {
  */
 export class Transaction {
   private tail: Promise<unknown> = Promise.resolve()
+  private pending = 0
   private finished = false
 
   /** @internal */
@@ -254,12 +257,33 @@ export class Transaction {
   /** @internal Runs `start` after every earlier statement of the transaction. */
   enqueue(start: (session: NativeSession, id: number) => void): Promise<SqlResult> {
     if (this.finished) return Promise.reject(invalid('the transaction is finished'))
+    this.pending++
     const next = this.tail.then(
       () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
       () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
     )
-    this.tail = next.catch(() => undefined)
+    this.tail = next.then(
+      () => {
+        this.pending--
+      },
+      () => {
+        this.pending--
+      },
+    )
     return next
+  }
+
+  /**
+   * @internal Runs a prepared statement on the JS thread when nothing of the
+   * transaction is queued and the statement only needs memory (its writes
+   * are buffered until COMMIT anyway); `undefined` means "enqueue it".
+   * Errors throw, as the queued run would reject.
+   */
+  runNow(stmt: NativeStatement, params: unknown[]): SqlResult | undefined {
+    if (this.finished) throw invalid('the transaction is finished')
+    if (this.pending > 0) return undefined
+    const r = this.ch.native.sessionRunSync(this.session, stmt, params)
+    return r === undefined ? undefined : shapeResult(r as SqlTuple)
   }
 
   /** Like `db.sql`, inside the transaction. */

@@ -159,6 +159,29 @@ impl NativeDb {
         });
     }
 
+    /// Runs a prepared statement of the session's open transaction on the
+    /// calling thread from memory: the result tuple, or `undefined` when the
+    /// session is busy, has no transaction, or the statement needs disk or
+    /// more work (then call `sessionRun`).
+    #[napi(catch_unwind, ts_return_type = "unknown")]
+    pub fn session_run_sync(
+        &self,
+        session: &NativeSession,
+        stmt: &NativeStatement,
+        #[napi(ts_arg_type = "unknown[]")] params: Vec<SqlParam>,
+    ) -> napi::Result<crate::convert::SyncSql, String> {
+        let db = self.handle().map_err(to_napi)?;
+        // Never wait on the JS thread: a session in use elsewhere declines.
+        let Ok(mut s) = session.inner.try_lock() else {
+            return Ok(crate::convert::SyncSql::WouldBlock);
+        };
+        match s.run_cached_in_tx(&db, &stmt.prepared, &values(params)) {
+            Ok(Some(r)) => Ok(crate::convert::SyncSql::Done(r)),
+            Ok(None) => Ok(crate::convert::SyncSql::WouldBlock),
+            Err(e) => Err(to_napi(e)),
+        }
+    }
+
     /// Runs a prepared statement in a session; completes like `sql`.
     #[napi(catch_unwind)]
     pub fn session_run(

@@ -170,35 +170,10 @@ impl<'a> Ctx<'a> {
         at: &ReadAt,
         mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
     ) -> Result<()> {
-        if self.cache_only {
-            // Memory only, and no more rows than the budget left: the scan
-            // is capped one past it, so a big range stops early.
-            let left = self.budget.get();
-            if !self.historical && self.tx.borrow().range(range).next().is_some() {
-                return Err(Self::would_block());
-            }
-            let cap = left.saturating_add(1);
-            let capped = ScanRange {
-                limit: Some(range.limit.map_or(cap, |l| l.min(cap))),
-                ..range.clone()
-            };
-            let rows = self
-                .db
-                .scan_rows_cached(&capped, at)?
-                .ok_or_else(Self::would_block)?;
-            if rows.len() > left {
-                return Err(Self::would_block());
-            }
-            self.budget.set(left - rows.len());
-            for (k, v) in rows.iter() {
-                f(k, v)?;
-            }
-            return Ok(());
-        }
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);
-            for (k, v) in self.db.scan_rows(range, at)?.iter() {
+            for (k, v) in self.fetch_rows(range, at)?.iter() {
                 f(k, v)?;
             }
             return Ok(());
@@ -211,7 +186,20 @@ impl<'a> Ctx<'a> {
                 limit: want,
                 ..range.clone()
             };
-            let base = self.db.scan_rows(&base_range, at)?;
+            if self.cache_only {
+                // The transaction's own rows count against the budget too
+                // (a limited scan visits about `limit` of them).
+                let left = self.budget.get();
+                let visit = range
+                    .limit
+                    .map_or(left.saturating_add(1), |l| l.min(left.saturating_add(1)));
+                let own = tx.range(range).take(visit).count();
+                if own > left {
+                    return Err(Self::would_block());
+                }
+                self.budget.set(left - own);
+            }
+            let base = self.fetch_rows(&base_range, at)?;
             let exhausted = want.is_none_or(|w| base.len() < w);
             let base: Vec<(&[u8], &[u8])> = base.iter().collect();
             let own: Box<dyn Iterator<Item = OwnEntry>> = if range.reverse {
@@ -227,6 +215,30 @@ impl<'a> Ctx<'a> {
             }
             want = want.map(|w| w.saturating_mul(4));
         }
+    }
+
+    /// Rows of the database (not the transaction's own writes) in `range`.
+    /// In memory-only mode: no disk, and no more rows than the budget left
+    /// (the scan is capped one row past it, so a big range stops early).
+    fn fetch_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<crate::engine::read::Rows> {
+        if !self.cache_only {
+            return self.db.scan_rows(range, at);
+        }
+        let left = self.budget.get();
+        let cap = left.saturating_add(1);
+        let capped = ScanRange {
+            limit: Some(range.limit.map_or(cap, |l| l.min(cap))),
+            ..range.clone()
+        };
+        let rows = self
+            .db
+            .scan_rows_cached(&capped, at)?
+            .ok_or_else(Self::would_block)?;
+        if rows.len() > left {
+            return Err(Self::would_block());
+        }
+        self.budget.set(left - rows.len());
+        Ok(rows)
     }
 
     /// Buffers a statement's writes in the transaction.

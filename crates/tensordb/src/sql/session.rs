@@ -176,6 +176,53 @@ impl Session {
         }
     }
 
+    /// Runs one prepared statement inside the open transaction from memory
+    /// only (its writes are buffered until COMMIT anyway): `Ok(None)` when
+    /// there is no transaction, the statement is transaction control or
+    /// EXPLAIN, or it would need disk or more than `SYNC_BUDGET` reads — then
+    /// nothing it did is kept, and it should run normally.
+    pub fn run_cached_in_tx(
+        &mut self,
+        db: &Database,
+        p: &Prepared,
+        params: &[Value],
+    ) -> Result<Option<SqlResult>> {
+        let Some(tx) = &self.tx else {
+            return Ok(None);
+        };
+        let [(s, text)] = p.statements.as_slice() else {
+            return Ok(None);
+        };
+        match s {
+            Statement::Query(_) if !p.sync_candidate() => return Ok(None),
+            Statement::Begin
+            | Statement::Commit
+            | Statement::Rollback
+            | Statement::Savepoint(_)
+            | Statement::Release(_)
+            | Statement::RollbackTo(_)
+            | Statement::Explain { .. }
+            | Statement::Analyze(_) => return Ok(None),
+            _ => {}
+        }
+        let mark = tx.borrow().mark();
+        let ctx = Ctx::new(db, ReadAt::default(), params, tx).cache_only(SYNC_BUDGET);
+        let res = execute(&ctx, s, text);
+        drop(ctx);
+        match res {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                // A statement that fails, or gives up, leaves no trace.
+                tx.borrow_mut().rollback_to_mark(mark);
+                if e.code == ErrorCode::WouldBlock {
+                    Ok(None)
+                } else {
+                    Err(super::hint::locate(e, &p.source))
+                }
+            }
+        }
+    }
+
     /// Starts a transaction (`BEGIN`).
     pub fn begin(&mut self, db: &Database) -> Result<()> {
         if self.tx.is_some() {
