@@ -50,9 +50,27 @@ fn all_defs_prefix() -> Vec<u8> {
     k
 }
 
-fn decode_def(value: &[u8], table: &Table) -> Result<Index> {
+/// A parsed index definition: (name, column names, unique).
+type Def = (String, Vec<String>, bool);
+
+fn def_cache() -> &'static std::sync::Mutex<std::collections::HashMap<Vec<u8>, std::sync::Arc<Def>>>
+{
+    static C: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<Vec<u8>, std::sync::Arc<Def>>>,
+    > = std::sync::OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// Parses a definition's text, once per distinct stored value.
+fn parse_def(value: &[u8]) -> Result<std::sync::Arc<Def>> {
+    if let Some(d) = def_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(value)
+    {
+        return Ok(d.clone());
+    }
     let bad = || Error::corrupt("malformed index definition");
-    let id = get_u64_le(value, 0).ok_or_else(bad)?;
     let text = std::str::from_utf8(value.get(8..).ok_or_else(bad)?).map_err(|_| bad())?;
     let parsed = super::parse::parse(text)?;
     let Some(Statement::CreateIndex {
@@ -64,16 +82,29 @@ fn decode_def(value: &[u8], table: &Table) -> Result<Index> {
     else {
         return Err(bad());
     };
+    let d = std::sync::Arc::new((name, columns, unique));
+    def_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(value.to_vec(), d.clone());
+    Ok(d)
+}
+
+fn decode_def(value: &[u8], table: &Table) -> Result<Index> {
+    let bad = || Error::corrupt("malformed index definition");
+    let id = get_u64_le(value, 0).ok_or_else(bad)?;
+    let def = parse_def(value)?;
+    let (name, columns, unique) = def.as_ref();
     let columns = columns
         .iter()
         .map(|c| table.column(c).ok_or_else(bad))
         .collect::<Result<_>>()?;
     Ok(Index {
-        name,
+        name: name.clone(),
         table: table.name.clone(),
         id,
         columns,
-        unique,
+        unique: *unique,
     })
 }
 

@@ -14,6 +14,20 @@ use crate::engine::commit::WriteOp;
 use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashSet;
 
+/// The next automatic row id: one past the table's largest (read once per
+/// statement, into `db_next`) or past what the statement used (`floor`).
+fn auto_rowid(ctx: &Ctx, t: &Table, db_next: &mut Option<i64>, floor: i64) -> Result<i64> {
+    let base = match *db_next {
+        Some(v) => v,
+        None => {
+            let v = next_rowid(ctx, t)?;
+            *db_next = Some(v);
+            v
+        }
+    };
+    Ok(base.max(floor))
+}
+
 /// Which constraint a proposed row clashes with, and the holder's row key.
 enum Clash {
     PrimaryKey(Vec<u8>),
@@ -124,7 +138,10 @@ pub fn insert(
         _ => None,
     };
     let (_, rows) = run_query(ctx, source, None)?;
-    let mut rowid = next_rowid(ctx, &t)?;
+    // The next automatic row id is read (a reverse scan) only when a row
+    // needs one; `floor` is one past the largest id this statement used.
+    let mut db_next: Option<i64> = None;
+    let mut floor = i64::MIN;
     let mut pending = HashSet::new();
     let mut ops = Vec::with_capacity(rows.len());
     // Keys of the rows this statement wrote (for clashes within the statement).
@@ -163,8 +180,11 @@ pub fn insert(
         let mut row = prepare_row(ctx, &t, row)?;
         if let Some(i) = t.int_pk() {
             match &row[i] {
-                Value::Null => row[i] = Value::Int(rowid),
-                Value::Int(x) => rowid = rowid.max(*x),
+                Value::Null => {
+                    let v = auto_rowid(ctx, &t, &mut db_next, floor)?;
+                    row[i] = Value::Int(v);
+                }
+                Value::Int(x) => floor = floor.max(x.saturating_add(1)),
                 _ => {
                     return Err(Error::invalid(format!(
                         "datatype mismatch: {}.{} is an INTEGER PRIMARY KEY",
@@ -181,6 +201,11 @@ pub fn insert(
                 )));
             }
         }
+        let rowid = if t.pk.is_empty() {
+            auto_rowid(ctx, &t, &mut db_next, floor)?
+        } else {
+            0
+        };
         let key = t.row_key(&row, rowid);
         if let Some(clash) = find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)? {
             let handled = match (&clash, &target) {
@@ -249,13 +274,17 @@ pub fn insert(
             }
             continue;
         }
-        last = Some(match t.int_pk() {
+        let id = match t.int_pk() {
             Some(i) => match row[i] {
                 Value::Int(x) => x,
                 _ => rowid,
             },
-            None => rowid,
-        });
+            None if t.pk.is_empty() => rowid,
+            // A table keyed by other columns still numbers its inserts.
+            None => auto_rowid(ctx, &t, &mut db_next, floor)?,
+        };
+        floor = floor.max(id.saturating_add(1));
+        last = Some(id);
         index::maintain(
             ctx,
             &t,
@@ -271,7 +300,6 @@ pub fn insert(
         if !ret.is_empty() {
             out_rows.push(row);
         }
-        rowid += 1;
     }
     let mut r = commit(ctx, ops, changes, last)?;
     if !ret.is_empty() {
