@@ -67,6 +67,17 @@ fn sql_outcome(r: tensordb::Result<SqlResult>) -> Outcome {
     }
 }
 
+/// A synchronous attempt's answer for JS: the result, or "run it async".
+fn sync_outcome(
+    r: tensordb::Result<Option<SqlResult>>,
+) -> napi::Result<crate::convert::SyncSql, String> {
+    match r {
+        Ok(Some(r)) => Ok(crate::convert::SyncSql::Done(r)),
+        Ok(None) => Ok(crate::convert::SyncSql::WouldBlock),
+        Err(e) => Err(to_napi(e)),
+    }
+}
+
 /// Runs prepared SQL in `session` (or a one-off one).
 fn run(
     db: &Database,
@@ -118,11 +129,7 @@ impl NativeDb {
         }
         let db = self.handle().map_err(to_napi)?;
         let at = read_at(as_of, epoch, valid_at);
-        match db.run_prepared_cached(&stmt.prepared, &values(params), at) {
-            Ok(Some(r)) => Ok(crate::convert::SyncSql::Done(r)),
-            Ok(None) => Ok(crate::convert::SyncSql::WouldBlock),
-            Err(e) => Err(to_napi(e)),
-        }
+        sync_outcome(db.run_prepared_cached(&stmt.prepared, &values(params), at))
     }
 
     /// Runs a prepared statement; completes like `sql`.
@@ -175,11 +182,7 @@ impl NativeDb {
         let Ok(mut s) = session.inner.try_lock() else {
             return Ok(crate::convert::SyncSql::WouldBlock);
         };
-        match s.run_cached_in_tx(&db, &stmt.prepared, &values(params)) {
-            Ok(Some(r)) => Ok(crate::convert::SyncSql::Done(r)),
-            Ok(None) => Ok(crate::convert::SyncSql::WouldBlock),
-            Err(e) => Err(to_napi(e)),
-        }
+        sync_outcome(s.run_cached_in_tx(&db, &stmt.prepared, &values(params)))
     }
 
     /// Runs a prepared statement in a session; completes like `sql`.

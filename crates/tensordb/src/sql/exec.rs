@@ -1104,18 +1104,6 @@ fn filter(
             if conds.len() == 1 { "" } else { "s" }
         )
     });
-    let out = filter_rows(ctx, cols, rows, conds, outer)?;
-    ctx.op_end(tok, out.len());
-    Ok(out)
-}
-
-fn filter_rows(
-    ctx: &Ctx,
-    cols: &[ColRef],
-    rows: Vec<Vec<Value>>,
-    conds: &[Expr],
-    outer: Option<&Scope>,
-) -> Result<Vec<Vec<Value>>> {
     let mut out = Vec::with_capacity(rows.len());
     'rows: for row in rows {
         let sc = Scope {
@@ -1131,6 +1119,7 @@ fn filter_rows(
         }
         out.push(row);
     }
+    ctx.op_end(tok, out.len());
     Ok(out)
 }
 

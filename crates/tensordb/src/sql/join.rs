@@ -113,13 +113,14 @@ pub fn join(
             },
         )
     };
-    let res = join_pairs(ctx, lc, lr, rc, rr, conds, kind, outer, &pairs);
+    let res = join_rows(ctx, lc, lr, rc, rr, conds, kind, outer, &pairs);
     ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
     res
 }
 
+/// The join itself (`join` wraps it to report it to EXPLAIN).
 #[allow(clippy::too_many_arguments)]
-fn join_pairs(
+fn join_rows(
     ctx: &Ctx,
     lc: Vec<ColRef>,
     lr: Vec<Vec<Value>>,
