@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { open } from 'tensordb'
+import { shapeResult } from '../dist/cjs/sql.js'
 import { tempDir } from './helpers.mjs'
 
 test('tables, rows, parameters and results', async () => {
@@ -166,4 +167,21 @@ test('EXPLAIN shows the access path chosen by cost; EXPLAIN ANALYZE the actual r
   assert.ok(analyzed.every((r) => typeof r.actual_ms === 'number'))
   await db.close()
   cleanup()
+})
+
+test('typed columns whose stored text predates the checks come back as stored, not as errors', () => {
+  // Rows written before JSON / TIMESTAMP columns were checked may hold any
+  // text; the SDK's conversion keeps such values as they are.
+  const r = shapeResult([
+    ['j', 't', 'b'],
+    ['not json', '2024-01-01T10:00:00Z', 1, '{"a":1}', '2024-01-01 10:00:00.5', 0],
+    0,
+    null,
+    null,
+    ['JSON', 'TIMESTAMP', 'BOOLEAN'],
+  ])
+  assert.deepEqual(r.rows[0], { j: 'not json', t: '2024-01-01T10:00:00Z', b: true })
+  assert.deepEqual(r.rows[1].j, { a: 1 })
+  assert.equal(r.rows[1].t.toISOString(), '2024-01-01T10:00:00.500Z')
+  assert.equal(r.rows[1].b, false)
 })

@@ -57,10 +57,27 @@ export type SqlTuple = [string[], unknown[], number, number | null, number | nul
 
 type Convert = (v: unknown) => unknown
 
+/** JSON text parsed; text that is not JSON (written before JSON columns were checked) stays text. */
+function fromJson(v: unknown): unknown {
+  if (typeof v !== 'string') return v
+  try {
+    return JSON.parse(v)
+  } catch {
+    return v
+  }
+}
+
+/** Canonical TIMESTAMP text as a Date; any other stored form stays as it is. */
+function fromTimestamp(v: unknown): unknown {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$/.test(v)) return v
+  const d = new Date(v.replace(' ', 'T') + 'Z')
+  return Number.isNaN(d.getTime()) ? v : d
+}
+
 const CONVERT: Record<string, Convert> = {
-  BOOLEAN: (v) => (v === null ? null : typeof v === 'bigint' ? v !== 0n : v !== 0),
-  JSON: (v) => (typeof v === 'string' ? JSON.parse(v) : v),
-  TIMESTAMP: (v) => (typeof v === 'string' ? new Date(v.replace(' ', 'T') + 'Z') : v),
+  BOOLEAN: (v) => (v === null ? null : typeof v === 'bigint' ? v !== 0n : typeof v === 'number' ? v !== 0 : v),
+  JSON: fromJson,
+  TIMESTAMP: fromTimestamp,
 }
 
 /** Converts typed columns of flat row values in place (BOOLEAN, JSON, TIMESTAMP). */
