@@ -95,24 +95,33 @@ pub fn decode_current_key(stored: &[u8]) -> Result<Vec<u8>> {
 pub fn decode_current_key_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let bad = || Error::corrupt("malformed current-record key");
     let body = stored.strip_prefix(&[NS_CURRENT]).ok_or_else(bad)?;
+    match decode_into(body, out) {
+        Some(n) if n == body.len() => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+/// Unescapes the `encode_into` form at the start of `enc` into `out`;
+/// returns the bytes it took (terminator included), `None` if malformed.
+pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
+    while i < enc.len() {
+        let b = enc[i];
         if b == 0 {
-            match body.get(i + 1) {
+            match enc.get(i + 1) {
                 Some(0xFF) => {
                     out.push(0);
                     i += 2;
                 }
-                Some(0x01) if i + 2 == body.len() => return Ok(()),
-                _ => return Err(bad()),
+                Some(0x01) => return Some(i + 2),
+                _ => return None,
             }
         } else {
             out.push(b);
             i += 1;
         }
     }
-    Err(bad())
+    None
 }
 
 /// The meta key of epoch `n`.

@@ -8,7 +8,7 @@ use super::ast::{ColumnDef, Expr, Statement};
 use super::exec::Ctx;
 use super::value::{encode_key_value, Affinity, Value};
 use crate::error::{Error, ErrorCode, Result};
-use crate::storage::coding::get_u64_le;
+use crate::storage::coding::{get_u32_le, get_u64_le};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -303,18 +303,14 @@ pub fn decode_entry(value: &[u8]) -> Result<Arc<Table>> {
     // `0xFF` (never the first byte of UTF-8 text) marks an entry with slots.
     let (text, slots) = match rest.first() {
         Some(0xFF) => {
-            let len = rest
-                .get(1..5)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .ok_or_else(bad)?;
+            let len = get_u32_le(rest, 1).ok_or_else(bad)? as usize;
             let text = rest.get(5..5 + len).ok_or_else(bad)?;
-            let slots: Vec<usize> = rest[5 + len..]
-                .chunks(4)
-                .map(|c| {
-                    <[u8; 4]>::try_from(c)
-                        .map(|b| u32::from_le_bytes(b) as usize)
-                        .map_err(|_| bad())
-                })
+            let tail = &rest[5 + len..];
+            if tail.len() % 4 != 0 {
+                return Err(bad());
+            }
+            let slots: Vec<usize> = (0..tail.len() / 4)
+                .map(|i| get_u32_le(tail, 4 * i).map(|s| s as usize).ok_or_else(bad))
                 .collect::<Result<_>>()?;
             (text, Some(slots))
         }
@@ -375,23 +371,9 @@ pub fn names(ctx: &Ctx) -> Result<Vec<String>> {
             ..Default::default()
         };
         ctx.scan_meta(&range, |k, _| {
-            // The name is escaped (0x00 -> 0x00 0xFF) and ends 0x00 0x01.
-            let enc = &k[prefix.len()..];
-            let mut name = Vec::with_capacity(enc.len());
-            let mut i = 0;
-            while i < enc.len() {
-                match (enc[i], enc.get(i + 1)) {
-                    (0, Some(0xFF)) => {
-                        name.push(0);
-                        i += 2;
-                    }
-                    (0, _) => break,
-                    (b, _) => {
-                        name.push(b);
-                        i += 1;
-                    }
-                }
-            }
+            let mut name = Vec::new();
+            crate::ledger::keys::decode_into(&k[prefix.len()..], &mut name)
+                .ok_or_else(|| Error::corrupt("malformed catalog key"))?;
             out.push(String::from_utf8_lossy(&name).into_owned());
             Ok(())
         })?;

@@ -188,9 +188,10 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             let trace = ctx.take_trace();
             res?;
             let trace = trace.ok_or_else(|| Error::internal("EXPLAIN lost its trace"))?;
+            let columns = trace.columns();
             Ok(SqlResult {
-                columns: trace.columns(),
-                types: vec![""; 8],
+                types: vec![""; columns.len()],
+                columns,
                 rows: trace.rows(),
                 ..Default::default()
             })

@@ -36,8 +36,9 @@ pub struct Ctx<'a> {
     /// Reads at a caller-chosen time: the transaction's writes are not
     /// overlaid and writing is refused.
     historical: bool,
-    /// Memory-only mode (a synchronous attempt): a read that needs disk, any
-    /// scan, or more reads than `budget` fail with `TDB_WOULD_BLOCK`.
+    /// Memory-only mode (a synchronous attempt): a read that needs disk, or
+    /// more point reads plus scanned rows than `budget`, fails with
+    /// `TDB_WOULD_BLOCK`.
     cache_only: bool,
     budget: std::cell::Cell<usize>,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
@@ -88,8 +89,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// A context that answers only from memory, with at most `budget` point
-    /// reads and no scans; anything more fails with `TDB_WOULD_BLOCK` so the
-    /// caller can run the statement on an engine thread instead.
+    /// reads plus scanned rows; anything more fails with `TDB_WOULD_BLOCK` so
+    /// the caller can run the statement on an engine thread instead.
     pub fn cache_only(mut self, budget: usize) -> Self {
         self.cache_only = true;
         self.budget.set(budget);
@@ -705,10 +706,7 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
                     return Ok(v);
                 }
             }
-            if super::datetime::FUNCTIONS.contains(&name.as_str()) {
-                return super::datetime::call(name, &vals, ctx.now_micros());
-            }
-            super::functions::scalar(name, &vals)?
+            super::functions::scalar(name, &vals, ctx.now_micros())?
         }
     })
 }
@@ -780,9 +778,24 @@ fn collect_subqueries<'e>(e: &'e Expr, out: &mut Vec<(&'static str, &'e Query)>)
             el.iter().for_each(|x| collect_subqueries(x, out));
         }
         Expr::Func { args, .. } => args.iter().for_each(|x| collect_subqueries(x, out)),
-        Expr::Window(f, _) => collect_subqueries(f, out),
+        Expr::Window(f, w) => {
+            collect_subqueries(f, out);
+            w.partition_by
+                .iter()
+                .for_each(|x| collect_subqueries(x, out));
+            w.order_by
+                .iter()
+                .for_each(|o| collect_subqueries(&o.expr, out));
+        }
         Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => {}
     }
+}
+
+/// True when `e` holds a subquery (outside nested subqueries' own bodies).
+pub fn has_subquery(e: &Expr) -> bool {
+    let mut found = Vec::new();
+    collect_subqueries(e, &mut found);
+    !found.is_empty()
 }
 
 fn in_values<'v>(v: &Value, vals: impl Iterator<Item = &'v Value>, negated: bool) -> Value {

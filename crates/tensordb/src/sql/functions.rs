@@ -16,7 +16,7 @@ fn arity(name: &str, args: &[Value], n: usize) -> Result<()> {
 }
 
 /// Calls scalar function `name`.
-pub fn scalar(name: &str, args: &[Value]) -> Result<Value> {
+pub fn scalar(name: &str, args: &[Value], now: i64) -> Result<Value> {
     Ok(match name {
         "abs" => {
             arity(name, args, 1)?;
@@ -168,6 +168,9 @@ pub fn scalar(name: &str, args: &[Value]) -> Result<Value> {
                 return Ok(v);
             }
             if let Some(v) = super::func_math::call(other, args)? {
+                return Ok(v);
+            }
+            if let Some(v) = super::datetime::call(other, args, now)? {
                 return Ok(v);
             }
             return Err(Error::new(

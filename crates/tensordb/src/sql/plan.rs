@@ -18,7 +18,7 @@ use super::ast::{BinOp, Expr};
 use super::catalog::{rows_prefix, Table};
 use super::exec::{eval, Ctx, EMPTY_SCOPE};
 use super::index::{self, Index};
-use super::range::Bounds;
+use super::range::{constant, Bounds};
 use super::value::{encode_key_value, Value};
 use crate::engine::read::ScanRange;
 use crate::error::Result;
@@ -69,15 +69,6 @@ pub struct Candidate {
     pub how: How,
     /// A human-readable description of the bound predicates.
     pub detail: String,
-}
-
-/// A table's statistics, if ANALYZE recorded any.
-pub fn stats(ctx: &Ctx, t: &Table) -> Result<Option<super::stats::Stats>> {
-    super::stats::load(ctx, t)
-}
-
-fn constant(e: &Expr) -> bool {
-    matches!(e, Expr::Lit(_) | Expr::Param(_))
 }
 
 /// Column = constant pairs among `conds` that name a column of `t` (qualified
@@ -182,7 +173,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
             detail: describe(t, &t.pk, &eqs),
         }]);
     }
-    let st = stats(ctx, t)?;
+    let st = super::stats::load(ctx, t)?;
     let n = st.as_ref().map_or(DEFAULT_ROWS, |s| s.rows as f64).max(1.0);
     let mut out = vec![Candidate {
         path: Path::FullScan,
@@ -260,7 +251,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
 
 /// Estimated rows and cost of reading the whole table.
 pub fn scan_estimate(ctx: &Ctx, t: &Table) -> Result<(f64, f64)> {
-    let n = stats(ctx, t)?.map_or(DEFAULT_ROWS, |s| s.rows as f64);
+    let n = super::stats::load(ctx, t)?.map_or(DEFAULT_ROWS, |s| s.rows as f64);
     Ok((n, n * ROW))
 }
 

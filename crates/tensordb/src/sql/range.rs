@@ -24,7 +24,8 @@ pub struct Bounds {
     pub upper: Option<(Value, bool)>,
 }
 
-fn constant(e: &Expr) -> bool {
+/// True for a literal or a parameter (a value known before any row is read).
+pub fn constant(e: &Expr) -> bool {
     matches!(e, Expr::Lit(_) | Expr::Param(_))
 }
 

@@ -10,6 +10,7 @@ use super::dml::{commit, SqlResult};
 use super::exec::Ctx;
 use crate::engine::commit::WriteOp;
 use crate::error::{Error, Result};
+use crate::storage::coding::{get_u32_le, get_u64_le};
 use std::collections::HashSet;
 
 /// What ANALYZE recorded for one table.
@@ -42,11 +43,7 @@ pub fn load(ctx: &Ctx, t: &Table) -> Result<Option<Stats>> {
         return Ok(None);
     };
     let bad = || Error::corrupt("malformed table statistics");
-    let u64_at = |i: usize| -> Result<u64> {
-        v.get(i..i + 8)
-            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-            .ok_or_else(bad)
-    };
+    let u64_at = |i: usize| get_u64_le(&v, i).ok_or_else(bad);
     if u64_at(0)? != t.id {
         return Ok(None);
     }
@@ -54,10 +51,7 @@ pub fn load(ctx: &Ctx, t: &Table) -> Result<Option<Stats>> {
     let mut distinct = Vec::new();
     let mut i = 16;
     while i < v.len() {
-        let len = v
-            .get(i..i + 4)
-            .map(|b| u32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as usize)
-            .ok_or_else(bad)?;
+        let len = get_u32_le(&v, i).ok_or_else(bad)? as usize;
         let name = v.get(i + 4..i + 4 + len).ok_or_else(bad)?;
         let d = u64_at(i + 4 + len)?;
         distinct.push((String::from_utf8_lossy(name).into_owned(), d));
