@@ -395,6 +395,19 @@ impl Database {
         }
     }
 
+    /// The facts of every user key starting with `prefix` (exactly `prefix`
+    /// when `exact`) recorded at or before system time `max_sys`, per key
+    /// oldest first (see `read::facts`).
+    pub fn facts(
+        &self,
+        prefix: &[u8],
+        exact: bool,
+        max_sys: u64,
+        f: impl FnMut(&[u8], &[crate::ledger::timeline::Fact]) -> Result<()>,
+    ) -> Result<()> {
+        read::facts(&self.check()?.store, prefix, exact, max_sys, f)
+    }
+
     /// Every fact ever recorded for `key`, newest first.
     pub fn history(&self, key: &[u8]) -> Result<Vec<FactRecord>> {
         read::history(&self.check()?.store, key)

@@ -10,6 +10,7 @@ use crate::ledger::keys::{
     current_lower, current_prefix, decode_current_key, decode_current_key_into, history_prefix,
     history_seek,
 };
+use crate::ledger::timeline::Fact;
 use crate::storage::iter::{prefix_successor, KvIter, MergeIter, Range};
 use crate::storage::store::Store;
 use crate::storage::version::Version;
@@ -250,6 +251,77 @@ pub fn scan_rows_with(
         it.advance()?;
     }
     Ok(out)
+}
+
+/// Every fact of the user keys starting with `prefix` (or of exactly that
+/// key when `exact`), recorded at or before system time `max_sys`: calls
+/// `f(key, facts)` per key in key order, facts oldest first (the order
+/// `ledger::timeline::versions` takes).
+pub fn facts(
+    store: &Store,
+    prefix: &[u8],
+    exact: bool,
+    max_sys: u64,
+    mut f: impl FnMut(&[u8], &[Fact]) -> Result<()>,
+) -> Result<()> {
+    let (lower, versions) = if exact {
+        let v = store.tree(shard_of(prefix, store.shards())).current();
+        (history_prefix(prefix), vec![v])
+    } else {
+        let mut l = vec![crate::ledger::keys::NS_HISTORY];
+        crate::ledger::keys::escape_into(&mut l, prefix);
+        let vs = (0..store.shards())
+            .map(|s| store.tree(s).current())
+            .collect();
+        (l, vs)
+    };
+    let range = Range::prefix(&lower);
+    let mut sources: Vec<Box<dyn KvIter>> = Vec::with_capacity(versions.len());
+    for v in &versions {
+        sources.push(Box::new(v.iter(&range)?));
+    }
+    let mut it = MergeIter::new(sources, false);
+    // The encoded key (namespace byte included) of the group being gathered.
+    let mut key: Option<Vec<u8>> = None;
+    let mut group: Vec<Fact> = Vec::new();
+    let mut emit = |key: &[u8], group: &mut Vec<Fact>| -> Result<()> {
+        if !group.is_empty() {
+            group.reverse();
+            let mut user = Vec::new();
+            crate::ledger::keys::decode_into(&key[1..], &mut user)
+                .ok_or_else(|| crate::error::Error::corrupt("malformed history key"))?;
+            f(&user, group)?;
+            group.clear();
+        }
+        Ok(())
+    };
+    while it.valid() {
+        let stored = it.key();
+        if !key.as_ref().is_some_and(|k| stored.starts_with(k)) {
+            if let Some(k) = &key {
+                emit(k, &mut group)?;
+            }
+            let mut user = Vec::new();
+            let n = crate::ledger::keys::decode_into(&stored[1..], &mut user)
+                .ok_or_else(|| crate::error::Error::corrupt("malformed history key"))?;
+            key = Some(stored[..1 + n].to_vec());
+        }
+        let fv = FactView::decode(it.value())?;
+        if fv.sys <= max_sys {
+            group.push(Fact {
+                sys: fv.sys,
+                seq: fv.seq,
+                value: (fv.kind == FactKind::Put).then(|| fv.value.to_vec()),
+                valid_from: fv.valid_from,
+                valid_to: fv.valid_to,
+            });
+        }
+        it.advance()?;
+    }
+    if let Some(k) = &key {
+        emit(k, &mut group)?;
+    }
+    Ok(())
 }
 
 /// Every fact of `key`, newest first, with both periods.

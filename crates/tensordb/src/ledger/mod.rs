@@ -4,3 +4,4 @@
 pub mod batch;
 pub mod fact;
 pub mod keys;
+pub mod timeline;

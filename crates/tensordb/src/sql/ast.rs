@@ -158,8 +158,8 @@ pub enum JoinKind {
 /// A FROM item.
 #[derive(Clone, Debug, PartialEq)]
 pub enum From {
-    /// A named table with an optional alias.
-    Table(String, Option<String>),
+    /// A named table with an optional alias and temporal clauses.
+    Table(String, Option<String>, Option<Box<Temporal>>),
     /// A derived table.
     Subquery(Box<Query>, String),
     /// A join.
@@ -167,6 +167,34 @@ pub enum From {
     /// `JOIN … USING (columns)`, or NATURAL JOIN when the list is `None`
     /// (every column name the two sides share).
     JoinUsing(Box<From>, Box<From>, JoinKind, Option<Vec<String>>),
+}
+
+/// Which times of one axis a temporal clause selects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TimeSpec {
+    /// `AS OF x`: one point.
+    AsOf(Expr),
+    /// `AS OF EPOCH n` (system time only): the time epoch `n` recorded.
+    AsOfEpoch(Expr),
+    /// `BETWEEN a AND b`: versions overlapping `[a, b]`.
+    Between(Expr, Expr),
+    /// `FROM a TO b`: versions overlapping `[a, b)`.
+    FromTo(Expr, Expr),
+    /// `ALL`: every version.
+    All,
+}
+
+/// The temporal clauses of one table reference (`None`: the statement's
+/// default, normally "now").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Temporal {
+    /// `AS OF …` / `FOR SYSTEM_TIME …`.
+    pub system: Option<TimeSpec>,
+    /// `FOR VALID_TIME …` / `FOR APPLICATION_TIME …`.
+    pub valid: Option<TimeSpec>,
+    /// The statement names a hidden period column, so the reference must
+    /// provide them.
+    pub hidden: bool,
 }
 
 /// A SELECT core.
@@ -406,6 +434,8 @@ pub enum Statement {
         filter: Option<Expr>,
         /// RETURNING items (empty: none).
         returning: Vec<SelectItem>,
+        /// `FOR PORTION OF VALID_TIME FROM a TO b`.
+        portion: Option<(Expr, Expr)>,
     },
     /// DELETE.
     Delete {
@@ -415,6 +445,17 @@ pub enum Statement {
         filter: Option<Expr>,
         /// RETURNING items (empty: none).
         returning: Vec<SelectItem>,
+        /// `FOR PORTION OF VALID_TIME FROM a TO b`.
+        portion: Option<(Expr, Expr)>,
+    },
+    /// `SET SYSTEM_TIME AS OF …` / `SET VALID_TIME AS OF …` (`None`: back
+    /// to now): the session's default read time for table references
+    /// without their own clause.
+    SetTime {
+        /// System time (true) or valid time (false).
+        system: bool,
+        /// The new default.
+        value: Option<TimeSpec>,
     },
     /// `EXPLAIN [ANALYZE] query`.
     Explain {

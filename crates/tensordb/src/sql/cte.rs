@@ -131,7 +131,7 @@ fn mentions_body(b: &Body, name: &str) -> bool {
 
 fn mentions_from(f: &From, name: &str) -> bool {
     match f {
-        From::Table(t, _) => t == name,
+        From::Table(t, _, _) => t == name,
         From::Subquery(q, _) => mentions_query(q, name),
         From::Join(l, r, _, on) => {
             mentions_from(l, name)

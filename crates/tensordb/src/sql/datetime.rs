@@ -547,6 +547,18 @@ pub fn call(name: &str, args: &[Value], now: i64) -> Result<Option<Value>> {
                 _ => return Err(mismatch(&args[0], "seconds since the Unix epoch")),
             }
         }
+        "epoch_us" => {
+            arity(1)?;
+            Value::Int(time_arg!(0))
+        }
+        "from_epoch_us" => {
+            arity(1)?;
+            match args[0].numeric() {
+                Value::Null => Value::Null,
+                Value::Int(us) => Value::Text(format_ts(us)?),
+                _ => return Err(mismatch(&args[0], "microseconds since the Unix epoch")),
+            }
+        }
         "epoch" | "unixepoch" => {
             arity(1)?;
             let t = time_arg!(0);

@@ -169,12 +169,30 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             set,
             filter,
             returning,
+            portion: None,
         } => update(ctx, table, set, filter.as_ref(), returning),
+        Statement::Update {
+            table,
+            set,
+            filter,
+            returning,
+            portion: Some(p),
+        } => super::portion::update(ctx, table, set, filter.as_ref(), returning, p),
         Statement::Delete {
             table,
             filter,
             returning,
+            portion: None,
         } => delete(ctx, table, filter.as_ref(), returning),
+        Statement::Delete {
+            table,
+            filter,
+            returning,
+            portion: Some(p),
+        } => super::portion::delete(ctx, table, filter.as_ref(), returning, p),
+        Statement::SetTime { .. } => Err(Error::internal(
+            "SET SYSTEM_TIME / VALID_TIME reached the statement executor",
+        )),
         Statement::CreateView { .. } => super::view::create(ctx, s, text),
         Statement::Explain { analyze, statement } => {
             let Statement::Query(q) = statement.as_ref() else {
@@ -212,6 +230,25 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             "transaction control reached the statement executor",
         )),
     }
+}
+
+/// The error for SET of a column the table does not have (the hidden period
+/// columns are not writable that way).
+pub fn no_set_column(t: &Table, c: &str) -> Error {
+    if super::temporal::is_hidden(c) {
+        return Error::invalid(format!(
+            "{c} cannot be set: system time is never writable, and a valid period is \
+             changed with UPDATE … FOR PORTION OF VALID_TIME FROM … TO …"
+        ));
+    }
+    Error::new(
+        ErrorCode::NoColumn,
+        super::hint::with_suggestion(
+            format!("no such column: {c}"),
+            c,
+            t.columns.iter().map(|x| x.name.as_str()),
+        ),
+    )
 }
 
 /// Buffers a statement's writes in its transaction (the session commits).
@@ -446,16 +483,9 @@ fn update(
     let targets: Vec<(usize, &Expr)> = set
         .iter()
         .map(|(c, e)| {
-            t.column(c).map(|i| (i, e)).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::NoColumn,
-                    super::hint::with_suggestion(
-                        format!("no such column: {c}"),
-                        c,
-                        t.columns.iter().map(|x| x.name.as_str()),
-                    ),
-                )
-            })
+            t.column(c)
+                .map(|i| (i, e))
+                .ok_or_else(|| no_set_column(&t, c))
         })
         .collect::<Result<_>>()?;
     let indexes = index::of_table(ctx, &t)?;

@@ -97,6 +97,38 @@ impl<'a> Ctx<'a> {
         self
     }
 
+    /// A context for reading one table reference at another time: same
+    /// database, parameters and transaction, historical (no own writes
+    /// overlaid, no writing), memory-only with the budget left when this one
+    /// is.
+    pub fn at_time(&self, at: ReadAt) -> Ctx<'a> {
+        let mut c = Ctx::new(self.db, at, self.params, self.tx);
+        c.cache_only = self.cache_only;
+        c.budget.set(self.budget.get());
+        c.plan_only.set(self.plan_only.get());
+        c
+    }
+
+    /// True when this context reads at a caller-chosen time.
+    pub fn historical_read(&self) -> bool {
+        self.historical
+    }
+
+    /// The transaction's own buffered write of `key`: `Some(true)` a put,
+    /// `Some(false)` a delete, `None` not written.
+    pub fn own_write(&self, key: &[u8]) -> Option<bool> {
+        self.tx.borrow().get(key).map(|v| v.is_some())
+    }
+
+    /// True when the transaction has buffered writes under `prefix`.
+    pub fn has_own_writes(&self, prefix: &[u8]) -> bool {
+        let range = ScanRange {
+            prefix: Some(prefix.to_vec()),
+            ..Default::default()
+        };
+        !self.historical && self.tx.borrow().range(&range).next().is_some()
+    }
+
     fn would_block() -> Error {
         Error::new(
             ErrorCode::WouldBlock,
@@ -880,9 +912,22 @@ fn cte_relation(ctx: &Ctx, name: &str, alias: &Option<String>) -> Option<Relatio
 
 fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
     match f {
-        From::Table(name, alias) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
+        From::Table(name, alias, _) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
             .ok_or_else(|| Error::internal("CTE vanished during a query")),
-        From::Table(name, alias) => {
+        From::Table(name, alias, Some(tm)) => {
+            let label = alias.clone().unwrap_or_else(|| name.clone());
+            match super::temporal::relation(ctx, name, &label, tm, &[])? {
+                Some(rel) => Ok(rel),
+                None if tm.system.is_none() && tm.valid.is_none() => {
+                    from_item(ctx, &From::Table(name.clone(), alias.clone(), None), outer)
+                }
+                None => Err(Error::new(
+                    ErrorCode::NotSupported,
+                    format!("temporal clauses apply to tables; {name} is not a table"),
+                )),
+            }
+        }
+        From::Table(name, alias, None) => {
             let tok = ctx.op_start("Scan", || name.clone());
             let t = match ctx.table(name) {
                 Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
@@ -924,7 +969,7 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
             if let Some(e) = on {
                 conjuncts(e, &mut conds);
             }
-            if let From::Table(name, alias) = r.as_ref() {
+            if let From::Table(name, alias, None) = r.as_ref() {
                 if ctx.cte(name).is_none() && !ctx.plan_only() {
                     let joined =
                         super::join::lookup_join(ctx, &lc, &lr, name, alias, &conds, *kind, outer)?;
@@ -1004,7 +1049,17 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
     let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
     for (i, item) in sel.from.iter().enumerate() {
         let (ic, ir) = match item {
-            From::Table(name, alias) if ctx.cte(name).is_none() && catalog::exists(ctx, name)? => {
+            From::Table(name, alias, Some(tm)) if ctx.cte(name).is_none() => {
+                let label = alias.clone().unwrap_or_else(|| name.clone());
+                let probe = pending.clone();
+                match super::temporal::relation(ctx, name, &label, tm, &probe)? {
+                    Some(rel) => rel,
+                    None => from_item(ctx, item, outer)?,
+                }
+            }
+            From::Table(name, alias, None)
+                if ctx.cte(name).is_none() && catalog::exists(ctx, name)? =>
+            {
                 // Predicates naming only this table pick its access path.
                 let t = catalog::lookup(ctx, name)?;
                 let label = alias.clone().unwrap_or_else(|| name.clone());
@@ -1229,16 +1284,15 @@ fn select_inner(
         match it {
             SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
             SelectItem::Star => {
-                for (t, c) in &cols {
+                for (t, c) in cols.iter().filter(|(_, c)| !super::temporal::is_hidden(c)) {
                     exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
                 }
             }
             SelectItem::TableStar(tn) => {
                 let mut any = false;
-                for (t, c) in cols
-                    .iter()
-                    .filter(|(t, _)| t.as_deref() == Some(tn.as_str()))
-                {
+                for (t, c) in cols.iter().filter(|(t, c)| {
+                    t.as_deref() == Some(tn.as_str()) && !super::temporal::is_hidden(c)
+                }) {
                     any = true;
                     exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
                 }

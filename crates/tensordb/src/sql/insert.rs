@@ -81,12 +81,26 @@ pub fn insert(
     ret: &[SelectItem],
 ) -> Result<SqlResult> {
     let t = catalog::lookup(ctx, table)?;
+    // `_valid_from` / `_valid_to` in the column list give each row's valid
+    // period; they map to the slots past the table's columns.
+    let (vf_slot, vt_slot) = (t.columns.len(), t.columns.len() + 1);
     let targets: Vec<usize> = if columns.is_empty() {
         (0..t.columns.len()).collect()
     } else {
         columns
             .iter()
             .map(|c| {
+                if c.eq_ignore_ascii_case("_valid_from") {
+                    return Ok(vf_slot);
+                }
+                if c.eq_ignore_ascii_case("_valid_to") {
+                    return Ok(vt_slot);
+                }
+                if super::temporal::is_hidden(c) {
+                    return Err(Error::invalid(format!(
+                        "{c} cannot be written: system time is assigned by the database"
+                    )));
+                }
                 t.column(c).ok_or_else(|| {
                     Error::new(
                         ErrorCode::NoColumn,
@@ -137,6 +151,16 @@ pub fn insert(
         }
         _ => None,
     };
+    let periods = targets.iter().any(|&i| i >= vf_slot);
+    if periods && on_conflict.is_some() {
+        return Err(Error::new(
+            ErrorCode::NotSupported,
+            "ON CONFLICT together with _valid_from / _valid_to",
+        ));
+    }
+    // Valid periods this statement wrote, per row key.
+    let mut periods_written: std::collections::HashMap<Vec<u8>, Vec<(i64, i64)>> =
+        std::collections::HashMap::new();
     let (_, rows) = run_query(ctx, source, None)?;
     // The next automatic row id is read (a reverse scan) only when a row
     // needs one; `floor` is one past the largest id this statement used.
@@ -174,8 +198,19 @@ pub fn insert(
                 None => Value::Null,
             });
         }
+        let (mut vf, mut vt) = (None, None);
         for (v, &i) in src.into_iter().zip(&targets) {
-            row[i] = v;
+            if i == vf_slot {
+                vf = (!v.is_null())
+                    .then(|| super::temporal::micros(&v, "_valid_from"))
+                    .transpose()?;
+            } else if i == vt_slot {
+                vt = (!v.is_null())
+                    .then(|| super::temporal::micros(&v, "_valid_to"))
+                    .transpose()?;
+            } else {
+                row[i] = v;
+            }
         }
         let mut row = prepare_row(ctx, &t, row)?;
         if let Some(i) = t.int_pk() {
@@ -207,6 +242,49 @@ pub fn insert(
             0
         };
         let key = t.row_key(&row, rowid);
+        if periods {
+            let from = vf.unwrap_or_else(|| ctx.now_micros());
+            let to = vt.unwrap_or(crate::ledger::fact::VALID_END);
+            if from >= to {
+                return Err(Error::invalid(
+                    "_valid_from must be before _valid_to (the period is half-open)",
+                ));
+            }
+            let mine = periods_written.entry(key.clone()).or_default();
+            if mine.iter().any(|&(a, b)| a < to && from < b)
+                || super::temporal::key_taken(ctx, &key, from, to)?
+            {
+                return Err(constraint(format!(
+                    "{} (a row with this key exists during that valid period)",
+                    pk_clash(&t).message
+                )));
+            }
+            mine.push((from, to));
+            let start = ops.len();
+            index::maintain(
+                ctx,
+                &t,
+                &indexes,
+                None,
+                Some((&row, &key)),
+                &mut pending,
+                &mut ops,
+            )?;
+            ops.push(WriteOp::put(key.clone(), t.encode(&row)));
+            super::temporal::set_period(&mut ops[start..], vf, vt);
+            if t.pk.is_empty() {
+                floor = floor.max(rowid.saturating_add(1));
+            }
+            last = match t.int_pk().map(|i| &row[i]) {
+                Some(Value::Int(x)) => Some(*x),
+                _ => Some(rowid),
+            };
+            changes += 1;
+            if !ret.is_empty() {
+                out_rows.push(row);
+            }
+            continue;
+        }
         if let Some(clash) = find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)? {
             let handled = match (&clash, &target) {
                 (_, None) => on_conflict.is_some(),

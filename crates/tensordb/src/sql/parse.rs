@@ -15,7 +15,25 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
 /// Parses SQL text into statements, each with its own normalized SQL text
 /// (what the catalog stores for CREATE TABLE).
 pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
-    let parsed = Parser::parse_sql(&SQLiteDialect {}, sql).map_err(|e| {
+    let front = super::front::run(sql)?;
+    let custom = front
+        .pieces
+        .iter()
+        .any(|(_, p)| !matches!(p, super::front::Piece::Sql));
+    // Custom statements are blanked too; sqlparser skips the empty ones.
+    let mut text = front.text.clone();
+    if custom {
+        for (r, p) in &front.pieces {
+            if !matches!(p, super::front::Piece::Sql) {
+                let blank: String = text[r.clone()]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' })
+                    .collect();
+                text.replace_range(r.clone(), &blank);
+            }
+        }
+    }
+    let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).map_err(|e| {
         Error::new(
             ErrorCode::Syntax,
             e.to_string()
@@ -23,10 +41,33 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
                 .to_string(),
         )
     })?;
-    parsed
-        .iter()
-        .map(|p| Ok((super::translate::statement(p)?, p.to_string())))
-        .collect()
+    super::translate::with_lifted(front.lifted, front.hidden, || {
+        let mut parsed = parsed.iter();
+        let mut out = Vec::new();
+        for (r, piece) in &front.pieces {
+            match piece {
+                super::front::Piece::Sql => {
+                    let Some(p) = parsed.next() else { break };
+                    out.push((super::translate::statement(p)?, p.to_string()));
+                }
+                super::front::Piece::SetTime(st) => out.push((
+                    Statement::SetTime {
+                        system: st.system,
+                        value: st
+                            .value
+                            .as_ref()
+                            .map(super::translate::time_spec)
+                            .transpose()?,
+                    },
+                    sql[r.clone()].trim().to_string(),
+                )),
+            }
+        }
+        for p in parsed {
+            out.push((super::translate::statement(p)?, p.to_string()));
+        }
+        Ok(out)
+    })
 }
 
 /// Rewrites SQL text (a CHECK expression) so every identifier `old` reads

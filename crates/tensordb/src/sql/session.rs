@@ -48,7 +48,7 @@ impl Prepared {
         let super::ast::Body::Select(sel) = &q.body else {
             return false;
         };
-        let [super::ast::From::Table(..)] = sel.from.as_slice() else {
+        let [super::ast::From::Table(_, _, None)] = sel.from.as_slice() else {
             return false;
         };
         let simple = |e: &super::ast::Expr| !super::exec::has_subquery(e);
@@ -79,6 +79,9 @@ const SYNC_BUDGET: usize = 64;
 #[derive(Default)]
 pub struct Session {
     tx: Option<RefCell<TxState>>,
+    /// Read times set by `SET SYSTEM_TIME` / `SET VALID_TIME`, used where
+    /// the caller gave none.
+    defaults: ReadAt,
 }
 
 fn fresh(db: &Database) -> Result<TxState> {
@@ -200,6 +203,38 @@ impl Session {
         }
     }
 
+    /// `SET SYSTEM_TIME …` / `SET VALID_TIME …`: the default read time of
+    /// the session's later statements.
+    fn set_time(
+        &mut self,
+        db: &Database,
+        system: bool,
+        value: Option<&super::ast::TimeSpec>,
+        params: &[Value],
+    ) -> Result<()> {
+        use super::temporal::{system_sel, valid_sel, Sel};
+        let tx = RefCell::new(fresh(db)?);
+        let ctx = Ctx::new(db, ReadAt::default(), params, &tx);
+        let (now_t, now_v) = db.resolve(&ReadAt::default())?;
+        if system {
+            self.defaults.as_of = None;
+            self.defaults.epoch = None;
+            if let Some(v) = value {
+                if let Sel::At(t) = system_sel(&ctx, Some(v), now_t)? {
+                    self.defaults.as_of = Some(t);
+                }
+            }
+        } else {
+            self.defaults.valid_at = None;
+            if let Some(v) = value {
+                if let Sel::At(t) = valid_sel(&ctx, Some(v), now_v)? {
+                    self.defaults.valid_at = Some(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a transaction (`BEGIN`).
     pub fn begin(&mut self, db: &Database) -> Result<()> {
         if self.tx.is_some() {
@@ -239,7 +274,16 @@ impl Session {
         params: &[Value],
         at: ReadAt,
     ) -> Result<SqlResult> {
+        let at = ReadAt {
+            as_of: at.as_of.or(self.defaults.as_of),
+            epoch: at.epoch.or(self.defaults.epoch),
+            valid_at: at.valid_at.or(self.defaults.valid_at),
+        };
         match s {
+            Statement::SetTime { system, value } => {
+                self.set_time(db, *system, value.as_ref(), params)?;
+                return Ok(SqlResult::default());
+            }
             Statement::Begin => {
                 self.begin(db)?;
                 return Ok(SqlResult::default());

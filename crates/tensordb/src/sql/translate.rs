@@ -60,6 +60,101 @@ fn like(
 thread_local! {
     /// The number the last plain `?` of the statement being translated got.
     static NEXT_QMARK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Temporal clauses the front pass lifted from the text being
+    /// translated, and whether a table reference claimed each.
+    static LIFTED: std::cell::RefCell<Vec<(super::front::Lifted, bool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    /// The text being translated names a hidden period column.
+    static HIDDEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Translates `f` with the front pass's lifted clauses available to table
+/// references; fails if a clause was not claimed by any.
+pub fn with_lifted<T>(
+    lifted: Vec<super::front::Lifted>,
+    hidden: bool,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    LIFTED.with(|l| *l.borrow_mut() = lifted.into_iter().map(|x| (x, false)).collect());
+    HIDDEN.with(|h| h.set(hidden));
+    let res = f();
+    HIDDEN.with(|h| h.set(false));
+    let left = LIFTED.with(|l| {
+        let v = std::mem::take(&mut *l.borrow_mut());
+        v.into_iter()
+            .find(|(_, claimed)| !claimed)
+            .map(|(x, _)| x.at)
+    });
+    let out = res?;
+    if let Some(at) = left {
+        return Err(Error::new(
+            ErrorCode::Syntax,
+            format!(
+                "this temporal clause does not follow a table name at Line: {}, Column: {}",
+                at.line, at.column
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// The clauses lifted from right after this table reference, if any.
+fn lifted_for(name: &sp::ObjectName, alias: Option<&sp::Ident>) -> Option<super::front::Lifted> {
+    let mut anchors = Vec::new();
+    if let Some(sp::ObjectNamePart::Identifier(i)) = name.0.last() {
+        anchors.push(i.span.start);
+    }
+    if let Some(a) = alias {
+        anchors.push(a.span.start);
+    }
+    LIFTED.with(|l| {
+        let mut l = l.borrow_mut();
+        let hit = l
+            .iter_mut()
+            .find(|(x, claimed)| !claimed && anchors.contains(&x.anchor))?;
+        hit.1 = true;
+        Some(hit.0.clone())
+    })
+}
+
+/// Translates a lifted time clause.
+pub fn time_spec(s: &super::front::RawSpec) -> Result<TimeSpec> {
+    use super::front::RawSpec as R;
+    Ok(match s {
+        R::AsOf(e) => TimeSpec::AsOf(expr(e)?),
+        R::AsOfEpoch(e) => TimeSpec::AsOfEpoch(expr(e)?),
+        R::Between(a, b) => TimeSpec::Between(expr(a)?, expr(b)?),
+        R::FromTo(a, b) => TimeSpec::FromTo(expr(a)?, expr(b)?),
+        R::All => TimeSpec::All,
+    })
+}
+
+fn temporal(l: &super::front::Lifted) -> Result<Option<Box<Temporal>>> {
+    if l.portion.is_some() {
+        return Err(Error::new(
+            ErrorCode::Syntax,
+            "FOR PORTION OF belongs after the table of an UPDATE or DELETE",
+        ));
+    }
+    Ok(Some(Box::new(Temporal {
+        system: l.system.as_ref().map(time_spec).transpose()?,
+        valid: l.valid.as_ref().map(time_spec).transpose()?,
+        hidden: HIDDEN.with(|h| h.get()),
+    })))
+}
+
+fn table_temporal(
+    name: &sp::ObjectName,
+    alias: Option<&sp::Ident>,
+) -> Result<Option<Box<Temporal>>> {
+    match lifted_for(name, alias) {
+        Some(l) => temporal(&l),
+        None if HIDDEN.with(|h| h.get()) => Ok(Some(Box::new(Temporal {
+            hidden: true,
+            ..Default::default()
+        }))),
+        None => Ok(None),
+    }
 }
 
 /// Translates one parsed statement.
@@ -338,12 +433,30 @@ fn insert(ins: &sp::Insert) -> Result<Statement> {
     })
 }
 
-fn single_table(t: &sp::TableWithJoins) -> Result<String> {
+type Portion = Option<(Expr, Expr)>;
+
+fn single_table(t: &sp::TableWithJoins) -> Result<(String, Portion)> {
     if !t.joins.is_empty() {
         return Err(unsupported("UPDATE/DELETE with joins"));
     }
     match &t.relation {
-        sp::TableFactor::Table { name, .. } => object_name(name),
+        sp::TableFactor::Table { name, alias, .. } => {
+            let portion = match lifted_for(name, alias.as_ref().map(|a| &a.name)) {
+                None => None,
+                Some(l) if l.system.is_some() || l.valid.is_some() => {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        "UPDATE and DELETE write at the current system time; to change a \
+                         valid-time period use FOR PORTION OF VALID_TIME FROM … TO …",
+                    ))
+                }
+                Some(l) => match &l.portion {
+                    Some((a, b)) => Some((expr(a)?, expr(b)?)),
+                    None => None,
+                },
+            };
+            Ok((object_name(name)?, portion))
+        }
         other => Err(unsupported(format!("`{other}` as a target"))),
     }
 }
@@ -352,12 +465,14 @@ fn update(u: &sp::Update) -> Result<Statement> {
     if u.from.is_some() {
         return Err(unsupported("UPDATE … FROM"));
     }
+    let (table, portion) = single_table(&u.table)?;
     let set = assignments(&u.assignments)?;
     Ok(Statement::Update {
-        table: single_table(&u.table)?,
+        table,
         set,
         filter: u.selection.as_ref().map(expr).transpose()?,
         returning: returning(&u.returning)?,
+        portion,
     })
 }
 
@@ -371,10 +486,12 @@ fn delete(d: &sp::Delete) -> Result<Statement> {
     let [t] = tables.as_slice() else {
         return Err(unsupported("DELETE from several tables"));
     };
+    let (table, portion) = single_table(t)?;
     Ok(Statement::Delete {
-        table: single_table(t)?,
+        table,
         filter: d.selection.as_ref().map(expr).transpose()?,
         returning: returning(&d.returning)?,
+        portion,
     })
 }
 
@@ -600,6 +717,7 @@ fn factor(t: &sp::TableFactor) -> Result<From> {
         } => Ok(From::Table(
             object_name(name)?,
             alias.as_ref().map(|a| ident(&a.name)),
+            table_temporal(name, alias.as_ref().map(|a| &a.name))?,
         )),
         sp::TableFactor::Derived {
             subquery, alias, ..

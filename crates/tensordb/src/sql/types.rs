@@ -81,7 +81,7 @@ fn from_cols(
     scope: &mut Vec<Col>,
 ) -> Option<()> {
     match f {
-        From::Table(name, alias) => {
+        From::Table(name, alias, _) => {
             let label = alias.clone().unwrap_or_else(|| name.clone());
             if let Some((_, cols)) = ctes.iter().rev().find(|(n, _)| n == name) {
                 scope.extend(cols.iter().map(|(_, n, k)| (label.clone(), n.clone(), *k)));
@@ -128,7 +128,7 @@ fn kind_of(e: &Expr, scope: &[Col]) -> Kind {
         Expr::Func { name, args, .. } => match name.as_str() {
             n if super::json::RETURNS_JSON.contains(&n) => Kind::Json,
             "now" | "current_timestamp" | "localtimestamp" | "date_trunc" | "to_timestamp"
-            | "make_timestamp" => Kind::Timestamp,
+            | "from_epoch_us" | "make_timestamp" => Kind::Timestamp,
             "current_date" => Kind::Date,
             "min" | "max" | "coalesce" | "ifnull" | "nullif" | "first_value" | "last_value"
             | "nth_value" | "lag" | "lead" => {

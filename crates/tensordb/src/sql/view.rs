@@ -199,7 +199,7 @@ fn body_tables(b: &Body, out: &mut Vec<String>) {
 
 fn from_tables(f: &From, out: &mut Vec<String>) {
     match f {
-        From::Table(n, _) => out.push(n.clone()),
+        From::Table(n, _, _) => out.push(n.clone()),
         From::Subquery(q, _) => body_tables(&q.body, out),
         From::Join(l, r, _, _) | From::JoinUsing(l, r, _, _) => {
             from_tables(l, out);

@@ -1,0 +1,390 @@
+//! The front pass: TensorDB's temporal syntax that sqlparser does not know,
+//! handled on sqlparser's own tokens before the real parse.
+//!
+//! - Temporal clauses after a table name (or its alias) — `AS OF x`,
+//!   `AS OF EPOCH n`, `FOR SYSTEM_TIME …`, `FOR VALID_TIME …` /
+//!   `FOR APPLICATION_TIME …` with `AS OF`, `BETWEEN … AND …`, `FROM … TO …`
+//!   or `ALL` — and `FOR PORTION OF VALID_TIME FROM a TO b` after the table
+//!   of an UPDATE or DELETE are *lifted*: their bounds are parsed as
+//!   expressions with sqlparser, the clause's characters are blanked in the
+//!   text (so every other position stays where it was), and translation
+//!   attaches them to the table reference whose name or alias token ends
+//!   right before the clause.
+//! - `SET SYSTEM_TIME …` / `SET VALID_TIME …` statements are recognized whole.
+
+use crate::error::{Error, ErrorCode, Result};
+use sqlparser::ast as sp;
+use sqlparser::dialect::{Dialect, Precedence, SQLiteDialect};
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Word};
+
+/// One axis's clause, with its bounds still sqlparser expressions.
+#[derive(Clone, Debug)]
+pub enum RawSpec {
+    /// `AS OF x`.
+    AsOf(sp::Expr),
+    /// `AS OF EPOCH n`.
+    AsOfEpoch(sp::Expr),
+    /// `BETWEEN a AND b`.
+    Between(sp::Expr, sp::Expr),
+    /// `FROM a TO b`.
+    FromTo(sp::Expr, sp::Expr),
+    /// `ALL`.
+    All,
+}
+
+/// The clauses lifted from after one table reference.
+#[derive(Clone, Debug)]
+pub struct Lifted {
+    /// Start of the token right before the clauses (a table name or alias).
+    pub anchor: Location,
+    /// System-time clause.
+    pub system: Option<RawSpec>,
+    /// Valid-time clause.
+    pub valid: Option<RawSpec>,
+    /// `FOR PORTION OF VALID_TIME FROM a TO b`.
+    pub portion: Option<(sp::Expr, sp::Expr)>,
+    /// Where the first clause starts (for errors).
+    pub at: Location,
+}
+
+impl Default for Lifted {
+    fn default() -> Self {
+        Lifted {
+            anchor: Location::new(0, 0),
+            system: None,
+            valid: None,
+            portion: None,
+            at: Location::new(0, 0),
+        }
+    }
+}
+
+/// `SET SYSTEM_TIME …` / `SET VALID_TIME …`.
+#[derive(Clone, Debug)]
+pub struct SetTime {
+    /// True for system time, false for valid time.
+    pub system: bool,
+    /// The default to set (`None`: back to "now").
+    pub value: Option<RawSpec>,
+}
+
+/// What the front pass found in one statement of the text.
+#[derive(Clone, Debug)]
+pub enum Piece {
+    /// An ordinary statement: hand the (blanked) text to sqlparser.
+    Sql,
+    /// A `SET SYSTEM_TIME` / `SET VALID_TIME` statement.
+    SetTime(Box<SetTime>),
+}
+
+/// The result of the front pass over a whole text.
+#[derive(Debug)]
+pub struct Front {
+    /// The text with lifted clauses blanked (same length and line breaks).
+    pub text: String,
+    /// Lifted temporal clauses, in text order.
+    pub lifted: Vec<Lifted>,
+    /// Per statement (split at top-level `;`): its byte range in `text` and
+    /// what it is.
+    pub pieces: Vec<(std::ops::Range<usize>, Piece)>,
+    /// True when the text names a hidden period column.
+    pub hidden: bool,
+}
+
+fn syntax(msg: impl Into<String>, at: Location) -> Error {
+    Error::new(
+        ErrorCode::Syntax,
+        format!("{} at Line: {}, Column: {}", msg.into(), at.line, at.column),
+    )
+}
+
+fn is_kw(t: &Token, kw: &str) -> bool {
+    matches!(t, Token::Word(Word { value, quote_style: None, .. }) if value.eq_ignore_ascii_case(kw))
+}
+
+/// Byte offsets of (line, column) positions in `text`.
+struct Offsets {
+    lines: Vec<usize>,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let mut lines = vec![0];
+        lines.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Offsets { lines }
+    }
+
+    fn byte(&self, text: &str, at: Location) -> usize {
+        let Some(&start) = self.lines.get((at.line as usize).saturating_sub(1)) else {
+            return text.len();
+        };
+        let col = (at.column as usize).saturating_sub(1);
+        text[start..]
+            .char_indices()
+            .nth(col)
+            .map_or(text.len(), |(i, _)| start + i)
+    }
+}
+
+struct Pass {
+    toks: Vec<TokenWithSpan>,
+    /// Indexes of the significant (non-whitespace) tokens.
+    sig: Vec<usize>,
+    dialect: SQLiteDialect,
+}
+
+impl Pass {
+    fn tok(&self, k: usize) -> Option<&Token> {
+        self.sig.get(k).map(|&i| &self.toks[i].token)
+    }
+
+    fn loc(&self, k: usize) -> Location {
+        self.sig
+            .get(k)
+            .map_or(Location::new(0, 0), |&i| self.toks[i].span.start)
+    }
+
+    fn kw(&self, k: usize, kw: &str) -> bool {
+        self.tok(k).is_some_and(|t| is_kw(t, kw))
+    }
+
+    /// Parses an expression starting at significant token `k`; returns it
+    /// and the significant index after it. `between` stops before `AND`.
+    fn expr(&self, k: usize, between: bool) -> Result<(sp::Expr, usize)> {
+        let start = self.sig.get(k).copied().unwrap_or(self.toks.len());
+        let toks = self.toks[start..].to_vec();
+        let mut p = Parser::new(&self.dialect).with_tokens_with_locations(toks);
+        let e = if between {
+            p.parse_subexpr(self.dialect.prec_value(Precedence::Between))
+        } else {
+            p.parse_expr()
+        }
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Syntax,
+                e.to_string()
+                    .trim_start_matches("sql parser error: ")
+                    .to_string(),
+            )
+        })?;
+        let end = start + p.index();
+        // The first significant token at or after `end`.
+        let next = self.sig.partition_point(|&i| i < end);
+        Ok((e, next))
+    }
+
+    /// A clause body after the axis keyword at `k`: returns the spec and the
+    /// index after it.
+    fn spec(&self, k: usize, system: bool) -> Result<(RawSpec, usize)> {
+        if self.kw(k, "AS") && self.kw(k + 1, "OF") {
+            if system && self.kw(k + 2, "EPOCH") {
+                let (e, n) = self.expr(k + 3, false)?;
+                return Ok((RawSpec::AsOfEpoch(e), n));
+            }
+            let (e, n) = self.expr(k + 2, false)?;
+            return Ok((RawSpec::AsOf(e), n));
+        }
+        if self.kw(k, "BETWEEN") {
+            let (a, n) = self.expr(k + 1, true)?;
+            if !self.kw(n, "AND") {
+                return Err(syntax("expected AND in a BETWEEN time clause", self.loc(n)));
+            }
+            let (b, n) = self.expr(n + 1, true)?;
+            return Ok((RawSpec::Between(a, b), n));
+        }
+        if self.kw(k, "FROM") {
+            let (a, n) = self.expr(k + 1, false)?;
+            if !self.kw(n, "TO") {
+                return Err(syntax(
+                    "expected TO in a FROM … TO time clause",
+                    self.loc(n),
+                ));
+            }
+            let (b, n) = self.expr(n + 1, false)?;
+            return Ok((RawSpec::FromTo(a, b), n));
+        }
+        if self.kw(k, "ALL") {
+            return Ok((RawSpec::All, k + 1));
+        }
+        Err(syntax(
+            "expected AS OF, BETWEEN, FROM … TO or ALL after the time axis",
+            self.loc(k),
+        ))
+    }
+
+    /// Tries to read one clause at `k`; returns what it set and the index
+    /// after it, or `None` when `k` does not start a temporal clause.
+    fn clause(&self, k: usize, into: &mut Lifted) -> Result<Option<usize>> {
+        let axis = |t: Option<&Token>| match t {
+            Some(t) if is_kw(t, "SYSTEM_TIME") => Some(true),
+            Some(t) if is_kw(t, "VALID_TIME") || is_kw(t, "APPLICATION_TIME") => Some(false),
+            _ => None,
+        };
+        if self.kw(k, "FOR") && self.kw(k + 1, "PORTION") {
+            if !self.kw(k + 2, "OF") || axis(self.tok(k + 3)) != Some(false) {
+                return Err(syntax(
+                    "expected FOR PORTION OF VALID_TIME FROM … TO …",
+                    self.loc(k),
+                ));
+            }
+            let (RawSpec::FromTo(a, b), n) = self.spec(k + 4, false)? else {
+                return Err(syntax("FOR PORTION OF takes FROM … TO …", self.loc(k + 4)));
+            };
+            into.portion = Some((a, b));
+            return Ok(Some(n));
+        }
+        if self.kw(k, "FOR") {
+            if let Some(system) = axis(self.tok(k + 1)) {
+                let (s, n) = self.spec(k + 2, system)?;
+                let slot = if system {
+                    &mut into.system
+                } else {
+                    &mut into.valid
+                };
+                if slot.is_some() {
+                    return Err(syntax("a time axis is given twice", self.loc(k)));
+                }
+                *slot = Some(s);
+                return Ok(Some(n));
+            }
+            return Ok(None);
+        }
+        if self.kw(k, "AS") && self.kw(k + 1, "OF") {
+            // `x AS of` could be an alias named "of": only a parsable bound
+            // makes it a clause.
+            let Ok((s, n)) = self.spec(k, true) else {
+                return Ok(None);
+            };
+            if into.system.is_some() {
+                return Err(syntax("a time axis is given twice", self.loc(k)));
+            }
+            into.system = Some(s);
+            return Ok(Some(n));
+        }
+        Ok(None)
+    }
+}
+
+/// Runs the front pass over `sql`.
+pub fn run(sql: &str) -> Result<Front> {
+    let dialect = SQLiteDialect {};
+    let toks = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::new(ErrorCode::Syntax, e.to_string()))?;
+    let sig: Vec<usize> = (0..toks.len())
+        .filter(|&i| !matches!(toks[i].token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    let pass = Pass { toks, sig, dialect };
+    let offsets = Offsets::new(sql);
+    let mut blank: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut lifted = Vec::new();
+    let mut pieces = Vec::new();
+    let mut k = 0;
+    let mut stmt_start_k = 0;
+    let mut stmt_start_byte = 0;
+    let n = pass.sig.len();
+    while k <= n {
+        let at_end = k == n;
+        if at_end || matches!(pass.tok(k), Some(Token::SemiColon)) {
+            let end_byte = if at_end {
+                sql.len()
+            } else {
+                offsets.byte(sql, pass.loc(k))
+            };
+            let piece = if pass.kw(stmt_start_k, "SET")
+                && matches!(pass.tok(stmt_start_k + 1), Some(t) if is_kw(t, "SYSTEM_TIME") || is_kw(t, "VALID_TIME") || is_kw(t, "APPLICATION_TIME"))
+            {
+                Piece::SetTime(Box::new(set_time(&pass, stmt_start_k, k)?))
+            } else {
+                Piece::Sql
+            };
+            if stmt_start_k < k {
+                pieces.push((stmt_start_byte..end_byte, piece));
+            }
+            k += 1;
+            stmt_start_k = k;
+            stmt_start_byte = if k <= n && !at_end {
+                end_byte + 1
+            } else {
+                sql.len()
+            };
+            continue;
+        }
+        if pass.kw(stmt_start_k, "SET") {
+            k += 1;
+            continue;
+        }
+        let mut l = Lifted::default();
+        let first = k;
+        let mut next = k;
+        while let Some(after) = pass.clause(next, &mut l)? {
+            next = after;
+        }
+        if next == first {
+            k += 1;
+            continue;
+        }
+        if first == stmt_start_k || !matches!(pass.tok(first - 1), Some(Token::Word(_))) {
+            return Err(syntax(
+                "a temporal clause must follow a table name",
+                pass.loc(first),
+            ));
+        }
+        l.anchor = pass.loc(first - 1);
+        l.at = pass.loc(first);
+        let from = offsets.byte(sql, pass.loc(first));
+        let last = pass.sig[next - 1];
+        let to = offsets.byte(sql, pass.toks[last].span.end);
+        blank.push(from..to);
+        lifted.push(l);
+        k = next;
+    }
+    let mut text = String::with_capacity(sql.len());
+    let mut pos = 0;
+    for r in &blank {
+        text.push_str(&sql[pos..r.start]);
+        text.extend(
+            sql[r.start..r.end]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
+        pos = r.end;
+    }
+    text.push_str(&sql[pos..]);
+    let hidden = pass.sig.iter().any(
+        |&i| matches!(&pass.toks[i].token, Token::Word(w) if super::temporal::is_hidden(&w.value)),
+    );
+    Ok(Front {
+        text,
+        lifted,
+        pieces,
+        hidden,
+    })
+}
+
+fn set_time(pass: &Pass, k: usize, end: usize) -> Result<SetTime> {
+    let system = pass.kw(k + 1, "SYSTEM_TIME");
+    let mut i = k + 2;
+    if matches!(pass.tok(i), Some(Token::Eq)) || pass.kw(i, "TO") {
+        i += 1;
+    }
+    let value = if pass.kw(i, "DEFAULT") || pass.kw(i, "NOW") || pass.kw(i, "CURRENT") {
+        i += 1;
+        None
+    } else {
+        let (s, n) = pass.spec(i, system)?;
+        if !matches!(s, RawSpec::AsOf(_) | RawSpec::AsOfEpoch(_)) {
+            return Err(syntax(
+                "SET SYSTEM_TIME / SET VALID_TIME take AS OF … (or DEFAULT)",
+                pass.loc(i),
+            ));
+        }
+        i = n;
+        Some(s)
+    };
+    if i != end {
+        return Err(syntax("unexpected text after SET …_TIME", pass.loc(i)));
+    }
+    Ok(SetTime { system, value })
+}

@@ -1,0 +1,207 @@
+//! `UPDATE … FOR PORTION OF VALID_TIME FROM a TO b` and `DELETE … FOR
+//! PORTION OF VALID_TIME FROM a TO b`: SQL:2011 splitting semantics on the
+//! fact model.
+//!
+//! Each current version of a row that overlaps `[a, b)` is clipped to it;
+//! where the WHERE clause holds (evaluated on the version's values and
+//! clipped period), a fact for exactly the clipped period is written — the
+//! updated row, or a delete — with the index entries changed for the same
+//! period. The parts of the row outside `[a, b)` are not written at all: by
+//! the read rule they keep their old values.
+
+use super::ast::{Expr, SelectItem};
+use super::catalog;
+use super::dml::{commit, prepare_row, returning, SqlResult};
+use super::exec::{eval, ColRef, Ctx, Scope, EMPTY_SCOPE};
+use super::index;
+use super::temporal::{micros, period_values, set_period, versions_of, HIDDEN};
+use super::value::Value;
+use crate::engine::commit::WriteOp;
+use crate::error::{Error, ErrorCode, Result};
+use crate::ledger::timeline::SYSTEM_END;
+use std::collections::HashSet;
+
+/// The period `[a, b)` of a FOR PORTION OF clause, in µs.
+fn period(ctx: &Ctx, p: &(Expr, Expr)) -> Result<(i64, i64)> {
+    let a = micros(&eval(ctx, &p.0, &EMPTY_SCOPE)?, "FOR PORTION OF … FROM")?;
+    let b = micros(&eval(ctx, &p.1, &EMPTY_SCOPE)?, "FOR PORTION OF … TO")?;
+    if a >= b {
+        return Err(Error::invalid(
+            "FOR PORTION OF needs FROM before TO (an empty period changes nothing)",
+        ));
+    }
+    Ok((a, b))
+}
+
+/// A version of a row clipped to the portion: key, values, clipped period.
+type Piece = (Vec<u8>, Vec<Value>, i64, i64);
+
+/// The current versions of the table's rows clipped to `[a, b)` where
+/// `filter` holds.
+fn pieces(
+    ctx: &Ctx,
+    t: &catalog::Table,
+    cols: &[ColRef],
+    filter: Option<&Expr>,
+    (a, b): (i64, i64),
+) -> Result<Vec<Piece>> {
+    let (now_t, _) = ctx.db.resolve(&ctx.at)?;
+    let mut conds = Vec::new();
+    if let Some(f) = filter {
+        super::exec::split_and(f, &mut conds);
+    }
+    let table_cols = &cols[..t.columns.len()];
+    conds.retain(|c| super::exec::refs_resolve(c, table_cols));
+    let mut out = Vec::new();
+    let mut err = None;
+    versions_of(ctx, t, &t.name, &conds, now_t, |key, row, v| {
+        if v.system_to != SYSTEM_END || v.valid_to <= a || b <= v.valid_from {
+            return Ok(());
+        }
+        let (from, to) = (v.valid_from.max(a), v.valid_to.min(b));
+        let mut clipped = *v;
+        clipped.valid_from = from;
+        clipped.valid_to = to;
+        let mut full = row.clone();
+        full.extend(period_values(&clipped));
+        let keep = match filter {
+            None => true,
+            Some(f) => {
+                let sc = Scope {
+                    cols,
+                    row: &full,
+                    group: None,
+                    outer: None,
+                };
+                match eval(ctx, f, &sc) {
+                    Ok(v) => v.truth() == Some(true),
+                    Err(e) => {
+                        err.get_or_insert(e);
+                        false
+                    }
+                }
+            }
+        };
+        if keep {
+            out.push((key.to_vec(), row, from, to));
+        }
+        Ok(())
+    })?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn columns(t: &catalog::Table) -> Vec<ColRef> {
+    t.columns
+        .iter()
+        .map(|c| c.name.clone())
+        .chain(HIDDEN.iter().map(|h| h.to_string()))
+        .map(|n| (Some(t.name.clone()), n))
+        .collect()
+}
+
+/// `UPDATE t FOR PORTION OF VALID_TIME FROM a TO b SET … [WHERE …]`.
+pub fn update(
+    ctx: &Ctx,
+    table: &str,
+    set: &[(String, Expr)],
+    filter: Option<&Expr>,
+    ret: &[SelectItem],
+    portion: &(Expr, Expr),
+) -> Result<SqlResult> {
+    let t = catalog::lookup(ctx, table)?;
+    let span = period(ctx, portion)?;
+    let cols = columns(&t);
+    let mut targets = Vec::new();
+    for (c, e) in set {
+        let Some(i) = t.column(c) else {
+            return Err(super::dml::no_set_column(&t, c));
+        };
+        if t.pk.contains(&i) {
+            return Err(Error::new(
+                ErrorCode::NotSupported,
+                "changing the primary key FOR PORTION OF a period (update it for all time instead)",
+            ));
+        }
+        targets.push((i, e));
+    }
+    let indexes = index::of_table(ctx, &t)?;
+    let mut pending = HashSet::new();
+    let mut ops: Vec<WriteOp> = Vec::new();
+    let mut written = Vec::new();
+    let found = pieces(ctx, &t, &cols, filter, span)?;
+    for (key, row, from, to) in &found {
+        let mut full = row.clone();
+        full.extend([Value::Null, Value::Null, Value::Int(*from), Value::Int(*to)]);
+        let sc = Scope {
+            cols: &cols,
+            row: &full,
+            group: None,
+            outer: None,
+        };
+        let mut new = row.clone();
+        for (i, e) in &targets {
+            new[*i] = eval(ctx, e, &sc)?;
+        }
+        let new = prepare_row(ctx, &t, new)?;
+        let start = ops.len();
+        index::maintain(
+            ctx,
+            &t,
+            &indexes,
+            Some((row, key)),
+            Some((&new, key)),
+            &mut pending,
+            &mut ops,
+        )?;
+        ops.push(WriteOp::put(key.clone(), t.encode(&new)));
+        set_period(&mut ops[start..], Some(*from), Some(*to));
+        if !ret.is_empty() {
+            written.push(new);
+        }
+    }
+    let mut r = commit(ctx, ops, found.len() as u64, None)?;
+    if !ret.is_empty() {
+        (r.columns, r.rows) = returning(ctx, &t, ret, &written)?;
+    }
+    Ok(r)
+}
+
+/// `DELETE FROM t FOR PORTION OF VALID_TIME FROM a TO b [WHERE …]`.
+pub fn delete(
+    ctx: &Ctx,
+    table: &str,
+    filter: Option<&Expr>,
+    ret: &[SelectItem],
+    portion: &(Expr, Expr),
+) -> Result<SqlResult> {
+    let t = catalog::lookup(ctx, table)?;
+    let span = period(ctx, portion)?;
+    let cols = columns(&t);
+    let indexes = index::of_table(ctx, &t)?;
+    let mut pending = HashSet::new();
+    let mut ops: Vec<WriteOp> = Vec::new();
+    let found = pieces(ctx, &t, &cols, filter, span)?;
+    for (key, row, from, to) in &found {
+        let start = ops.len();
+        index::maintain(
+            ctx,
+            &t,
+            &indexes,
+            Some((row, key)),
+            None,
+            &mut pending,
+            &mut ops,
+        )?;
+        ops.push(WriteOp::delete(key.clone()));
+        set_period(&mut ops[start..], Some(*from), Some(*to));
+    }
+    let mut r = commit(ctx, ops, found.len() as u64, None)?;
+    if !ret.is_empty() {
+        let old: Vec<Vec<Value>> = found.into_iter().map(|(_, r, _, _)| r).collect();
+        (r.columns, r.rows) = returning(ctx, &t, ret, &old)?;
+    }
+    Ok(r)
+}
