@@ -81,6 +81,9 @@ pub enum Piece {
 /// The result of the front pass over a whole text.
 #[derive(Debug)]
 pub struct Front {
+    /// The text the pass worked on (the input, with period predicates
+    /// rewritten into calls).
+    pub source: String,
     /// The text with lifted clauses blanked (same length and line breaks).
     pub text: String,
     /// Lifted temporal clauses, in text order.
@@ -266,8 +269,111 @@ impl Pass {
     }
 }
 
+/// Rewrites period predicates — `(a, b) CONTAINS (c, d)` and the others in
+/// `period::KEYWORDS` — into calls `period_contains(a, b, c, d)`. Texts
+/// without one come back unchanged.
+fn rewrite_periods(sql: &str) -> Result<String> {
+    let dialect = SQLiteDialect {};
+    let toks = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::new(ErrorCode::Syntax, e.to_string()))?;
+    let sig: Vec<usize> = (0..toks.len())
+        .filter(|&i| !matches!(toks[i].token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    let is_pred = |t: &Token| super::period::KEYWORDS.iter().any(|k| is_kw(t, k));
+    if !sig.iter().any(|&i| is_pred(&toks[i].token)) {
+        return Ok(sql.to_string());
+    }
+    let offsets = Offsets::new(sql);
+    let start = |k: usize| offsets.byte(sql, toks[sig[k]].span.start);
+    let end = |k: usize| offsets.byte(sql, toks[sig[k]].span.end);
+    // (left paren, keyword start, keyword end, right paren) as significant
+    // indexes, and the function name.
+    let mut edits: Vec<(usize, usize, usize, usize, String)> = Vec::new();
+    for k in 1..sig.len() {
+        let t = &toks[sig[k]].token;
+        if !is_pred(t) {
+            continue;
+        }
+        let Token::Word(w) = t else { continue };
+        let mut first = k;
+        let mut name = w.value.to_ascii_lowercase();
+        if k >= 2 && is_kw(&toks[sig[k - 1]].token, "IMMEDIATELY") {
+            if name != "precedes" && name != "succeeds" {
+                continue;
+            }
+            first = k - 1;
+            name = format!("immediately_{name}");
+        }
+        if first == 0 || !matches!(toks[sig[first - 1]].token, Token::RParen) {
+            continue;
+        }
+        // The matching parentheses on both sides.
+        let mut depth = 0i32;
+        let mut left = None;
+        for j in (0..first).rev() {
+            match toks[sig[j]].token {
+                Token::RParen => depth += 1,
+                Token::LParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        left = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !matches!(sig.get(k + 1).map(|&i| &toks[i].token), Some(Token::LParen)) {
+            continue;
+        }
+        depth = 0;
+        let mut right = None;
+        for (j, &i) in sig.iter().enumerate().skip(k + 1) {
+            match toks[i].token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        right = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (Some(l), Some(r)) = (left, right) else {
+            continue;
+        };
+        if edits.last().is_some_and(|e| e.3 >= l) {
+            return Err(syntax(
+                "nested period predicates: write them as period_…() calls",
+                toks[sig[k]].span.start,
+            ));
+        }
+        edits.push((l, first, k, r, name));
+    }
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut pos = 0;
+    for (l, first, k, r, name) in edits {
+        out.push_str(&sql[pos..start(l)]);
+        out.push_str("period_");
+        out.push_str(&name);
+        // `(a, b` then `, ` then `c, d)`: the keyword and the parentheses
+        // between the two pairs become one comma.
+        out.push_str(&sql[start(l)..start(first - 1)]);
+        out.push_str(", ");
+        out.push_str(&sql[end(k + 1)..end(r)]);
+        pos = end(r);
+    }
+    out.push_str(&sql[pos..]);
+    Ok(out)
+}
+
 /// Runs the front pass over `sql`.
 pub fn run(sql: &str) -> Result<Front> {
+    let rewritten = rewrite_periods(sql)?;
+    let sql = rewritten.as_str();
     let dialect = SQLiteDialect {};
     let toks = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -356,6 +462,7 @@ pub fn run(sql: &str) -> Result<Front> {
         |&i| matches!(&pass.toks[i].token, Token::Word(w) if super::temporal::is_hidden(&w.value)),
     );
     Ok(Front {
+        source: sql.to_string(),
         text,
         lifted,
         pieces,

@@ -173,6 +173,9 @@ pub fn scalar(name: &str, args: &[Value], now: i64) -> Result<Value> {
             if let Some(v) = super::datetime::call(other, args, now)? {
                 return Ok(v);
             }
+            if let Some(v) = super::period::call(other, args)? {
+                return Ok(v);
+            }
             return Err(Error::new(
                 ErrorCode::NotSupported,
                 format!("the function {other}() is not supported yet"),

@@ -23,6 +23,7 @@ pub mod insert;
 pub mod join;
 pub mod json;
 pub mod parse;
+pub mod period;
 pub mod plan;
 pub mod portion;
 pub mod range;

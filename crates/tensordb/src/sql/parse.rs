@@ -59,7 +59,7 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
                             .map(super::translate::time_spec)
                             .transpose()?,
                     },
-                    sql[r.clone()].trim().to_string(),
+                    front.source[r.clone()].trim().to_string(),
                 )),
             }
         }
