@@ -1,6 +1,6 @@
 import { Channel, NativeOpenOptions } from './native'
 import { ReadOptions, NONE, readArgs } from './read-options'
-import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs } from './sql'
+import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
 import { Key, Value, checkKey, decodeValue, encodeValue } from './values'
@@ -75,6 +75,18 @@ export interface Fact {
   validFrom: Micros
   /** Valid period end (exclusive); `null` when open-ended. */
   validTo: Micros | null
+}
+
+/** The hidden period columns of a SQL row version (µs since the epoch; `null` = open). */
+export interface RowPeriods {
+  /** When the database learned this version. */
+  _system_from: SystemTime
+  /** When a newer fact replaced it; `null` while current. */
+  _system_to: SystemTime | null
+  /** Valid period start (inclusive); `null` = from the beginning of time. */
+  _valid_from: Micros | null
+  /** Valid period end (exclusive); `null` = open. */
+  _valid_to: Micros | null
 }
 
 const MIN_VALID = -9223372036854775808 // i64::MIN as a double: "from the beginning of time"
@@ -359,7 +371,24 @@ export class Database {
   }
 
   /** Every fact ever recorded for `key`, newest first, with both periods. */
-  history(key: Key): Promise<Fact[]> {
+  history(key: Key): Promise<Fact[]>
+  /**
+   * Every version of one row of SQL table `table`, named by its primary key
+   * value (an array for a composite key): the row's columns plus
+   * `_system_from`, `_system_to`, `_valid_from`, `_valid_to` (µs since the
+   * Unix epoch; `null` = open), oldest first. A version is a rectangle of
+   * system time × valid time in which the row had those values.
+   */
+  history<Row = Record<string, unknown>>(table: string, key: unknown): Promise<(Row & RowPeriods)[]>
+  history(first: Key | string, rowKey?: unknown): Promise<unknown> {
+    if (arguments.length >= 2) {
+      const key = first
+      return this.run<SqlTuple>((ch, id) => {
+        if (typeof key !== 'string') throw invalid('history(table, key): table must be a string')
+        ch.native.rowHistory(key, toParams(Array.isArray(rowKey) ? rowKey : [rowKey]), id)
+      }).then((t) => shapeResult(t).rows)
+    }
+    const key = first
     return this.run<unknown[]>((ch, id) => {
       checkKey(key)
       ch.native.history(key, id)

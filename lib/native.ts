@@ -47,6 +47,7 @@ export interface NativeDb {
     id: number,
   ): void
   history(key: Bytes, id: number): void
+  rowHistory(table: string, key: unknown[], id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   prepare(text: string): NativeStatement
   session(): NativeSession

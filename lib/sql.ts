@@ -116,7 +116,7 @@ function toParam(v: unknown): unknown {
   return v
 }
 
-function toParams(params: unknown[]): unknown[] {
+export function toParams(params: unknown[]): unknown[] {
   for (let i = 0; i < params.length; i++) {
     const v = params[i]
     if (v !== null && typeof v === 'object') return params.map(toParam)

@@ -378,6 +378,22 @@ impl NativeDb {
         });
     }
 
+    /// Every version of one row of a SQL table (by primary key values);
+    /// completes like `sql`.
+    #[napi(catch_unwind)]
+    pub fn row_history(
+        &self,
+        table: String,
+        #[napi(ts_arg_type = "unknown[]")] key: Vec<SqlParam>,
+        id: u32,
+    ) {
+        let key: Vec<tensordb::sql::Value> = key.into_iter().map(|p| p.0).collect();
+        self.on_pool(id, move |db| match db.row_history(&table, &key) {
+            Ok(r) => Outcome::Sql(r),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
     /// Every fact of `key`; completes with a flat array of 6 fields per fact.
     #[napi(catch_unwind)]
     pub fn history(&self, #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes, id: u32) {

@@ -26,6 +26,51 @@ impl Database {
         self.run_prepared(&Prepared::new(text)?, params, at)
     }
 
+    /// Every version of one row of `table`, the row named by its primary key
+    /// values (or its row id for a table without a declared key): the
+    /// table's columns plus `_system_from`, `_system_to`, `_valid_from`,
+    /// `_valid_to`, ordered by system time, then valid time.
+    pub fn row_history(&self, table: &str, key: &[Value]) -> Result<SqlResult> {
+        let name = super::catalog::quote_ident(table);
+        let t = {
+            let (t, v) = self.resolve(&ReadAt::default())?;
+            let tx = std::cell::RefCell::new(super::txn::TxState::new(t, v));
+            let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
+            super::catalog::lookup(&ctx, table)?
+        };
+        let cols: Vec<String> = if t.pk.is_empty() {
+            return Err(Error::new(
+                crate::error::ErrorCode::NotSupported,
+                format!(
+                    "history of a row of {table}, which has no PRIMARY KEY \
+                     (query {name} FOR SYSTEM_TIME ALL FOR VALID_TIME ALL instead)"
+                ),
+            ));
+        } else {
+            t.pk.iter().map(|&i| t.columns[i].name.clone()).collect()
+        };
+        if cols.len() != key.len() {
+            return Err(Error::invalid(format!(
+                "the primary key of {table} has {} column(s) ({}); {} value(s) given",
+                cols.len(),
+                cols.join(", "),
+                key.len()
+            )));
+        }
+        let cond: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} = ${}", super::catalog::quote_ident(c), i + 1))
+            .collect();
+        let text = format!(
+            "SELECT *, _system_from, _system_to, _valid_from, _valid_to FROM {name} \
+             FOR SYSTEM_TIME ALL FOR VALID_TIME ALL WHERE {} \
+             ORDER BY _system_from, _valid_from",
+            cond.join(" AND ")
+        );
+        self.sql(&text, key)
+    }
+
     /// Parses SQL once for repeated execution with `run_prepared`.
     pub fn prepare(&self, text: &str) -> Result<Prepared> {
         Prepared::new(text)

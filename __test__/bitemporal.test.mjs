@@ -1,0 +1,60 @@
+// Bitemporal SQL through the SDK: temporal clauses with parameters, writes
+// for valid periods, FOR PORTION OF, the { asOf, validAt } options, SET in a
+// multi-statement call, and db.history(table, key).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { open } from 'tensordb'
+import { tempDir } from './helpers.mjs'
+
+test('valid-time writes, corrections, time travel and row history', async () => {
+  const { dir, cleanup } = tempDir('bitemporal')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE plan (id INTEGER PRIMARY KEY, tier TEXT)')
+  const t1 = (await db.exec(
+    'INSERT INTO plan (id, tier, _valid_from) VALUES ($1, $2, $3)',
+    [1, 'free', new Date('2025-01-01T00:00:00Z')],
+  )).systemTime
+  // A correction for February only.
+  const t2 = (await db.exec(
+    `UPDATE plan FOR PORTION OF VALID_TIME FROM $1 TO $2 SET tier = 'pro' WHERE id = 1`,
+    ['2025-02-01', '2025-03-01'],
+  )).systemTime
+  assert.ok(t2 > t1)
+  const at = (v) => db.sql('SELECT tier FROM plan FOR VALID_TIME AS OF $1', [v])
+  assert.deepEqual(await at('2025-02-15'), [{ tier: 'pro' }])
+  assert.deepEqual(await at('2025-03-15'), [{ tier: 'free' }])
+  // As known before the correction (a clause with a parameter, and the option).
+  assert.deepEqual(
+    await db.sql('SELECT tier FROM plan FOR SYSTEM_TIME AS OF $1 FOR VALID_TIME AS OF $2', [t1, '2025-02-15']),
+    [{ tier: 'free' }],
+  )
+  assert.deepEqual(
+    await db.sql('SELECT tier FROM plan', [], { asOf: t1, validAt: new Date('2025-02-15T00:00:00Z') }),
+    [{ tier: 'free' }],
+  )
+  // SET applies to the rest of one call.
+  assert.deepEqual(
+    await db.sql(`SET VALID_TIME AS OF '2025-02-10'; SELECT tier FROM plan`),
+    [{ tier: 'pro' }],
+  )
+  // Hidden columns are not in SELECT * but can be named.
+  const [row] = await db.sql(`SELECT *, _valid_from, _valid_to FROM plan FOR VALID_TIME AS OF '2025-02-10'`)
+  assert.deepEqual(Object.keys(row), ['id', 'tier', '_valid_from', '_valid_to'])
+  assert.equal(row._valid_from, Date.parse('2025-02-01T00:00:00Z') * 1000)
+  // Every version of the row: free (Jan), free (from March), pro (Feb), and
+  // the February part of the first belief, closed at t2.
+  const h = await db.history('plan', 1)
+  assert.equal(h.length, 4)
+  assert.ok(h.every((v) => v.id === 1 && typeof v._system_from === 'number'))
+  const closed = h.filter((v) => v._system_to !== null)
+  assert.deepEqual(closed.map((v) => [v.tier, v._system_to]), [['free', t2]])
+  assert.deepEqual(
+    h.filter((v) => v._system_to === null).map((v) => v.tier).sort(),
+    ['free', 'free', 'pro'],
+  )
+  await assert.rejects(db.history('plan', [1, 2]), { code: 'TDB_INVALID_ARGUMENT' })
+  await assert.rejects(db.history('nope', 1), { code: 'TDB_NO_TABLE' })
+  await assert.rejects(db.sql('UPDATE plan SET _system_from = 1'), { code: 'TDB_INVALID_ARGUMENT' })
+  await db.close()
+  cleanup()
+})
