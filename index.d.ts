@@ -50,6 +50,11 @@ export declare class NativeDb {
    * values, changes, lastInsertRowid, systemTime]`.
    */
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  /**
+   * Every version of one row of a SQL table (by primary key values);
+   * completes like `sql`.
+   */
+  rowHistory(table: string, key: unknown[], id: number): void
   /** Every fact of `key`; completes with a flat array of 6 fields per fact. */
   history(key: string | Uint8Array, id: number): void
   /** Records a new epoch; completes with `[epoch, systemTime]`. */
