@@ -37,6 +37,7 @@ pub fn alter(ctx: &Ctx, table: &str, if_exists: bool, op: &AlterOp) -> Result<Sq
     let mut index_names_change = false;
     match op {
         AlterOp::AddColumn(def, if_not_exists) => {
+            super::temporal::check_column_name(&def.name)?;
             if t.column(&def.name).is_some() {
                 if *if_not_exists {
                     return Ok(SqlResult::default());
@@ -108,6 +109,7 @@ pub fn alter(ctx: &Ctx, table: &str, if_exists: bool, op: &AlterOp) -> Result<Sq
             }
         }
         AlterOp::RenameColumn(from, to) => {
+            super::temporal::check_column_name(to)?;
             let Some(pos) = t.column(from) else {
                 return Err(Error::new(
                     ErrorCode::NoColumn,

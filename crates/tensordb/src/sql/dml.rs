@@ -61,8 +61,12 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         Statement::CreateTable {
             name,
             if_not_exists,
+            columns,
             ..
         } => {
+            for c in columns {
+                super::temporal::check_column_name(&c.name)?;
+            }
             if super::view::lookup(ctx, name)?.is_some() {
                 return Err(Error::new(
                     ErrorCode::Constraint,

@@ -29,6 +29,16 @@ pub fn is_hidden(name: &str) -> bool {
     HIDDEN.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// Refuses a user column named like a hidden period column.
+pub fn check_column_name(name: &str) -> Result<()> {
+    if is_hidden(name) {
+        return Err(Error::invalid(format!(
+            "{name} is a reserved column name: every table has it as a hidden period column"
+        )));
+    }
+    Ok(())
+}
+
 /// Which part of one time axis a reference selects.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Sel<T> {
