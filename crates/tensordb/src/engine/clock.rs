@@ -31,6 +31,11 @@ impl Clock {
         self.last
     }
 
+    /// Moves the clock to `t` (an imported commit's time) if it is later.
+    pub fn advance_to(&mut self, t: u64) {
+        self.last = self.last.max(t);
+    }
+
     /// The last timestamp handed out.
     pub fn last(&self) -> u64 {
         self.last

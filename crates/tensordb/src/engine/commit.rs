@@ -88,6 +88,9 @@ pub enum Msg {
     WriteMany(Vec<(Vec<WriteOp>, Done)>),
     /// Record a new epoch.
     Epoch(Done),
+    /// Replay commits with their original system times (a restore): each
+    /// must be later than every commit so far. `Done` gets the last one.
+    Import(Vec<(u64, Vec<Op>)>, Done),
     /// Freeze and flush every memtable to tables.
     Flush(Box<dyn FnOnce(Result<()>) + Send>),
     /// Sync, flush everything and stop.
@@ -285,10 +288,20 @@ impl Committer {
             }
         }
         for msg in requests {
+            if let Msg::Import(commits, done) = msg {
+                if let Some(e) = &failed {
+                    done(Err(e.clone()));
+                    continue;
+                }
+                if let Some(p) = self.import(commits, done, &mut buf) {
+                    pending.extend(p);
+                }
+                continue;
+            }
             let (ops, check, done, epoch) = match msg {
                 Msg::Write(ops, done) => (ops, None, done, false),
                 Msg::WriteChecked(ops, check, done) => (ops, Some(check), done, false),
-                Msg::WriteMany(_) => continue, // expanded above
+                Msg::WriteMany(_) | Msg::Import(..) => continue, // handled above
                 Msg::Epoch(done) => (Vec::new(), None, done, true),
                 Msg::Flush(done) => {
                     flushes.push(done);
@@ -416,6 +429,67 @@ impl Committer {
             }
         }
         close
+    }
+
+    /// Appends imported commits to the WAL; returns them as pending (the
+    /// last one carries `done`), or `None` after reporting an error.
+    fn import(
+        &mut self,
+        commits: Vec<(u64, Vec<Op>)>,
+        done: Done,
+        buf: &mut Vec<u8>,
+    ) -> Option<Vec<Pending>> {
+        let mut last = self.clock.last();
+        for (sys, _) in &commits {
+            if *sys <= last {
+                done(Err(Error::invalid(format!(
+                    "cannot import a commit at system time {sys}: the database already has \
+                     commits up to {last} (restore into a new, empty database)"
+                ))));
+                return None;
+            }
+            last = *sys;
+        }
+        let mut out = Vec::with_capacity(commits.len());
+        let n = commits.len();
+        let mut done = Some(done);
+        for (i, (sys, ops)) in commits.into_iter().enumerate() {
+            for o in &ops {
+                if o.kind == OpKind::Epoch {
+                    let n = u64::from_be_bytes(o.key.as_slice().try_into().unwrap_or([0; 8]));
+                    self.last_epoch = self.last_epoch.max(n);
+                }
+            }
+            buf.clear();
+            encode_commit(sys, &ops, buf);
+            if let Err(e) = self.wal().map(|w| w.add(buf)) {
+                self.failed = Some(e.clone());
+                if let Some(d) = done.take() {
+                    d(Err(e));
+                }
+                return None;
+            }
+            self.clock.advance_to(sys);
+            let d: Done = if i + 1 == n {
+                done.take().unwrap_or_else(|| Box::new(|_| {}))
+            } else {
+                Box::new(|_| {})
+            };
+            out.push(Pending {
+                ops,
+                sys,
+                epoch: None,
+                done: d,
+            });
+        }
+        if let Some(d) = done {
+            // No commits: nothing to write.
+            d(Ok(Committed {
+                sys: self.clock.last(),
+                epoch: None,
+            }));
+        }
+        Some(out)
     }
 
     fn apply(&self, pending: &[Pending]) {

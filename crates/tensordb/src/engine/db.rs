@@ -108,7 +108,7 @@ impl Engine {
     }
 
     /// Sends to the commit thread, starting it on first use.
-    fn send(&self, msg: Msg) -> Result<()> {
+    pub(crate) fn send(&self, msg: Msg) -> Result<()> {
         let mut guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let Some(committer) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take() else {
@@ -229,7 +229,7 @@ impl Database {
         Self::open_with_backend(Arc::new(FsBackend), path, opts)
     }
 
-    fn check(&self) -> Result<&Engine> {
+    pub(crate) fn check(&self) -> Result<&Engine> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }

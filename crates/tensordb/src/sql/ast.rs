@@ -448,6 +448,24 @@ pub enum Statement {
         /// `FOR PORTION OF VALID_TIME FROM a TO b`.
         portion: Option<(Expr, Expr)>,
     },
+    /// `BACKUP TO path [SINCE EPOCH n]`.
+    Backup {
+        /// File to write.
+        path: Expr,
+        /// Incremental: only commits after this epoch.
+        since: Option<Expr>,
+    },
+    /// `RESTORE FROM path` (into this, empty, database).
+    Restore(Expr),
+    /// `VERIFY BACKUP path`.
+    VerifyBackup(Expr),
+    /// `RESTORE TABLE t TO EPOCH n` / `TO <system time>`.
+    RestoreTable {
+        /// Table.
+        table: String,
+        /// The system time to bring back (`AsOf` or `AsOfEpoch`).
+        to: TimeSpec,
+    },
     /// `SET SYSTEM_TIME AS OF …` / `SET VALID_TIME AS OF …` (`None`: back
     /// to now): the session's default read time for table references
     /// without their own clause.

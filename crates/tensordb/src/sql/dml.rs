@@ -194,6 +194,10 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             returning,
             portion: Some(p),
         } => super::portion::delete(ctx, table, filter.as_ref(), returning, p),
+        Statement::RestoreTable { table, to } => super::restore::restore_table(ctx, table, to),
+        Statement::Backup { .. } | Statement::Restore(_) | Statement::VerifyBackup(_) => Err(
+            Error::internal("BACKUP / RESTORE reached the statement executor"),
+        ),
         Statement::SetTime { .. } => Err(Error::internal(
             "SET SYSTEM_TIME / VALID_TIME reached the statement executor",
         )),

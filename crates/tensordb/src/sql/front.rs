@@ -76,6 +76,108 @@ pub enum Piece {
     Sql,
     /// A `SET SYSTEM_TIME` / `SET VALID_TIME` statement.
     SetTime(Box<SetTime>),
+    /// BACKUP, RESTORE or VERIFY BACKUP.
+    Admin(Box<Admin>),
+}
+
+/// Backup and restore statements (no SQL shape sqlparser knows).
+#[derive(Clone, Debug)]
+pub enum Admin {
+    /// `BACKUP TO path [SINCE EPOCH n]`.
+    Backup {
+        /// File to write.
+        path: sp::Expr,
+        /// Incremental: commits after this epoch only.
+        since: Option<sp::Expr>,
+    },
+    /// `RESTORE FROM path`.
+    Restore {
+        /// Backup file.
+        path: sp::Expr,
+    },
+    /// `VERIFY BACKUP path`.
+    Verify {
+        /// Backup file.
+        path: sp::Expr,
+    },
+    /// `RESTORE TABLE t TO EPOCH n` / `RESTORE TABLE t TO <system time>`.
+    RestoreTable {
+        /// Table name.
+        table: String,
+        /// `AsOfEpoch` or `AsOf`.
+        to: RawSpec,
+    },
+}
+
+fn admin(pass: &Pass, k: usize, end: usize) -> Result<Admin> {
+    let done = |n: usize, a: Admin| {
+        if n != end {
+            return Err(syntax("unexpected text after the statement", pass.loc(n)));
+        }
+        Ok(a)
+    };
+    if pass.kw(k, "BACKUP") {
+        if !pass.kw(k + 1, "TO") {
+            return Err(syntax("expected BACKUP TO '<path>'", pass.loc(k + 1)));
+        }
+        let (path, n) = pass.expr(k + 2, false)?;
+        if pass.kw(n, "SINCE") {
+            if !pass.kw(n + 1, "EPOCH") {
+                return Err(syntax("expected SINCE EPOCH <n>", pass.loc(n + 1)));
+            }
+            let (e, m) = pass.expr(n + 2, false)?;
+            return done(
+                m,
+                Admin::Backup {
+                    path,
+                    since: Some(e),
+                },
+            );
+        }
+        return done(n, Admin::Backup { path, since: None });
+    }
+    if pass.kw(k, "VERIFY") {
+        if !pass.kw(k + 1, "BACKUP") {
+            return Err(syntax("expected VERIFY BACKUP '<path>'", pass.loc(k + 1)));
+        }
+        let (path, n) = pass.expr(k + 2, false)?;
+        return done(n, Admin::Verify { path });
+    }
+    // RESTORE …
+    if pass.kw(k + 1, "FROM") {
+        let (path, n) = pass.expr(k + 2, false)?;
+        return done(n, Admin::Restore { path });
+    }
+    if pass.kw(k + 1, "TABLE") {
+        let table = match pass.tok(k + 2) {
+            Some(Token::Word(w)) => w.value.clone(),
+            _ => return Err(syntax("expected a table name", pass.loc(k + 2))),
+        };
+        if !pass.kw(k + 3, "TO") {
+            return Err(syntax(
+                "expected RESTORE TABLE t TO EPOCH <n> (or TO <system time>)",
+                pass.loc(k + 3),
+            ));
+        }
+        let (to, n) = if pass.kw(k + 4, "EPOCH") {
+            let (e, n) = pass.expr(k + 5, false)?;
+            (RawSpec::AsOfEpoch(e), n)
+        } else {
+            let (e, n) = pass.expr(k + 4, false)?;
+            (RawSpec::AsOf(e), n)
+        };
+        return done(n, Admin::RestoreTable { table, to });
+    }
+    Err(syntax(
+        "expected RESTORE FROM '<path>' or RESTORE TABLE t TO EPOCH <n>",
+        pass.loc(k + 1),
+    ))
+}
+
+fn is_admin(pass: &Pass, k: usize) -> bool {
+    pass.kw(k, "BACKUP")
+        || pass.kw(k, "RESTORE")
+        || (pass.kw(k, "VERIFY") && pass.kw(k + 1, "BACKUP"))
 }
 
 /// The result of the front pass over a whole text.
@@ -402,6 +504,8 @@ pub fn run(sql: &str) -> Result<Front> {
                 && matches!(pass.tok(stmt_start_k + 1), Some(t) if is_kw(t, "SYSTEM_TIME") || is_kw(t, "VALID_TIME") || is_kw(t, "APPLICATION_TIME"))
             {
                 Piece::SetTime(Box::new(set_time(&pass, stmt_start_k, k)?))
+            } else if is_admin(&pass, stmt_start_k) {
+                Piece::Admin(Box::new(admin(&pass, stmt_start_k, k)?))
             } else {
                 Piece::Sql
             };
@@ -417,7 +521,7 @@ pub fn run(sql: &str) -> Result<Front> {
             };
             continue;
         }
-        if pass.kw(stmt_start_k, "SET") {
+        if pass.kw(stmt_start_k, "SET") || is_admin(&pass, stmt_start_k) {
             k += 1;
             continue;
         }

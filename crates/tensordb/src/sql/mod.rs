@@ -27,6 +27,7 @@ pub mod period;
 pub mod plan;
 pub mod portion;
 pub mod range;
+pub mod restore;
 pub mod session;
 pub mod stats;
 pub mod temporal;

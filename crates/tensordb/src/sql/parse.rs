@@ -50,6 +50,10 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
                     let Some(p) = parsed.next() else { break };
                     out.push((super::translate::statement(p)?, p.to_string()));
                 }
+                super::front::Piece::Admin(a) => out.push((
+                    super::translate::admin(a)?,
+                    front.source[r.clone()].trim().to_string(),
+                )),
                 super::front::Piece::SetTime(st) => out.push((
                     Statement::SetTime {
                         system: st.system,

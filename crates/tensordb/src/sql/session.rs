@@ -284,6 +284,23 @@ impl Session {
                 self.set_time(db, *system, value.as_ref(), params)?;
                 return Ok(SqlResult::default());
             }
+            Statement::Backup { .. } | Statement::Restore(_) | Statement::VerifyBackup(_) => {
+                if self.tx.is_some() {
+                    return Err(Error::invalid(
+                        "BACKUP / RESTORE / VERIFY BACKUP cannot run inside a transaction",
+                    ));
+                }
+                let tx = RefCell::new(fresh(db)?);
+                let ctx = Ctx::new(db, ReadAt::default(), params, &tx);
+                return match s {
+                    Statement::Backup { path, since } => {
+                        super::restore::backup(&ctx, path, since.as_ref())
+                    }
+                    Statement::Restore(path) => super::restore::restore(&ctx, path),
+                    Statement::VerifyBackup(path) => super::restore::verify(&ctx, path),
+                    _ => Err(Error::internal("backup statement mismatch")),
+                };
+            }
             Statement::Begin => {
                 self.begin(db)?;
                 return Ok(SqlResult::default());

@@ -117,6 +117,23 @@ fn lifted_for(name: &sp::ObjectName, alias: Option<&sp::Ident>) -> Option<super:
     })
 }
 
+/// Translates a backup / restore statement.
+pub fn admin(a: &super::front::Admin) -> Result<Statement> {
+    use super::front::Admin as A;
+    Ok(match a {
+        A::Backup { path, since } => Statement::Backup {
+            path: expr(path)?,
+            since: since.as_ref().map(expr).transpose()?,
+        },
+        A::Restore { path } => Statement::Restore(expr(path)?),
+        A::Verify { path } => Statement::VerifyBackup(expr(path)?),
+        A::RestoreTable { table, to } => Statement::RestoreTable {
+            table: table.clone(),
+            to: time_spec(to)?,
+        },
+    })
+}
+
 /// Translates a lifted time clause.
 pub fn time_spec(s: &super::front::RawSpec) -> Result<TimeSpec> {
     use super::front::RawSpec as R;
