@@ -92,6 +92,63 @@ fn search_history(
     Ok(None)
 }
 
+/// A forward iterator over one shard's history records, reused by a scan
+/// for successive keys: it seeks forward to each next key's records instead
+/// of building a new iterator per key.
+struct HistoryCursor {
+    it: MergeIter,
+}
+
+impl HistoryCursor {
+    /// The value visible at (t, v) of the key whose current record is stored
+    /// under `current`, from its history (`None`: absent or deleted).
+    fn search(
+        slot: &mut Option<HistoryCursor>,
+        ver: &Version,
+        current: &[u8],
+        upper: &Option<Vec<u8>>,
+        (t, v): (u64, i64),
+        cache_only: bool,
+        target: &mut Vec<u8>,
+    ) -> Result<Option<Vec<u8>>> {
+        // The key's history prefix is its current key under the history
+        // namespace byte; `target` is where facts at or before `t` start.
+        let plen = current.len();
+        target.clear();
+        target.push(crate::ledger::keys::NS_HISTORY);
+        target.extend_from_slice(&current[1..]);
+        target.extend_from_slice(&(u64::MAX - t).to_be_bytes());
+        target.extend_from_slice(&[0, 0, 0, 0]);
+        if let Some(c) = slot.as_mut() {
+            c.it.seek_forward(target)?;
+        } else {
+            let range = Range {
+                lower: target.clone(),
+                upper: upper.clone(),
+                reverse: false,
+            };
+            *slot = Some(HistoryCursor {
+                it: ver.iter_with(&range, cache_only)?,
+            });
+        }
+        let Some(c) = slot.as_mut() else {
+            return Ok(None);
+        };
+        let prefix = &target[..plen];
+        while c.it.valid() && c.it.key().starts_with(prefix) {
+            let f = FactView::decode(c.it.value())?;
+            if f.visible(t, v) {
+                return Ok(match f.kind {
+                    FactKind::Put => Some(f.value.to_vec()),
+                    FactKind::Delete => None,
+                });
+            }
+            c.it.advance()?;
+        }
+        Ok(None)
+    }
+}
+
 /// Point read at (t, v). With `cache_only`, anything needing disk I/O gives
 /// a `WouldBlock` error instead.
 pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Result<Option<Vec<u8>>> {
@@ -228,12 +285,44 @@ pub fn scan_rows_with(
         sources.push(Box::new(v.iter_with(&range, cache_only)?));
     }
     let mut it = MergeIter::new(sources, range.reverse);
+    // Forward scans search history with one moving cursor per shard.
+    let mut cursors: Vec<Option<HistoryCursor>> = (0..versions.len()).map(|_| None).collect();
+    let (mut user, mut scratch) = (Vec::new(), Vec::new());
+    // The same bound in the history namespace (keys encode identically
+    // after the namespace byte); the end of the current namespace maps to
+    // the end of the history one.
+    let hist_upper = range.upper.as_ref().map(|u| {
+        let mut h = u.clone();
+        if h.first() == Some(&crate::ledger::keys::NS_CURRENT) {
+            h[0] = crate::ledger::keys::NS_HISTORY;
+            h
+        } else {
+            vec![crate::ledger::keys::NS_HISTORY + 1]
+        }
+    });
     while it.valid() && out.len() < limit {
         let f = FactView::decode(it.value())?;
         if f.visible(t, v) {
             if f.kind == FactKind::Put {
                 let stored = it.key();
                 out.push_with(|b| decode_current_key_into(stored, b), f.value)?;
+            }
+        } else if !range.reverse {
+            let stored = it.key();
+            user.clear();
+            decode_current_key_into(stored, &mut user)?;
+            let shard = shard_of(&user, versions.len());
+            let cursor = &mut cursors[shard];
+            if let Some(val) = HistoryCursor::search(
+                cursor,
+                &versions[shard],
+                stored,
+                &hist_upper,
+                (t, v),
+                cache_only,
+                &mut scratch,
+            )? {
+                out.push_with(|b| decode_current_key_into(stored, b), &val)?;
             }
         } else {
             let key = decode_current_key(it.key())?;

@@ -55,51 +55,52 @@ struct Segment {
 /// then sequence). Output: closed versions in the order they closed, then
 /// the open ones by valid time.
 pub fn versions(facts: &[Fact]) -> Vec<Version> {
+    // Live segments: disjoint, sorted by valid time.
     let mut live: Vec<Segment> = Vec::new();
     let mut out = Vec::new();
+    let mut replace: Vec<Segment> = Vec::with_capacity(4);
     for (i, f) in facts.iter().enumerate() {
         if f.valid_from >= f.valid_to {
             continue;
         }
-        let mut next = Vec::with_capacity(live.len() + 2);
-        for s in live.drain(..) {
-            if s.to <= f.valid_from || f.valid_to <= s.from {
-                next.push(s);
-                continue;
-            }
+        // The live segments overlapping [from, to): a contiguous run.
+        let lo = live.partition_point(|s| s.to <= f.valid_from);
+        let hi = lo + live[lo..].partition_point(|s| s.from < f.valid_to);
+        replace.clear();
+        for s in &live[lo..hi] {
             if s.from < f.valid_from {
-                next.push(Segment {
+                replace.push(Segment {
                     to: f.valid_from,
-                    ..s
+                    ..*s
                 });
             }
-            let (from, to) = (s.from.max(f.valid_from), s.to.min(f.valid_to));
             if s.since < f.sys {
                 out.push(Version {
                     fact: s.fact,
                     system_from: s.since,
                     system_to: f.sys,
-                    valid_from: from,
-                    valid_to: to,
-                });
-            }
-            if f.valid_to < s.to {
-                next.push(Segment {
-                    from: f.valid_to,
-                    ..s
+                    valid_from: s.from.max(f.valid_from),
+                    valid_to: s.to.min(f.valid_to),
                 });
             }
         }
         if f.value.is_some() {
-            next.push(Segment {
+            replace.push(Segment {
                 from: f.valid_from,
                 to: f.valid_to,
                 since: f.sys,
                 fact: i,
             });
         }
-        next.sort_by_key(|s| s.from);
-        live = next;
+        if let Some(s) = live[lo..hi].last() {
+            if f.valid_to < s.to {
+                replace.push(Segment {
+                    from: f.valid_to,
+                    ..*s
+                });
+            }
+        }
+        live.splice(lo..hi, replace.drain(..));
     }
     out.extend(live.into_iter().map(|s| Version {
         fact: s.fact,
@@ -185,6 +186,50 @@ mod tests {
             for v in (-10..220).step_by(5) {
                 let got = at(&vs, t, v).map(|x| facts[x.fact].value.as_ref().unwrap()[0]);
                 assert_eq!(got, rule(&facts, t, v), "t={t} v={v}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_facts_match_the_read_rule() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let mut facts = Vec::new();
+            for i in 0..(1 + next(30)) {
+                let a = next(50) as i64;
+                let b = if next(4) == 0 {
+                    VALID_END
+                } else {
+                    a + 1 + next(20) as i64
+                };
+                facts.push(Fact {
+                    sys: 10 + i / 2,
+                    seq: (i % 2) as u32,
+                    value: (next(5) != 0).then(|| vec![next(200) as u8]),
+                    valid_from: a,
+                    valid_to: b,
+                });
+            }
+            let vs = versions(&facts);
+            for t in 9..30 {
+                for v in -1..80 {
+                    let got = at(&vs, t, v).map(|x| facts[x.fact].value.as_ref().unwrap()[0]);
+                    assert_eq!(got, rule(&facts, t, v), "t={t} v={v}");
+                }
+            }
+            // Versions never overlap.
+            for (i, p) in vs.iter().enumerate() {
+                for q in &vs[i + 1..] {
+                    let sys = p.system_from < q.system_to && q.system_from < p.system_to;
+                    let valid = p.valid_from < q.valid_to && q.valid_from < p.valid_to;
+                    assert!(!(sys && valid), "{p:?} overlaps {q:?}");
+                }
             }
         }
     }

@@ -27,48 +27,80 @@ impl Database {
     }
 
     /// Every version of one row of `table`, the row named by its primary key
-    /// values (or its row id for a table without a declared key): the
-    /// table's columns plus `_system_from`, `_system_to`, `_valid_from`,
-    /// `_valid_to`, ordered by system time, then valid time.
+    /// values: the table's columns plus `_system_from`, `_system_to`,
+    /// `_valid_from`, `_valid_to`, ordered by system time, then valid time.
+    /// (The same rows as `SELECT *, _system_from, … FROM table FOR
+    /// SYSTEM_TIME ALL FOR VALID_TIME ALL WHERE <key> ORDER BY …`, built
+    /// without the query pipeline.)
     pub fn row_history(&self, table: &str, key: &[Value]) -> Result<SqlResult> {
-        let name = super::catalog::quote_ident(table);
-        let t = {
-            let (t, v) = self.resolve(&ReadAt::default())?;
-            let tx = std::cell::RefCell::new(super::txn::TxState::new(t, v));
-            let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
-            super::catalog::lookup(&ctx, table)?
-        };
-        let cols: Vec<String> = if t.pk.is_empty() {
+        use super::ast::{BinOp, Expr};
+        let (now_t, now_v) = self.resolve(&ReadAt::default())?;
+        let tx = std::cell::RefCell::new(super::txn::TxState::new(now_t, now_v));
+        let ctx = super::exec::Ctx::new(self, ReadAt::default(), key, &tx);
+        let t = super::catalog::lookup(&ctx, table)?;
+        if t.pk.is_empty() {
             return Err(Error::new(
                 crate::error::ErrorCode::NotSupported,
                 format!(
-                    "history of a row of {table}, which has no PRIMARY KEY \
-                     (query {name} FOR SYSTEM_TIME ALL FOR VALID_TIME ALL instead)"
+                    "history of a row of {table}, which has no PRIMARY KEY (query it \
+                     FOR SYSTEM_TIME ALL FOR VALID_TIME ALL instead)"
                 ),
             ));
-        } else {
-            t.pk.iter().map(|&i| t.columns[i].name.clone()).collect()
-        };
-        if cols.len() != key.len() {
+        }
+        if t.pk.len() != key.len() {
+            let names: Vec<&str> = t.pk.iter().map(|&i| t.columns[i].name.as_str()).collect();
             return Err(Error::invalid(format!(
                 "the primary key of {table} has {} column(s) ({}); {} value(s) given",
-                cols.len(),
-                cols.join(", "),
+                names.len(),
+                names.join(", "),
                 key.len()
             )));
         }
-        let cond: Vec<String> = cols
+        // `pk1 = $1 AND …`, planned like any query, names the row's key.
+        let conds: Vec<Expr> =
+            t.pk.iter()
+                .enumerate()
+                .map(|(n, &i)| {
+                    Expr::Binary(
+                        Box::new(Expr::Column(None, t.columns[i].name.clone())),
+                        BinOp::Eq,
+                        Box::new(Expr::Param(n)),
+                    )
+                })
+                .collect();
+        let plan = super::plan::choose(&ctx, &t, &t.name, &conds)?;
+        let mut rows: Vec<(u64, i64, Vec<Value>)> = Vec::new();
+        if let super::plan::How::Point(k) = &plan.how {
+            self.facts(k, true, now_t, |_, facts| {
+                for v in crate::ledger::timeline::versions(facts) {
+                    if let Some(bytes) = &facts[v.fact].value {
+                        let mut row = t.decode_with_room(bytes, 4)?;
+                        row.extend(super::temporal::period_values(&v));
+                        rows.push((v.system_from, v.valid_from, row));
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        let columns: Vec<String> = t
+            .columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{} = ${}", super::catalog::quote_ident(c), i + 1))
+            .map(|c| c.name.clone())
+            .chain(super::temporal::HIDDEN.iter().map(|h| h.to_string()))
             .collect();
-        let text = format!(
-            "SELECT *, _system_from, _system_to, _valid_from, _valid_to FROM {name} \
-             FOR SYSTEM_TIME ALL FOR VALID_TIME ALL WHERE {} \
-             ORDER BY _system_from, _valid_from",
-            cond.join(" AND ")
-        );
-        self.sql(&text, key)
+        let types = t
+            .columns
+            .iter()
+            .map(|c| c.kind.name())
+            .chain([""; 4])
+            .collect();
+        Ok(SqlResult {
+            columns,
+            rows: rows.into_iter().map(|r| r.2).collect(),
+            types,
+            ..Default::default()
+        })
     }
 
     /// Parses SQL once for repeated execution with `run_prepared`.

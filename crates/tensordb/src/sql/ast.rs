@@ -459,6 +459,8 @@ pub enum Statement {
     Restore(Expr),
     /// `VERIFY BACKUP path`.
     VerifyBackup(Expr),
+    /// `ADVANCE EPOCH`: records a new epoch (one row: its number).
+    AdvanceEpoch,
     /// `RESTORE TABLE t TO EPOCH n` / `TO <system time>`.
     RestoreTable {
         /// Table.

@@ -130,7 +130,12 @@ impl Table {
     /// Decodes a stored row. Rows written before an `ADD COLUMN` are shorter
     /// than the schema: the missing columns read as their (constant) DEFAULT.
     pub fn decode(&self, bytes: &[u8]) -> Result<Vec<Value>> {
-        let mut row = super::value::decode_row(bytes)?;
+        self.decode_with_room(bytes, 0)
+    }
+
+    /// `decode`, leaving capacity for `room` more values (hidden columns).
+    pub fn decode_with_room(&self, bytes: &[u8], room: usize) -> Result<Vec<Value>> {
+        let mut row = super::value::decode_row_with_room(bytes, room)?;
         let missing = |c: &Column| {
             let v = c.default.as_ref().and_then(constant).unwrap_or(Value::Null);
             c.affinity.apply(v)
@@ -143,14 +148,12 @@ impl Table {
             }
             return Ok(row);
         }
-        Ok(self
-            .columns
-            .iter()
-            .map(|c| match row.get_mut(c.slot) {
-                Some(v) => std::mem::replace(v, Value::Null),
-                None => missing(c),
-            })
-            .collect())
+        let mut out = Vec::with_capacity(self.columns.len() + room);
+        out.extend(self.columns.iter().map(|c| match row.get_mut(c.slot) {
+            Some(v) => std::mem::replace(v, Value::Null),
+            None => missing(c),
+        }));
+        Ok(out)
     }
 
     /// Encodes a row (values in column order) into its stored form.

@@ -195,9 +195,12 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             portion: Some(p),
         } => super::portion::delete(ctx, table, filter.as_ref(), returning, p),
         Statement::RestoreTable { table, to } => super::restore::restore_table(ctx, table, to),
-        Statement::Backup { .. } | Statement::Restore(_) | Statement::VerifyBackup(_) => Err(
-            Error::internal("BACKUP / RESTORE reached the statement executor"),
-        ),
+        Statement::Backup { .. }
+        | Statement::Restore(_)
+        | Statement::VerifyBackup(_)
+        | Statement::AdvanceEpoch => Err(Error::internal(
+            "BACKUP / RESTORE reached the statement executor",
+        )),
         Statement::SetTime { .. } => Err(Error::internal(
             "SET SYSTEM_TIME / VALID_TIME reached the statement executor",
         )),

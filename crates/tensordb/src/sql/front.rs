@@ -100,6 +100,8 @@ pub enum Admin {
         /// Backup file.
         path: sp::Expr,
     },
+    /// `ADVANCE EPOCH`: record a new epoch.
+    AdvanceEpoch,
     /// `RESTORE TABLE t TO EPOCH n` / `RESTORE TABLE t TO <system time>`.
     RestoreTable {
         /// Table name.
@@ -135,6 +137,9 @@ fn admin(pass: &Pass, k: usize, end: usize) -> Result<Admin> {
             );
         }
         return done(n, Admin::Backup { path, since: None });
+    }
+    if pass.kw(k, "ADVANCE") {
+        return done(k + 2, Admin::AdvanceEpoch);
     }
     if pass.kw(k, "VERIFY") {
         if !pass.kw(k + 1, "BACKUP") {
@@ -178,6 +183,7 @@ fn is_admin(pass: &Pass, k: usize) -> bool {
     pass.kw(k, "BACKUP")
         || pass.kw(k, "RESTORE")
         || (pass.kw(k, "VERIFY") && pass.kw(k + 1, "BACKUP"))
+        || (pass.kw(k, "ADVANCE") && pass.kw(k + 1, "EPOCH"))
 }
 
 /// The result of the front pass over a whole text.

@@ -284,11 +284,25 @@ impl Session {
                 self.set_time(db, *system, value.as_ref(), params)?;
                 return Ok(SqlResult::default());
             }
-            Statement::Backup { .. } | Statement::Restore(_) | Statement::VerifyBackup(_) => {
+            Statement::Backup { .. }
+            | Statement::Restore(_)
+            | Statement::VerifyBackup(_)
+            | Statement::AdvanceEpoch => {
                 if self.tx.is_some() {
                     return Err(Error::invalid(
-                        "BACKUP / RESTORE / VERIFY BACKUP cannot run inside a transaction",
+                        "BACKUP / RESTORE / VERIFY BACKUP / ADVANCE EPOCH cannot run inside a \
+                         transaction",
                     ));
+                }
+                if let Statement::AdvanceEpoch = s {
+                    let (epoch, sys) = db.advance_epoch()?;
+                    return Ok(SqlResult {
+                        columns: vec!["epoch".into()],
+                        rows: vec![vec![Value::Int(epoch as i64)]],
+                        types: vec![""],
+                        system_time: Some(sys),
+                        ..Default::default()
+                    });
                 }
                 let tx = RefCell::new(fresh(db)?);
                 let ctx = Ctx::new(db, ReadAt::default(), params, &tx);

@@ -240,7 +240,7 @@ pub fn versions_of(
     ctx.db.facts(&prefix, exact, max_sys, |key, facts| {
         for v in timeline::versions(facts) {
             if let Some(bytes) = &facts[v.fact].value {
-                f(key, t.decode(bytes)?, &v)?;
+                f(key, t.decode_with_room(bytes, HIDDEN.len())?, &v)?;
             }
         }
         Ok(())

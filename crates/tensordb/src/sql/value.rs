@@ -334,11 +334,16 @@ pub fn encode_row(values: &[Value], out: &mut Vec<u8>) {
 
 /// Decodes a stored row; damage is `TDB_CORRUPT`.
 pub fn decode_row(b: &[u8]) -> Result<Vec<Value>> {
+    decode_row_with_room(b, 0)
+}
+
+/// `decode_row`, leaving capacity for `room` more values.
+pub fn decode_row_with_room(b: &[u8], room: usize) -> Result<Vec<Value>> {
     use crate::storage::coding::{get_u64_le, get_varint};
     let bad = || Error::corrupt("malformed SQL row");
     let mut p = 0usize;
     let n = get_varint(b, &mut p).ok_or_else(bad)? as usize;
-    let mut out = Vec::with_capacity(n.min(4096));
+    let mut out = Vec::with_capacity(n.min(4096) + room);
     for _ in 0..n {
         let tag = *b.get(p).ok_or_else(bad)?;
         p += 1;

@@ -54,6 +54,14 @@ pub trait KvIter: Send {
     fn value(&self) -> &[u8];
     /// Moves to the next entry in the iterator's direction.
     fn advance(&mut self) -> Result<()>;
+    /// Forward iterators: moves to the first entry `>= target` (never
+    /// backwards). The default steps; sources override it with a real seek.
+    fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
+        while self.valid() && self.key() < target {
+            self.advance()?;
+        }
+        Ok(())
+    }
 }
 
 /// Merges sources; on equal keys the source listed first wins and the others
@@ -133,6 +141,19 @@ impl KvIter for MergeIter {
         for (i, s) in self.sources.iter_mut().enumerate() {
             if i == cur || (s.valid() && s.key() == self.scratch.as_slice()) {
                 s.advance()?;
+            }
+        }
+        self.pick();
+        Ok(())
+    }
+
+    fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
+        if self.reverse || !self.valid() || self.key() >= target {
+            return Ok(());
+        }
+        for s in self.sources.iter_mut() {
+            if s.valid() && s.key() < target {
+                s.seek_forward(target)?;
             }
         }
         self.pick();

@@ -175,4 +175,27 @@ impl KvIter for MemIter {
         }
         Ok(())
     }
+
+    fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
+        if self.range.reverse || !self.valid() || self.key() >= target {
+            return Ok(());
+        }
+        // Within the buffered chunk: a binary search; else read from target.
+        let last = self.entries.len() - 1;
+        let (s, kl, _) = self.entries[last];
+        if &self.buf[s as usize..(s + kl) as usize] >= target {
+            let (buf, entries) = (&self.buf, &self.entries);
+            self.idx = self.idx
+                + entries[self.idx..]
+                    .partition_point(|&(s, kl, _)| &buf[s as usize..(s + kl) as usize] < target);
+            return Ok(());
+        }
+        if target > self.range.lower.as_slice() {
+            self.range.lower = target.to_vec();
+        }
+        self.resume = None;
+        self.done = false;
+        self.refill();
+        Ok(())
+    }
 }

@@ -263,6 +263,43 @@ impl KvIter for TableIter {
         self.check_bounds();
         Ok(())
     }
+
+    fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
+        if self.range.reverse || !self.valid() || self.key() >= target {
+            return Ok(());
+        }
+        // A target inside the current block (the index entry bounds its
+        // keys): step there, a few entries at most, without leaving it.
+        if self.index.valid() && target <= self.index.key() {
+            if let Some(d) = &mut self.data {
+                let mut steps = 0;
+                while d.valid() && d.key() < target && steps < 16 {
+                    d.next();
+                    steps += 1;
+                }
+                if let Some(e) = d.error.take() {
+                    return Err(self.corrupt(e));
+                }
+                if !d.valid() || d.key() >= target {
+                    self.settle()?;
+                    self.check_bounds();
+                    return Ok(());
+                }
+                d.seek(target);
+                if let Some(e) = d.error.take() {
+                    return Err(self.corrupt(e));
+                }
+                self.settle()?;
+                self.check_bounds();
+                return Ok(());
+            }
+        }
+        self.index.seek(target);
+        self.load(|d| d.seek(target))?;
+        self.settle()?;
+        self.check_bounds();
+        Ok(())
+    }
 }
 
 /// Iterates the tables of one sorted level (non-overlapping, ascending) as one run.
@@ -331,6 +368,34 @@ impl KvIter for LevelIter {
     fn advance(&mut self) -> Result<()> {
         if let Some(c) = &mut self.current {
             c.advance()?;
+        }
+        self.settle()
+    }
+
+    fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
+        if self.range.reverse || !self.valid() || self.key() >= target {
+            return Ok(());
+        }
+        // Tables are sorted and disjoint: skip those ending before target.
+        let skip =
+            self.tables[self.next_table..].partition_point(|t| t.meta.largest.as_slice() < target);
+        let current_ends_before = self.next_table > 0
+            && self.tables[self.next_table - 1].meta.largest.as_slice() < target;
+        if current_ends_before {
+            self.current = None;
+            self.next_table += skip;
+            let mut range = self.range.clone();
+            range.lower = target.to_vec();
+            if let Some(t) = self.tables.get(self.next_table) {
+                self.next_table += 1;
+                self.current = Some(TableIter::with_cache_only(
+                    t.clone(),
+                    range,
+                    self.cache_only,
+                )?);
+            }
+        } else if let Some(c) = &mut self.current {
+            c.seek_forward(target)?;
         }
         self.settle()
     }
