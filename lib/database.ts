@@ -373,11 +373,14 @@ export class Database {
   /** Every fact ever recorded for `key`, newest first, with both periods. */
   history(key: Key): Promise<Fact[]>
   /**
-   * Every version of one row of SQL table `table`, named by its primary key
-   * value (an array for a composite key): the row's columns plus
-   * `_system_from`, `_system_to`, `_valid_from`, `_valid_to` (µs since the
-   * Unix epoch; `null` = open), oldest first. A version is a rectangle of
-   * system time × valid time in which the row had those values.
+   * Every version of one row of SQL table `table` as it was written, oldest
+   * first, the row named by its primary key value (an array for a composite
+   * key): the row's columns plus `_system_from` (when written),
+   * `_system_to` (when a later write replaced it for some of its valid
+   * period; `null` if none), `_valid_from`, `_valid_to` (the period it was
+   * written for) — µs since the Unix epoch, `null` = open. Deletes end
+   * versions and are not listed. For exact bitemporal rectangles query the
+   * table `FOR SYSTEM_TIME ALL FOR VALID_TIME ALL`.
    */
   history<Row = Record<string, unknown>>(table: string, key: unknown): Promise<(Row & RowPeriods)[]>
   history(first: Key | string, rowKey?: unknown): Promise<unknown> {

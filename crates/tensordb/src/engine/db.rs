@@ -379,15 +379,24 @@ impl Database {
     /// Like `scan`, returning rows in one flat buffer (fewer allocations).
     pub fn scan_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<read::Rows> {
         let (t, v) = self.resolve(at)?;
-        read::scan_rows(&self.check()?.store, range, t, v)
+        let store = &self.check()?.store;
+        if !range.reverse && t < self.now() {
+            return super::asof::scan_rows(store, range, t, v, false);
+        }
+        read::scan_rows(store, range, t, v)
     }
 
     /// `scan_rows` answered only from memory: `Ok(None)` means it would need
     /// disk I/O.
     pub fn scan_rows_cached(&self, range: &ScanRange, at: &ReadAt) -> Result<Option<read::Rows>> {
-        let res = self
-            .resolve_with(at, true)
-            .and_then(|(t, v)| read::scan_rows_with(&self.check()?.store, range, t, v, true));
+        let res = self.resolve_with(at, true).and_then(|(t, v)| {
+            let store = &self.check()?.store;
+            if !range.reverse && t < self.now() {
+                super::asof::scan_rows(store, range, t, v, true)
+            } else {
+                read::scan_rows_with(store, range, t, v, true)
+            }
+        });
         match res {
             Ok(rows) => Ok(Some(rows)),
             Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),

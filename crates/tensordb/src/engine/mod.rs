@@ -1,6 +1,7 @@
 //! The engine: the `Database` handle, the commit pipeline (group commit),
 //! bitemporal reads, epochs, and the process-wide registry of open folders.
 
+pub mod asof;
 pub mod backup;
 pub mod clock;
 pub mod commit;

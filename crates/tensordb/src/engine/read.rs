@@ -163,7 +163,7 @@ pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Resul
     }
 }
 
-fn current_range(r: &ScanRange) -> Range {
+pub(crate) fn current_range(r: &ScanRange) -> Range {
     let mut lower = vec![crate::ledger::keys::NS_CURRENT];
     let mut upper = prefix_successor(&lower);
     if let Some(p) = &r.prefix {
@@ -236,7 +236,7 @@ impl Rows {
         out
     }
 
-    fn push_with(
+    pub(crate) fn push_with(
         &mut self,
         key: impl FnOnce(&mut Vec<u8>) -> Result<()>,
         value: &[u8],

@@ -26,12 +26,15 @@ impl Database {
         self.run_prepared(&Prepared::new(text)?, params, at)
     }
 
-    /// Every version of one row of `table`, the row named by its primary key
-    /// values: the table's columns plus `_system_from`, `_system_to`,
-    /// `_valid_from`, `_valid_to`, ordered by system time, then valid time.
-    /// (The same rows as `SELECT *, _system_from, … FROM table FOR
-    /// SYSTEM_TIME ALL FOR VALID_TIME ALL WHERE <key> ORDER BY …`, built
-    /// without the query pipeline.)
+    /// Every version of one row of `table` as it was recorded — one per
+    /// write that gave the row values (deletes end versions, they are not
+    /// listed) — the row named by its primary key values: the table's
+    /// columns plus `_system_from` (when it was written), `_system_to`
+    /// (when a later write replaced it for some of its valid period; NULL
+    /// if none), `_valid_from`, `_valid_to` (the period it was written
+    /// for), in the order written. The key's facts in the shape of rows,
+    /// like the KV API's `history`; `FOR SYSTEM_TIME ALL FOR VALID_TIME ALL`
+    /// instead splits them into exact bitemporal rectangles.
     pub fn row_history(&self, table: &str, key: &[Value]) -> Result<SqlResult> {
         use super::ast::{BinOp, Expr};
         let (now_t, now_v) = self.resolve(&ReadAt::default())?;
@@ -72,12 +75,24 @@ impl Database {
         let mut rows: Vec<(u64, i64, Vec<Value>)> = Vec::new();
         if let super::plan::How::Point(k) = &plan.how {
             self.facts(k, true, now_t, |_, facts| {
-                for v in crate::ledger::timeline::versions(facts) {
-                    if let Some(bytes) = &facts[v.fact].value {
-                        let mut row = t.decode_with_room(bytes, 4)?;
-                        row.extend(super::temporal::period_values(&v));
-                        rows.push((v.system_from, v.valid_from, row));
-                    }
+                for (i, f) in facts.iter().enumerate() {
+                    let Some(bytes) = &f.value else { continue };
+                    // Replaced (for some of its period) by the first later
+                    // fact whose valid period overlaps it.
+                    let system_to = facts[i + 1..]
+                        .iter()
+                        .find(|g| g.valid_from < f.valid_to && f.valid_from < g.valid_to)
+                        .map_or(crate::ledger::timeline::SYSTEM_END, |g| g.sys);
+                    let v = crate::ledger::timeline::Version {
+                        fact: i,
+                        system_from: f.sys,
+                        system_to,
+                        valid_from: f.valid_from,
+                        valid_to: f.valid_to,
+                    };
+                    let mut row = t.decode_with_room(bytes, 4)?;
+                    row.extend(super::temporal::period_values(&v));
+                    rows.push((v.system_from, v.valid_from, row));
                 }
                 Ok(())
             })?;
