@@ -271,14 +271,7 @@ impl Pass {
         } else {
             p.parse_expr()
         }
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::Syntax,
-                e.to_string()
-                    .trim_start_matches("sql parser error: ")
-                    .to_string(),
-            )
-        })?;
+        .map_err(super::parse::syntax_error)?;
         let end = start + p.index();
         // The first significant token at or after `end`.
         let next = self.sig.partition_point(|&i| i < end);
@@ -377,17 +370,47 @@ impl Pass {
     }
 }
 
+/// The significant-token index, walking `order` (which starts at an
+/// `open` token), where the `open` it starts at is balanced by a `close`.
+fn matching(
+    toks: &[TokenWithSpan],
+    sig: &[usize],
+    order: impl Iterator<Item = usize>,
+    open: Token,
+    close: Token,
+) -> Option<usize> {
+    let mut depth = 0i32;
+    for j in order {
+        let t = &toks[sig[j]].token;
+        if *t == open {
+            depth += 1;
+        } else if *t == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(j);
+            }
+        }
+    }
+    None
+}
+
+/// sqlparser's tokens of `sql` with positions, and the indexes of the
+/// significant ones (not whitespace or comments).
+fn tokenize(sql: &str) -> Result<(Vec<TokenWithSpan>, Vec<usize>)> {
+    let toks = Tokenizer::new(&SQLiteDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::new(ErrorCode::Syntax, e.to_string()))?;
+    let sig = (0..toks.len())
+        .filter(|&i| !matches!(toks[i].token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    Ok((toks, sig))
+}
+
 /// Rewrites period predicates — `(a, b) CONTAINS (c, d)` and the others in
 /// `period::KEYWORDS` — into calls `period_contains(a, b, c, d)`. Texts
 /// without one come back unchanged.
 fn rewrite_periods(sql: &str) -> Result<String> {
-    let dialect = SQLiteDialect {};
-    let toks = Tokenizer::new(&dialect, sql)
-        .tokenize_with_location()
-        .map_err(|e| Error::new(ErrorCode::Syntax, e.to_string()))?;
-    let sig: Vec<usize> = (0..toks.len())
-        .filter(|&i| !matches!(toks[i].token, Token::Whitespace(_) | Token::EOF))
-        .collect();
+    let (toks, sig) = tokenize(sql)?;
     let is_pred = |t: &Token| super::period::KEYWORDS.iter().any(|k| is_kw(t, k));
     if !sig.iter().any(|&i| is_pred(&toks[i].token)) {
         return Ok(sql.to_string());
@@ -417,39 +440,11 @@ fn rewrite_periods(sql: &str) -> Result<String> {
             continue;
         }
         // The matching parentheses on both sides.
-        let mut depth = 0i32;
-        let mut left = None;
-        for j in (0..first).rev() {
-            match toks[sig[j]].token {
-                Token::RParen => depth += 1,
-                Token::LParen => {
-                    depth -= 1;
-                    if depth == 0 {
-                        left = Some(j);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let left = matching(&toks, &sig, (0..first).rev(), Token::RParen, Token::LParen);
         if !matches!(sig.get(k + 1).map(|&i| &toks[i].token), Some(Token::LParen)) {
             continue;
         }
-        depth = 0;
-        let mut right = None;
-        for (j, &i) in sig.iter().enumerate().skip(k + 1) {
-            match toks[i].token {
-                Token::LParen => depth += 1,
-                Token::RParen => {
-                    depth -= 1;
-                    if depth == 0 {
-                        right = Some(j);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        let right = matching(&toks, &sig, k + 1..sig.len(), Token::LParen, Token::RParen);
         let (Some(l), Some(r)) = (left, right) else {
             continue;
         };
@@ -482,14 +477,12 @@ fn rewrite_periods(sql: &str) -> Result<String> {
 pub fn run(sql: &str) -> Result<Front> {
     let rewritten = rewrite_periods(sql)?;
     let sql = rewritten.as_str();
-    let dialect = SQLiteDialect {};
-    let toks = Tokenizer::new(&dialect, sql)
-        .tokenize_with_location()
-        .map_err(|e| Error::new(ErrorCode::Syntax, e.to_string()))?;
-    let sig: Vec<usize> = (0..toks.len())
-        .filter(|&i| !matches!(toks[i].token, Token::Whitespace(_) | Token::EOF))
-        .collect();
-    let pass = Pass { toks, sig, dialect };
+    let (toks, sig) = tokenize(sql)?;
+    let pass = Pass {
+        toks,
+        sig,
+        dialect: SQLiteDialect {},
+    };
     let offsets = Offsets::new(sql);
     let mut blank: Vec<std::ops::Range<usize>> = Vec::new();
     let mut lifted = Vec::new();

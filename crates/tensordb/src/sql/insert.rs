@@ -242,7 +242,9 @@ pub fn insert(
             0
         };
         let key = t.row_key(&row, rowid);
-        if periods {
+        // A row for a valid period clashes only with a current value of its
+        // key inside that period (or with this statement's own periods).
+        let period = if periods {
             let from = vf.unwrap_or_else(|| ctx.now_micros());
             let to = vt.unwrap_or(crate::ledger::fact::VALID_END);
             if from >= to {
@@ -260,32 +262,15 @@ pub fn insert(
                 )));
             }
             mine.push((from, to));
-            let start = ops.len();
-            index::maintain(
-                ctx,
-                &t,
-                &indexes,
-                None,
-                Some((&row, &key)),
-                &mut pending,
-                &mut ops,
-            )?;
-            ops.push(WriteOp::put(key.clone(), t.encode(&row)));
-            super::temporal::set_period(&mut ops[start..], vf, vt);
-            if t.pk.is_empty() {
-                floor = floor.max(rowid.saturating_add(1));
-            }
-            last = match t.int_pk().map(|i| &row[i]) {
-                Some(Value::Int(x)) => Some(*x),
-                _ => Some(rowid),
-            };
-            changes += 1;
-            if !ret.is_empty() {
-                out_rows.push(row);
-            }
-            continue;
-        }
-        if let Some(clash) = find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)? {
+            Some((vf, vt))
+        } else {
+            None
+        };
+        let clash = match period {
+            Some(_) => None,
+            None => find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)?,
+        };
+        if let Some(clash) = clash {
             let handled = match (&clash, &target) {
                 (_, None) => on_conflict.is_some(),
                 (Clash::PrimaryKey(_), Some(cols)) => covers(cols, &t.pk),
@@ -363,6 +348,7 @@ pub fn insert(
         };
         floor = floor.max(id.saturating_add(1));
         last = Some(id);
+        let start = ops.len();
         index::maintain(
             ctx,
             &t,
@@ -373,6 +359,9 @@ pub fn insert(
             &mut ops,
         )?;
         ops.push(WriteOp::put(key.clone(), t.encode(&row)));
+        if let Some((vf, vt)) = period {
+            super::temporal::set_period(&mut ops[start..], vf, vt);
+        }
         written.insert(key);
         changes += 1;
         if !ret.is_empty() {

@@ -7,6 +7,16 @@ use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+/// A sqlparser error as `TDB_SYNTAX` (its position stays in the message).
+pub fn syntax_error(e: sqlparser::parser::ParserError) -> Error {
+    Error::new(
+        ErrorCode::Syntax,
+        e.to_string()
+            .trim_start_matches("sql parser error: ")
+            .to_string(),
+    )
+}
+
 /// Parses SQL text into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Ok(parse_with_text(sql)?.into_iter().map(|(s, _)| s).collect())
@@ -33,14 +43,7 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
             }
         }
     }
-    let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).map_err(|e| {
-        Error::new(
-            ErrorCode::Syntax,
-            e.to_string()
-                .trim_start_matches("sql parser error: ")
-                .to_string(),
-        )
-    })?;
+    let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).map_err(syntax_error)?;
     super::translate::with_lifted(front.lifted, front.hidden, || {
         let mut parsed = parsed.iter();
         let mut out = Vec::new();
