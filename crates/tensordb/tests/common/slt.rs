@@ -4,7 +4,10 @@
 //! reals print with three decimals, NULL as `NULL`, '' as `(empty)`.
 //! Extensions for TensorDB's own files: `statement error <text>` / `query
 //! error <text>` expect an error whose `CODE: message` contains the text, and
-//! `connection <name>` switches to another session (for transactions).
+//! `connection <name>` switches to another session (for transactions),
+//! `database <name>` to another (new, in-memory) database with its own
+//! sessions, and `__TMP__` in SQL text names a temporary folder of the file
+//! (for backup files).
 use md5::{Digest, Md5};
 use std::collections::HashMap;
 use std::path::Path;
@@ -47,14 +50,20 @@ fn format_value(v: &Value, ty: char) -> String {
 
 pub fn run_file(path: &Path) -> Outcome {
     let text = std::fs::read_to_string(path).unwrap();
-    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/slt", Options::default())
-        .unwrap();
+    let open = || {
+        Database::open_with_backend(Arc::new(MemBackend::new()), "/slt", Options::default())
+            .unwrap()
+    };
+    let mut dbs: HashMap<String, Database> = HashMap::new();
+    let mut current_db = String::from("default");
+    let tmp = super::TempDir::new("slt");
+    let tmp_path = tmp.0.display().to_string();
     let mut out = Outcome {
         passed: 0,
         total: 0,
         first_failures: Vec::new(),
     };
-    let mut sessions: HashMap<String, Session> = HashMap::new();
+    let mut sessions: HashMap<(String, String), Session> = HashMap::new();
     let mut current = String::from("default");
     let mut lines = text.lines().peekable();
     let mut skip = false;
@@ -78,6 +87,11 @@ pub fn run_file(path: &Path) -> Outcome {
             "halt" => break,
             "connection" => {
                 current = words.get(1).unwrap_or(&"default").to_string();
+                continue;
+            }
+            "database" => {
+                current_db = words.get(1).unwrap_or(&"default").to_string();
+                current = String::from("default");
                 continue;
             }
             _ => {}
@@ -106,8 +120,12 @@ pub fn run_file(path: &Path) -> Outcome {
         if std::env::var("SLT_TRACE").is_ok() {
             eprintln!("[{}] {}", out.total, sql.trim().replace('\n', " "));
         }
-        let session = sessions.entry(current.clone()).or_default();
-        let mut run = |sql: &str| session.run(&db, sql, &[], ReadAt::default());
+        let sql = sql.replace("__TMP__", &tmp_path);
+        let db = dbs.entry(current_db.clone()).or_insert_with(open);
+        let session = sessions
+            .entry((current_db.clone(), current.clone()))
+            .or_default();
+        let mut run = |sql: &str| session.run(db, sql, &[], ReadAt::default());
         let pattern = words.get(2..).map(|w| w.join(" ")).unwrap_or_default();
         let ok = match words[0] {
             "statement" if words.get(1) == Some(&"ok") => match run(&sql) {
