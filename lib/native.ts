@@ -67,7 +67,7 @@ export interface NativeDb {
     session: NativeSession | null,
     id: number,
   ): void
-  cursorNext(id: number, max: number): unknown[]
+  cursorNext(id: number, max: number): Buffer
   cursorClose(id: number): void
   advanceEpoch(id: number): void
   now(): number

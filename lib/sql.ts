@@ -351,7 +351,7 @@ export class Statement<Row = Record<string, unknown>> {
       while (width > 0) {
         let flat: unknown[]
         try {
-          flat = this.ch.native.cursorNext(cursor, BATCH)
+          flat = unpackValues(this.ch.native.cursorNext(cursor, BATCH))
         } catch (e) {
           throw toTensorError(e)
         }
@@ -360,11 +360,8 @@ export class Statement<Row = Record<string, unknown>> {
           return
         }
         convertTyped(flat, width, types)
-        for (let i = 0; i < flat.length; i += width) {
-          const row: Record<string, unknown> = {}
-          for (let c = 0; c < width; c++) row[columns[c]] = flat[i + c]
-          yield row as Row
-        }
+        const make = rowMaker(columns)
+        for (let i = 0; i < flat.length; i += width) yield make(flat, i) as Row
       }
       done = true
     } finally {

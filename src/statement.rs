@@ -3,9 +3,10 @@
 //! the engine's threads like every other query.
 
 use crate::completion::Outcome;
-use crate::convert::{SqlBatch, SqlParam};
+use crate::convert::SqlParam;
 use crate::database::{read_at, NativeDb};
 use crate::error::to_napi;
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -241,25 +242,26 @@ impl NativeDb {
         });
     }
 
-    /// The next up to `max` rows of cursor `id`, flattened (row after row);
-    /// empty when exhausted, which also frees the cursor.
-    #[napi(catch_unwind, ts_return_type = "unknown[]")]
-    pub fn cursor_next(&self, id: u32, max: u32) -> napi::Result<SqlBatch, String> {
+    /// The next up to `max` rows of cursor `id`, packed like SQL results
+    /// (see `completion::pack_values`); empty when exhausted, which also
+    /// frees the cursor.
+    #[napi(catch_unwind)]
+    pub fn cursor_next(&self, id: u32, max: u32) -> napi::Result<Buffer, String> {
         let mut cursors = lock(&self.cursors);
         let Some((r, pos)) = cursors.get_mut(&id) else {
             return Err(to_napi(Error::invalid("the cursor is closed")));
         };
         let end = (*pos + max.max(1) as usize).min(r.rows.len());
-        // Rows are handed over once: move them out instead of copying.
-        let batch: Vec<Value> = r.rows[*pos..end]
-            .iter_mut()
-            .flat_map(std::mem::take)
-            .collect();
+        let packed = crate::completion::pack_values(&r.rows[*pos..end]);
+        // Rows are handed over once: free them as they go.
+        for row in &mut r.rows[*pos..end] {
+            *row = Vec::new();
+        }
         *pos = end;
-        if batch.is_empty() {
+        if packed.is_empty() {
             cursors.remove(&id);
         }
-        Ok(SqlBatch(batch))
+        Ok(packed.into())
     }
 
     /// Frees cursor `id` (after `break` in a `for await`).
