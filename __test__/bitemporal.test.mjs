@@ -85,3 +85,17 @@ test('backup, verify and restore into a new database; restore a table to an epoc
   await dst.close()
   cleanup()
 })
+
+test('examples/bitemporal-audit.mjs runs and shows the correction, the recovery and the restored copy', async () => {
+  const { execFile } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const script = fileURLToPath(new URL('../examples/bitemporal-audit.mjs', import.meta.url))
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [script], (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+  )
+  assert.match(out, /as known now\): +\[\{"cents":380\}\]/)
+  assert.match(out, /as known at epoch\): \[\{"cents":400\}\]/)
+  assert.match(out, /after DELETE, rows now: \[\{"n":0\}\]/)
+  assert.match(out, /rows now: \[\{"n":1\}\]/)
+  assert.match(out, /restored copy, tea on 2025-03-15: 400/)
+})
