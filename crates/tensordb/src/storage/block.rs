@@ -283,19 +283,43 @@ impl BlockIter {
         self.seek_restart(0);
     }
 
+    /// The key stored at restart point `i`, read in place (restart entries
+    /// share no prefix); `None` when malformed.
+    fn restart_key(&self, i: usize) -> Option<&[u8]> {
+        let d = &self.block.data;
+        let mut p = self.block.restart(i);
+        if p >= self.end() {
+            return None;
+        }
+        let shared = get_varint(d, &mut p)?;
+        let unshared = get_varint(d, &mut p)? as usize;
+        get_varint(d, &mut p)?;
+        let end = p.checked_add(unshared)?;
+        if shared != 0 || end > self.block.restarts_at {
+            return None;
+        }
+        Some(&d[p..end])
+    }
+
     /// Positions on the first entry with key >= `target`.
     pub fn seek(&mut self, target: &[u8]) {
-        // Binary search for the last restart point whose key < target.
+        // Binary search for the last restart point whose key < target,
+        // comparing restart keys where they lie (no copies).
         let (mut lo, mut hi) = (0usize, self.block.num_restarts);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            if !self.seek_restart(mid) {
-                return;
-            }
-            if self.key.as_slice() < target {
-                lo = mid;
-            } else {
-                hi = mid;
+            match self.restart_key(mid) {
+                Some(k) if k < target => lo = mid,
+                Some(_) => hi = mid,
+                None => {
+                    // Let the decoder report the damage.
+                    self.seek_restart(mid);
+                    if self.error.is_none() {
+                        self.error = Some(Error::corrupt("block entry is malformed"));
+                    }
+                    self.pos = self.end();
+                    return;
+                }
             }
         }
         if !self.seek_restart(lo) {
