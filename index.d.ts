@@ -101,10 +101,11 @@ export declare class NativeDb {
    */
   openCursor(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, session: NativeSession | undefined | null, id: number): void
   /**
-   * The next up to `max` rows of cursor `id`, flattened (row after row);
-   * empty when exhausted, which also frees the cursor.
+   * The next up to `max` rows of cursor `id`, packed like SQL results
+   * (see `completion::pack_values`); empty when exhausted, which also
+   * frees the cursor.
    */
-  cursorNext(id: number, max: number): unknown[]
+  cursorNext(id: number, max: number): Buffer
   /** Frees cursor `id` (after `break` in a `for await`). */
   cursorClose(id: number): void
 }
