@@ -9,7 +9,7 @@ use super::clock::Clock;
 use super::conflict::{Check, Tracker};
 use super::options::Durability;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::batch::{encode_commit, op_entries, Op, OpKind};
+use crate::ledger::batch::{change_entry, encode_commit, op_entries, Op, OpKind};
 use crate::ledger::fact::VALID_END;
 use crate::storage::hash::hash64;
 use crate::storage::store::Store;
@@ -505,6 +505,9 @@ impl Committer {
                     shard_of(&op.key, shards)
                 };
                 op_entries(op, p.sys, seq as u32, |k, v| actives[shard].insert(k, v));
+            }
+            if let Some((k, v)) = change_entry(p.sys, &p.ops) {
+                actives[0].insert(k, v);
             }
         }
     }

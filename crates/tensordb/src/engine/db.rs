@@ -10,7 +10,7 @@ pub use super::pool::global as global_pool;
 use super::pool::Pool;
 use super::read::{self, FactRecord, ScanRange};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ledger::batch::{decode_commit, op_entries, OpKind};
+use crate::ledger::batch::{change_entry, decode_commit, op_entries, OpKind};
 use crate::ledger::keys::epoch_key;
 use crate::storage::backend::{Backend, FsBackend};
 use crate::storage::coding::get_u64_le;
@@ -75,6 +75,12 @@ impl Engine {
                     continue;
                 }
                 op_entries(op, sys, seq as u32, |k, v| actives[shard].insert(k, v));
+            }
+            // The change log lives in shard 0, like epochs.
+            if seg >= flushed[0] {
+                if let Some((k, v)) = change_entry(sys, &ops) {
+                    actives[0].insert(k, v);
+                }
             }
             Ok(())
         })?;

@@ -3,6 +3,7 @@
 
 pub mod asof;
 pub mod backup;
+pub mod changes;
 pub mod clock;
 pub mod commit;
 pub mod conflict;

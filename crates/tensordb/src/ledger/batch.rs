@@ -1,5 +1,5 @@
-//! Commit records: the WAL payload of one atomic batch, and the storage
-//! entries each operation becomes.
+//! Commit records: the WAL payload of one atomic batch, the storage
+//! entries each operation becomes, and the commit's change-log entry.
 //!
 //! Layout: `sys: u64 LE | n: varint | n × (op: u8 | valid_from: i64 LE |
 //! valid_to: i64 LE | klen: varint | key | vlen: varint | value)`.
@@ -116,6 +116,38 @@ pub fn op_entries(op: &Op, sys: u64, seq: u32, mut emit: impl FnMut(Vec<u8>, Vec
     let fact = encode_fact(kind, sys, seq, op.valid_from, op.valid_to, value);
     emit(history_key(&op.key, sys, seq), fact.clone());
     emit(current_key(&op.key), fact);
+}
+
+/// The change-log entry of a commit at `sys` (see `keys::change_key`):
+/// per put or delete, `seq: u32 LE | klen: varint | key`; `None` when the
+/// commit wrote no keys (an epoch).
+pub fn change_entry(sys: u64, ops: &[Op]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut v = Vec::new();
+    for (seq, op) in ops.iter().enumerate() {
+        if op.kind == OpKind::Epoch {
+            continue;
+        }
+        v.extend_from_slice(&(seq as u32).to_le_bytes());
+        put_varint(&mut v, op.key.len() as u64);
+        v.extend_from_slice(&op.key);
+    }
+    (!v.is_empty()).then(|| (super::keys::change_key(sys), v))
+}
+
+/// Decodes a change-log entry into (seq, key) pairs; damage is `TDB_CORRUPT`.
+pub fn decode_change_entry(b: &[u8]) -> Result<Vec<(u32, &[u8])>> {
+    let bad = || Error::corrupt("malformed change-log record");
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p < b.len() {
+        let seq = super::super::storage::coding::get_u32_le(b, p).ok_or_else(bad)?;
+        p += 4;
+        let n = get_varint(b, &mut p).ok_or_else(bad)? as usize;
+        let key = b.get(p..p + n).ok_or_else(bad)?;
+        p += n;
+        out.push((seq, key));
+    }
+    Ok(out)
 }
 
 fn get_u64_be(b: &[u8]) -> u64 {

@@ -10,7 +10,8 @@
 //! - `0x01` current: `0x01 | enc(key)` → the newest fact of the key;
 //! - `0x02` history: `0x02 | enc(key) | BE(!sys) | BE(!seq)` → every fact,
 //!   newest first, so one key's facts are adjacent;
-//! - `0x03` meta: engine records such as epochs.
+//! - `0x03` meta: engine records such as epochs;
+//! - `0x04` change log: `0x04 | BE(sys)` → the keys one commit wrote.
 
 use crate::error::{Error, Result};
 
@@ -20,6 +21,8 @@ pub const NS_CURRENT: u8 = 0x01;
 pub const NS_HISTORY: u8 = 0x02;
 /// Namespace of engine metadata.
 pub const NS_META: u8 = 0x03;
+/// Namespace of the change log: one record per commit, by system time.
+pub const NS_CHANGES: u8 = 0x04;
 
 const TERM: [u8; 2] = [0x00, 0x01];
 
@@ -129,6 +132,13 @@ pub fn epoch_key(n: u64) -> Vec<u8> {
     let mut k = vec![NS_META];
     k.extend_from_slice(b"epoch");
     k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// The change-log key of the commit at system time `sys`.
+pub fn change_key(sys: u64) -> Vec<u8> {
+    let mut k = vec![NS_CHANGES];
+    k.extend_from_slice(&sys.to_be_bytes());
     k
 }
 
