@@ -55,6 +55,23 @@ export declare class NativeDb {
    * completes like `sql`.
    */
   rowHistory(table: string, key: unknown[], id: number): void
+  /**
+   * Changes committed after system time `after` of keys starting with
+   * `prefix`, at least `max` unless fewer exist; completes with `[next,
+   * flat]` (see `changes_to_js`). Pull-based: nothing is buffered for a
+   * consumer between calls.
+   */
+  changes(afterSys: number, afterSeq: number, prefix: string | Uint8Array, max: number, id: number): void
+  /**
+   * The position durable cursor `name` acknowledged last; completes with
+   * `[sys, seq]` (`[0, 0]`: the beginning).
+   */
+  cursorPosition(name: string, id: number): void
+  /**
+   * Durably records that cursor `name` processed every change up to
+   * and including position (`sys`, `seq`).
+   */
+  cursorAck(name: string, sys: number, seq: number, id: number): void
   /** Every fact of `key`; completes with a flat array of 6 fields per fact. */
   history(key: string | Uint8Array, id: number): void
   /** Records a new epoch; completes with `[epoch, systemTime]`. */

@@ -1,4 +1,5 @@
 import { Channel, NativeOpenOptions } from './native'
+import { Change, ChangesOptions, changeFeed } from './changes'
 import { ReadOptions, NONE, readArgs } from './read-options'
 import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
@@ -368,6 +369,24 @@ export class Database {
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
     return runTransaction(() => this.ch(), fn, options)
+  }
+
+  /**
+   * Committed changes as an async iterable, in commit order:
+   * `for await (const change of db.changes({ prefix: 'user:', cursor: 'billing' })) { … }`.
+   * Pull-based: the engine buffers nothing for a slow consumer; `break`
+   * ends the subscription. With a durable `cursor`, a consumer that
+   * restarts (even after a crash) resumes after the last change it
+   * acknowledged (see `ChangesOptions.autoAck`).
+   */
+  changes<K extends 'string' | 'buffer' = 'string'>(
+    options: ChangesOptions<K> = {},
+  ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
+    try {
+      return changeFeed(() => this.ch(), options)
+    } catch (e) {
+      throw toTensorError(e)
+    }
   }
 
   /** Every fact ever recorded for `key`, newest first, with both periods. */

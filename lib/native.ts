@@ -48,6 +48,9 @@ export interface NativeDb {
   ): void
   history(key: Bytes, id: number): void
   rowHistory(table: string, key: unknown[], id: number): void
+  changes(afterSys: number, afterSeq: number, prefix: Bytes, max: number, id: number): void
+  cursorPosition(name: string, id: number): void
+  cursorAck(name: string, sys: number, seq: number, id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   prepare(text: string): NativeStatement
   session(): NativeSession

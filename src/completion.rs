@@ -28,6 +28,8 @@ pub enum Outcome {
     History(Vec<FactRecord>),
     /// A SQL statement's result.
     Sql(tensordb::sql::SqlResult),
+    /// A change-feed batch.
+    Changes(tensordb::ChangeBatch),
     /// Done, nothing to return.
     Unit,
     /// Failed.
@@ -150,6 +152,45 @@ pub(crate) unsafe fn sql_result_to_js(
     }
 }
 
+/// A change batch as `[next sys, next seq, flat]`, 8 fields per change: system time,
+/// seq, key (Buffer), kind (1 put, 2 delete), value, old value (SDK-decoded
+/// or null), valid from, valid to (null when open).
+unsafe fn changes_to_js(env: sys::napi_env, b: &tensordb::ChangeBatch) -> Result<sys::napi_value> {
+    // SAFETY: on the JS thread inside call_js's scope.
+    unsafe {
+        let opt = |v: &Option<Vec<u8>>| match v {
+            Some(v) => stored_to_js(env, v),
+            None => js_null(env),
+        };
+        let mut items = Vec::with_capacity(b.changes.len() * 8);
+        for c in &b.changes {
+            items.push(js_number(env, c.sys as f64)?);
+            items.push(js_number(env, c.seq as f64)?);
+            items.push(js_buffer(env, &c.key)?);
+            items.push(js_number(
+                env,
+                if c.kind == FactKind::Put { 1.0 } else { 2.0 },
+            )?);
+            items.push(opt(&c.value)?);
+            items.push(opt(&c.old)?);
+            items.push(js_number(env, c.valid_from as f64)?);
+            items.push(if c.valid_to == i64::MAX {
+                js_null(env)?
+            } else {
+                js_number(env, c.valid_to as f64)?
+            });
+        }
+        js_array(
+            env,
+            &[
+                js_number(env, b.next.sys as f64)?,
+                js_number(env, b.next.seq as f64)?,
+                js_array(env, &items)?,
+            ],
+        )
+    }
+}
+
 unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::napi_value)> {
     // SAFETY: every helper runs on the JS thread inside call_js's scope.
     unsafe {
@@ -186,6 +227,7 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                 js_array(env, &items)?
             }
             Outcome::Sql(r) => sql_result_to_js(env, &r)?,
+            Outcome::Changes(b) => changes_to_js(env, &b)?,
             Outcome::Err(e) => return Ok((false, js_error(env, e.code.as_str(), &e.message)?)),
         };
         Ok((true, v))

@@ -394,6 +394,49 @@ impl NativeDb {
         });
     }
 
+    /// Changes committed after system time `after` of keys starting with
+    /// `prefix`, at least `max` unless fewer exist; completes with `[next,
+    /// flat]` (see `changes_to_js`). Pull-based: nothing is buffered for a
+    /// consumer between calls.
+    #[napi(catch_unwind)]
+    pub fn changes(
+        &self,
+        after_sys: f64,
+        after_seq: f64,
+        #[napi(ts_arg_type = "string | Uint8Array")] prefix: Bytes,
+        max: u32,
+        id: u32,
+    ) {
+        let after = position(after_sys, after_seq);
+        self.on_pool(id, move |db| {
+            match db.changes(after, &prefix.0, max.max(1) as usize) {
+                Ok(b) => Outcome::Changes(b),
+                Err(e) => Outcome::Err(e),
+            }
+        });
+    }
+
+    /// The position durable cursor `name` acknowledged last; completes with
+    /// `[sys, seq]` (`[0, 0]`: the beginning).
+    #[napi(catch_unwind)]
+    pub fn cursor_position(&self, name: String, id: u32) {
+        self.on_pool(id, move |db| match db.cursor_position(&name) {
+            Ok(p) => Outcome::Epoch(p.sys, p.seq as u64),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
+    /// Durably records that cursor `name` processed every change up to
+    /// and including position (`sys`, `seq`).
+    #[napi(catch_unwind)]
+    pub fn cursor_ack(&self, name: String, sys: f64, seq: f64, id: u32) {
+        let at = position(sys, seq);
+        self.on_pool(id, move |db| match db.cursor_ack(&name, at) {
+            Ok(()) => Outcome::Unit,
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
     /// Every fact of `key`; completes with a flat array of 6 fields per fact.
     #[napi(catch_unwind)]
     pub fn history(&self, #[napi(ts_arg_type = "string | Uint8Array")] key: Bytes, id: u32) {
@@ -466,5 +509,20 @@ impl NativeDb {
     pub fn keep_alive(&self, env: Env, on: bool) {
         // SAFETY: JS-thread call with the current env.
         unsafe { self.completer.keep_alive(env.raw() as sys::napi_env, on) }
+    }
+}
+
+/// A feed position from JS numbers (non-finite or negative: the beginning).
+fn position(sys: f64, seq: f64) -> tensordb::Position {
+    let n = |x: f64, max: f64| {
+        if x.is_finite() && x > 0.0 {
+            x.min(max)
+        } else {
+            0.0
+        }
+    };
+    tensordb::Position {
+        sys: n(sys, u64::MAX as f64) as u64,
+        seq: n(seq, u32::MAX as f64) as u32,
     }
 }

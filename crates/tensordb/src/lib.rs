@@ -16,7 +16,7 @@ pub mod engine;
 pub mod ledger;
 pub mod sql;
 
-pub use engine::changes::{Change, ChangeBatch};
+pub use engine::changes::{Change, ChangeBatch, Position};
 pub use engine::clock::now_micros;
 pub use engine::commit::{Committed, WriteOp};
 pub use engine::db::{Database, ReadAt};

@@ -6,9 +6,21 @@
 mod common;
 use common::{mem_db, reopen, small_options};
 use std::sync::Arc;
-use tensordb::{Database, FactKind, WriteOp};
+use tensordb::{Database, FactKind, Position, WriteOp};
 
-fn drain(db: &Database, after: u64, prefix: &[u8], max: usize) -> (Vec<tensordb::Change>, u64) {
+fn pos(c: &tensordb::Change) -> Position {
+    Position {
+        sys: c.sys,
+        seq: c.seq,
+    }
+}
+
+fn drain(
+    db: &Database,
+    after: Position,
+    prefix: &[u8],
+    max: usize,
+) -> (Vec<tensordb::Change>, Position) {
     let mut all = Vec::new();
     let mut pos = after;
     loop {
@@ -32,7 +44,7 @@ fn changes_arrive_in_commit_order_with_old_values() {
     let t3 = db.put(b"a:1", b"uno").unwrap();
     db.advance_epoch().unwrap();
     let t4 = db.delete(b"a:2").unwrap();
-    let (all, end) = drain(&db, 0, b"a:", 2);
+    let (all, end) = drain(&db, Position::default(), b"a:", 2);
     let seen: Vec<_> = all
         .iter()
         .map(|c| {
@@ -60,10 +72,16 @@ fn changes_arrive_in_commit_order_with_old_values() {
             (t4, &b"a:2"[..], FactKind::Delete, None, Some(&b"two"[..])),
         ]
     );
-    assert_eq!(end, db.now());
-    // From a position: only what came after it.
-    let (rest, _) = drain(&db, t2, b"", 100);
+    assert_eq!(end, Position::after_commit(db.now()));
+    // From a position: only what came after it — after a whole commit, or
+    // after one change of it.
+    let (rest, _) = drain(&db, Position::after_commit(t2), b"", 100);
     assert_eq!(rest.iter().map(|c| c.sys).collect::<Vec<_>>(), vec![t3, t4]);
+    let (rest, _) = drain(&db, Position { sys: t2, seq: 0 }, b"", 100);
+    assert_eq!(
+        rest.iter().map(|c| c.key.as_slice()).collect::<Vec<_>>(),
+        vec![&b"b:1"[..], b"a:1", b"a:2"]
+    );
 }
 
 #[test]
@@ -83,10 +101,11 @@ fn concurrent_writers_and_a_slow_consumer_lose_nothing() {
     // Consume in batches of 7 while the writers run (flushes happen too:
     // the options use tiny memtables).
     let mut got = Vec::new();
-    let mut pos = 0;
+    let mut pos = Position::default();
     while got.len() < 1200 {
         let b = db.changes(pos, b"w", 7).unwrap();
         assert!(b.next >= pos);
+        assert!(b.changes.len() <= 7);
         pos = b.next;
         got.extend(b.changes);
         std::thread::yield_now();
@@ -120,16 +139,16 @@ fn durable_cursors_resume_after_reopen_and_crash() {
     for i in 0..10 {
         db.put(format!("k{i}").as_bytes(), b"v").unwrap();
     }
-    assert_eq!(db.cursor_position("billing").unwrap(), 0);
-    let (first, _) = drain(&db, 0, b"k", 4);
+    assert_eq!(db.cursor_position("billing").unwrap(), Position::default());
+    let (first, _) = drain(&db, Position::default(), b"k", 4);
     assert_eq!(first.len(), 10);
     // Acknowledge the first six; the cursor's own write is not a change.
-    db.cursor_ack("billing", first[5].sys).unwrap();
+    db.cursor_ack("billing", pos(&first[5])).unwrap();
     db.put(b"k10", b"v").unwrap();
     db.close().unwrap();
     let db = reopen(&backend, small_options());
-    let pos = db.cursor_position("billing").unwrap();
-    let (again, _) = drain(&db, pos, b"", 100);
+    let at = db.cursor_position("billing").unwrap();
+    let (again, _) = drain(&db, at, b"", 100);
     let keys: Vec<_> = again
         .iter()
         .map(|c| String::from_utf8_lossy(&c.key).to_string())
@@ -137,12 +156,12 @@ fn durable_cursors_resume_after_reopen_and_crash() {
     assert_eq!(keys, ["k6", "k7", "k8", "k9", "k10"]);
     // A crash that loses unsynced bytes keeps every acknowledged position
     // (acks are durable writes).
-    db.cursor_ack("billing", again[2].sys).unwrap();
+    db.cursor_ack("billing", pos(&again[2])).unwrap();
     let backend = backend.crash();
     std::mem::forget(db);
     let db = reopen(&backend, small_options());
-    let pos = db.cursor_position("billing").unwrap();
-    let (after_crash, _) = drain(&db, pos, b"", 100);
+    let at = db.cursor_position("billing").unwrap();
+    let (after_crash, _) = drain(&db, at, b"", 100);
     let keys: Vec<_> = after_crash
         .iter()
         .map(|c| String::from_utf8_lossy(&c.key).to_string())

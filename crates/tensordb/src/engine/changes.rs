@@ -39,14 +39,30 @@ pub struct Change {
     pub valid_to: i64,
 }
 
+/// A place in the feed: after change `seq` of the commit at `sys`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    /// The commit's system time.
+    pub sys: u64,
+    /// The last change of that commit already taken (`u32::MAX`: all).
+    pub seq: u32,
+}
+
+impl Position {
+    /// After every change of the commit at `sys` (0: the beginning).
+    pub fn after_commit(sys: u64) -> Position {
+        Position { sys, seq: u32::MAX }
+    }
+}
+
 /// A batch of changes and the position to continue from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeBatch {
     /// Changes in commit order (then order within the commit).
     pub changes: Vec<Change>,
-    /// The system time read up to: pass it as `after` for the next batch
-    /// (it moves past commits with no matching key too).
-    pub next: u64,
+    /// Where the read stopped: pass it as `after` for the next batch (it
+    /// moves past commits with no matching key too).
+    pub next: Position,
 }
 
 fn cursor_key(name: &str) -> Vec<u8> {
@@ -57,22 +73,22 @@ fn cursor_key(name: &str) -> Vec<u8> {
 }
 
 impl Database {
-    /// Changes committed after system time `after`, of keys starting with
-    /// `prefix`, whole commits at a time until at least `max` changes (or
-    /// nothing more is committed).
-    pub fn changes(&self, after: u64, prefix: &[u8], max: usize) -> Result<ChangeBatch> {
+    /// Changes committed after position `after`, of keys starting with
+    /// `prefix`, at most `max` (`max` ≥ 1).
+    pub fn changes(&self, after: Position, prefix: &[u8], max: usize) -> Result<ChangeBatch> {
         let upto = self.now();
         let store = &self.check()?.store;
+        let max = max.max(1);
         let mut out = ChangeBatch {
             changes: Vec::new(),
             next: after,
         };
-        if after >= upto {
+        if after.sys > upto || (after.sys == upto && after.seq == u32::MAX) {
             return Ok(out);
         }
         let log = store.tree(0).current();
         let range = Range {
-            lower: change_key(after.saturating_add(1)),
+            lower: change_key(after.sys),
             upper: Some(change_key(upto.saturating_add(1))),
             reverse: false,
         };
@@ -82,6 +98,14 @@ impl Database {
             let sys = get_u64_be(&it.key()[1..])
                 .ok_or_else(|| Error::corrupt("malformed change-log key"))?;
             for (seq, key) in decode_change_entry(it.value())? {
+                if sys == after.sys && seq <= after.seq {
+                    continue;
+                }
+                if out.changes.len() == max {
+                    return Ok(out);
+                }
+                // Taken (or skipped as filtered out) from here on.
+                out.next = Position { sys, seq };
                 if !key.starts_with(prefix) || key.starts_with(&INTERNAL_PREFIX) {
                     continue;
                 }
@@ -112,31 +136,35 @@ impl Database {
                     valid_to,
                 });
             }
-            out.next = sys;
-            if out.changes.len() >= max {
-                return Ok(out);
-            }
+            out.next = Position::after_commit(sys);
             it.advance()?;
         }
-        out.next = upto;
+        out.next = Position::after_commit(upto);
         Ok(out)
     }
 
-    /// The position durable cursor `name` acknowledged last (0: none yet).
-    pub fn cursor_position(&self, name: &str) -> Result<u64> {
+    /// The position durable cursor `name` acknowledged last (the beginning
+    /// when it never did).
+    pub fn cursor_position(&self, name: &str) -> Result<Position> {
         check_cursor_name(name)?;
-        Ok(self
-            .get(&cursor_key(name), &super::db::ReadAt::default())?
-            .and_then(|v| get_u64_le(&v, 0))
-            .unwrap_or(0))
+        let v = self.get(&cursor_key(name), &super::db::ReadAt::default())?;
+        Ok(match v {
+            Some(v) => Position {
+                sys: get_u64_le(&v, 0).ok_or_else(|| Error::corrupt("malformed cursor"))?,
+                seq: crate::storage::coding::get_u32_le(&v, 8)
+                    .ok_or_else(|| Error::corrupt("malformed cursor"))?,
+            },
+            None => Position::default(),
+        })
     }
 
     /// Records (durably) that cursor `name` has processed every change up to
-    /// and including system time `position`.
-    pub fn cursor_ack(&self, name: &str, position: u64) -> Result<()> {
+    /// and including `position`.
+    pub fn cursor_ack(&self, name: &str, position: Position) -> Result<()> {
         check_cursor_name(name)?;
-        self.put(&cursor_key(name), &position.to_le_bytes())
-            .map(|_| ())
+        let mut v = position.sys.to_le_bytes().to_vec();
+        v.extend_from_slice(&position.seq.to_le_bytes());
+        self.put(&cursor_key(name), &v).map(|_| ())
     }
 }
 

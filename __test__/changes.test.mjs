@@ -1,0 +1,103 @@
+// Change feeds through the SDK: for-await in commit order with old values,
+// prefix filters, break closing the subscription, durable cursors that
+// resume after a reopen (auto-ack and manual ack), a consumer slower than
+// its writers, and the not-yet-built options failing with a stable code.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { open } from 'tensordb'
+import { tempDir } from './helpers.mjs'
+
+async function take(iterable, n) {
+  const out = []
+  if (n === 0) return out
+  for await (const c of iterable) {
+    out.push(c)
+    if (out.length === n) break
+  }
+  return out
+}
+
+test('changes arrive in commit order with old values; prefix filters; break ends the feed', async () => {
+  const { dir, cleanup } = tempDir('changes')
+  const db = await open(dir)
+  const t0 = db.now()
+  await db.put('user:1', { name: 'ann' })
+  await db.put('order:1', 5)
+  await db.batch([
+    { type: 'put', key: 'user:2', value: 'bob' },
+    { type: 'put', key: 'user:1', value: { name: 'ann', vip: true } },
+  ])
+  await db.delete('user:2')
+  const got = await take(db.changes({ prefix: 'user:', from: t0 }), 4)
+  assert.deepEqual(
+    got.map((c) => [c.key, c.type, c.value, c.oldValue]),
+    [
+      ['user:1', 'put', { name: 'ann' }, null],
+      ['user:2', 'put', 'bob', null],
+      ['user:1', 'put', { name: 'ann', vip: true }, { name: 'ann' }],
+      ['user:2', 'delete', null, 'bob'],
+    ],
+  )
+  assert.ok(got.every((c, i) => i === 0 || c.systemTime >= got[i - 1].systemTime))
+  assert.equal(got[1].systemTime, got[2].systemTime, 'one commit, one system time')
+  assert.equal(got[3].validTo, null)
+  // 'now' (the default without a cursor) sees only later commits; the feed
+  // waits for them.
+  const live = take(db.changes({ prefix: 'user:' }), 1)
+  await new Promise((r) => setTimeout(r, 20))
+  await db.put('user:3', 'cy')
+  assert.deepEqual((await live).map((c) => c.key), ['user:3'])
+  assert.throws(() => db.changes({ group: 'g' }), { code: 'TDB_NOT_SUPPORTED' })
+  assert.throws(() => db.changes({ table: 't' }), { code: 'TDB_NOT_SUPPORTED' })
+  await assert.rejects(take(db.changes({ from: 'beginning' }), 1).then((c) => c[0].ack()), { code: 'TDB_INVALID_ARGUMENT' })
+  await db.close()
+  cleanup()
+})
+
+test('a durable cursor resumes after reopen: auto-ack on break, manual ack', async () => {
+  const { dir, cleanup } = tempDir('changes-cursor')
+  let db = await open(dir)
+  for (let i = 0; i < 10; i++) await db.put(`k${i}`, i)
+  // Auto-ack: the consumer breaks after processing k3.
+  let got = await take(db.changes({ cursor: 'billing', batch: 3 }), 4)
+  assert.deepEqual(got.map((c) => c.key), ['k0', 'k1', 'k2', 'k3'])
+  await db.close()
+  db = await open(dir)
+  got = await take(db.changes({ cursor: 'billing' }), 3)
+  assert.deepEqual(got.map((c) => c.key), ['k4', 'k5', 'k6'])
+  // Manual ack: only what was acknowledged counts.
+  got = await take(db.changes({ cursor: 'audit', autoAck: false }), 5)
+  await got[1].ack()
+  await db.close()
+  db = await open(dir)
+  got = await take(db.changes({ cursor: 'audit', autoAck: false }), 2)
+  assert.deepEqual(got.map((c) => c.key), ['k2', 'k3'])
+  // The cursors' own records are not changes.
+  const all = await take(db.changes({ from: 'beginning' }), 10)
+  assert.ok(all.every((c) => /^k\d$/.test(c.key)))
+  await db.close()
+  cleanup()
+})
+
+test('a consumer slower than its writers sees every change once, in order', async () => {
+  const { dir, cleanup } = tempDir('changes-slow')
+  const db = await open(dir)
+  const from = db.now()
+  const writers = [0, 1, 2].map(async (w) => {
+    for (let i = 0; i < 100; i++) await db.put(`w${w}:${String(i).padStart(3, '0')}`, i)
+  })
+  const seen = []
+  for await (const c of db.changes({ prefix: 'w', from, batch: 16 })) {
+    seen.push(c)
+    if (seen.length % 25 === 0) await new Promise((r) => setTimeout(r, 5))
+    if (seen.length === 300) break
+  }
+  await Promise.all(writers)
+  assert.equal(new Set(seen.map((c) => c.key)).size, 300)
+  for (const w of [0, 1, 2]) {
+    const mine = seen.filter((c) => c.key.startsWith(`w${w}:`)).map((c) => c.key)
+    assert.deepEqual(mine, [...mine].sort())
+  }
+  await db.close()
+  cleanup()
+})

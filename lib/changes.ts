@@ -1,0 +1,159 @@
+import { Channel } from './native'
+import { TensorError, invalid, toTensorError } from './errors'
+import { Micros, SystemTime } from './time'
+import { Key, Value, checkKey } from './values'
+
+/** Options of `db.changes()`. */
+export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
+  /** Only keys starting with this (default: every key). */
+  prefix?: Key
+  /**
+   * A durable cursor name: the feed starts after the last change this cursor
+   * acknowledged (across restarts and crashes), and acknowledgements are
+   * recorded under it.
+   */
+  cursor?: string
+  /**
+   * Where to start when there is no cursor (or to override it): `'now'`
+   * (default without a cursor: only changes committed from here on),
+   * `'beginning'`, or a system time (changes committed after it).
+   */
+  from?: 'now' | 'beginning' | SystemTime
+  /**
+   * With a cursor, acknowledge automatically (default `true`): each batch
+   * once the loop asked for the change after it, and, on `break`, every
+   * change handed out (the one being processed included). With `false`, call
+   * `change.ack()`; a restart then repeats exactly the unacknowledged ones.
+   */
+  autoAck?: boolean
+  /** Changes fetched per native call (default 256). */
+  batch?: number
+  /** Longest wait between polls when the feed is idle, in ms (default 100). */
+  pollMs?: number
+  /** Keys as strings (default) or Buffers. */
+  keys?: K
+  /** Consumer groups: not built yet (TDB_NOT_SUPPORTED). */
+  group?: string
+  /** Changes of a SQL table: not built yet (TDB_NOT_SUPPORTED). */
+  table?: string
+}
+
+/** One committed change of one key. */
+export interface Change<K = string> {
+  /** The key. */
+  key: K
+  /** `'put'` asserted `value`; `'delete'` retracted the key for the period. */
+  type: 'put' | 'delete'
+  /** The new value (`null` for deletes). */
+  value: Value | null
+  /** The key's value just before this commit, at the change's valid start (`null`: none). */
+  oldValue: Value | null
+  /** The commit's system time. */
+  systemTime: SystemTime
+  /** Position of the change within its commit. */
+  seq: number
+  /** Valid period start (µs since the Unix epoch). */
+  validFrom: Micros
+  /** Valid period end (exclusive); `null` when open-ended. */
+  validTo: Micros | null
+  /** Acknowledges this change and every one before it (needs a cursor). */
+  ack(): Promise<void>
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** @internal The async iterable behind `db.changes()`. */
+export function changeFeed<K extends 'string' | 'buffer'>(
+  getChannel: () => Channel,
+  options: ChangesOptions<K>,
+): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
+  type Out = Change<K extends 'buffer' ? Buffer : string>
+  if (options.group !== undefined) {
+    throw new TensorError('TDB_NOT_SUPPORTED', 'consumer groups are not supported yet (use one consumer per cursor)')
+  }
+  if (options.table !== undefined) {
+    throw new TensorError('TDB_NOT_SUPPORTED', 'change feeds of SQL tables are not supported yet (use prefix for keys)')
+  }
+  const prefix = options.prefix ?? ''
+  checkKey(prefix, 'prefix')
+  const cursor = options.cursor
+  if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length === 0)) {
+    throw invalid('cursor must be a non-empty string')
+  }
+  const batch = options.batch ?? 256
+  if (!Number.isInteger(batch) || batch < 1) throw invalid('batch must be a positive integer')
+  const pollMs = options.pollMs ?? 100
+  const autoAck = options.autoAck ?? true
+  const asBuffer = options.keys === 'buffer'
+  const call = <T>(start: (ch: Channel, id: number) => void): Promise<T> => {
+    try {
+      const ch = getChannel()
+      return ch.call<T>((id) => start(ch, id))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+  const ack = (sys: number, seq: number): Promise<void> => {
+    if (cursor === undefined) return Promise.reject(invalid('ack() needs a cursor: db.changes({ cursor: "name" })'))
+    return call<null>((ch, id) => ch.native.cursorAck(cursor, sys, seq, id)).then(() => undefined)
+  }
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Out, void, undefined> {
+      let at: [number, number]
+      const from = options.from
+      if (from === 'beginning') at = [0, 0]
+      else if (typeof from === 'number') at = [from, 0xffffffff]
+      else if (from === undefined && cursor !== undefined) {
+        at = await call<[number, number]>((ch, id) => ch.native.cursorPosition(cursor, id))
+      } else if (from === undefined || from === 'now') at = [getChannel().native.now(), 0xffffffff]
+      else throw invalid("from must be 'now', 'beginning' or a system time")
+      // The last change handed out, and the last one acknowledged.
+      let given: [number, number] | null = null
+      let acked: [number, number] | null = null
+      const autoAckUpTo = async (p: [number, number] | null): Promise<void> => {
+        if (!autoAck || cursor === undefined || p === null) return
+        if (acked !== null && acked[0] === p[0] && acked[1] === p[1]) return
+        await ack(p[0], p[1])
+        acked = p
+      }
+      let idle = 5
+      try {
+        for (;;) {
+          const [nextSys, nextSeq, flat] = await call<[number, number, unknown[]]>((ch, id) =>
+            ch.native.changes(at[0], at[1], prefix, batch, id),
+          )
+          // Everything handed out before this batch is processed by now.
+          await autoAckUpTo(given)
+          at = [nextSys, nextSeq]
+          if (flat.length === 0) {
+            await sleep(idle)
+            idle = Math.min(pollMs, idle * 2)
+            continue
+          }
+          idle = 5
+          for (let i = 0; i < flat.length; i += 8) {
+            const sys = flat[i] as number
+            const seq = flat[i + 1] as number
+            const rawKey = flat[i + 2] as Buffer
+            given = [sys, seq]
+            yield {
+              key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
+              type: flat[i + 3] === 1 ? 'put' : 'delete',
+              value: flat[i + 4] as Value | null,
+              oldValue: flat[i + 5] as Value | null,
+              systemTime: sys,
+              seq,
+              validFrom: flat[i + 6] as number,
+              validTo: flat[i + 7] as number | null,
+              ack: () => ack(sys, seq),
+            }
+          }
+        }
+      } finally {
+        // `break` (or a throw in the loop body): what was handed out counts
+        // as processed when acknowledging automatically.
+        await autoAckUpTo(given)
+      }
+    },
+  }
+}
