@@ -63,6 +63,12 @@ export declare class NativeDb {
    */
   changes(afterSys: number, afterSeq: number, prefix: string | Uint8Array, max: number, id: number): void
   /**
+   * Changes of SQL table `table` after (`after_sys`, `after_seq`), at most
+   * `max`; completes with `[next sys, next seq, SQL tuple]` (see
+   * `Database::table_changes` for the columns).
+   */
+  tableChanges(table: string, afterSys: number, afterSeq: number, max: number, id: number): void
+  /**
    * The position durable cursor `name` acknowledged last; completes with
    * `[sys, seq]` (`[0, 0]`: the beginning).
    */

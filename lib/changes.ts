@@ -2,6 +2,7 @@ import { Channel } from './native'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime } from './time'
 import { Key, Value, checkKey } from './values'
+import { SqlTuple, shapeResult } from './sql'
 
 /** Options of `db.changes()`. */
 export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
@@ -34,8 +35,36 @@ export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
   keys?: K
   /** Consumer groups: not built yet (TDB_NOT_SUPPORTED). */
   group?: string
-  /** Changes of a SQL table: not built yet (TDB_NOT_SUPPORTED). */
+  /** Changes of this SQL table's rows (then `prefix` and `keys` do not apply). */
   table?: string
+}
+
+/** Options of `db.changes({ table })`: a SQL table's row changes. */
+export type TableChangesOptions = Omit<ChangesOptions, 'prefix' | 'keys' | 'table'> & {
+  /** The table. */
+  table: string
+}
+
+/** One committed change of one row of a SQL table. */
+export interface TableChange<Row = Record<string, unknown>> {
+  /** The table. */
+  table: string
+  /** `'put'` wrote `row`; `'delete'` removed the row for the period. */
+  type: 'put' | 'delete'
+  /** The row as written (`null` for deletes), decoded with the current schema. */
+  row: Row | null
+  /** The row just before this commit, at the change's valid start (`null`: none). */
+  oldRow: Row | null
+  /** The commit's system time. */
+  systemTime: SystemTime
+  /** Position of the change within its commit. */
+  seq: number
+  /** Valid period start (µs since the Unix epoch). */
+  validFrom: Micros
+  /** Valid period end (exclusive); `null` when open-ended. */
+  validTo: Micros | null
+  /** Acknowledges this change and every one before it (needs a cursor). */
+  ack(): Promise<void>
 }
 
 /** One committed change of one key. */
@@ -71,9 +100,8 @@ export function changeFeed<K extends 'string' | 'buffer'>(
   if (options.group !== undefined) {
     throw new TensorError('TDB_NOT_SUPPORTED', 'consumer groups are not supported yet (use one consumer per cursor)')
   }
-  if (options.table !== undefined) {
-    throw new TensorError('TDB_NOT_SUPPORTED', 'change feeds of SQL tables are not supported yet (use prefix for keys)')
-  }
+  const table = options.table
+  if (table !== undefined && (typeof table !== 'string' || table.length === 0)) throw invalid('table must be a table name')
   const prefix = options.prefix ?? ''
   checkKey(prefix, 'prefix')
   const cursor = options.cursor
@@ -116,37 +144,77 @@ export function changeFeed<K extends 'string' | 'buffer'>(
         await ack(p[0], p[1])
         acked = p
       }
+      // One batch: the position after it and its changes, built lazily.
+      const fetchKeys = async (): Promise<[number, number, Out[]]> => {
+        const [nextSys, nextSeq, flat] = await call<[number, number, unknown[]]>((ch, id) =>
+          ch.native.changes(at[0], at[1], prefix, batch, id),
+        )
+        const out: Out[] = []
+        for (let i = 0; i < flat.length; i += 8) {
+          const sys = flat[i] as number
+          const seq = flat[i + 1] as number
+          const rawKey = flat[i + 2] as Buffer
+          out.push({
+            key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
+            type: flat[i + 3] === 1 ? 'put' : 'delete',
+            value: flat[i + 4] as Value | null,
+            oldValue: flat[i + 5] as Value | null,
+            systemTime: sys,
+            seq,
+            validFrom: flat[i + 6] as number,
+            validTo: flat[i + 7] as number | null,
+            ack: () => ack(sys, seq),
+          })
+        }
+        return [nextSys, nextSeq, out]
+      }
+      const fetchRows = async (name: string): Promise<[number, number, Out[]]> => {
+        const [nextSys, nextSeq, tuple] = await call<[number, number, SqlTuple]>((ch, id) =>
+          ch.native.tableChanges(name, at[0], at[1], batch, id),
+        )
+        const r = shapeResult(tuple)
+        const width = (r.columns.length - 6) / 2
+        const names = r.columns.slice(6, 6 + width)
+        const object = (vals: unknown[]): Record<string, unknown> => {
+          const o: Record<string, unknown> = {}
+          for (let c = 0; c < width; c++) Object.defineProperty(o, names[c], { value: vals[c], enumerable: true, writable: true, configurable: true })
+          return o
+        }
+        const out = r.raw.map((v) => {
+          const sys = v[1] as number
+          const seq = v[2] as number
+          const put = v[0] === 'put'
+          const change: TableChange = {
+            table: name,
+            type: put ? 'put' : 'delete',
+            row: put ? object(v.slice(6, 6 + width)) : null,
+            oldRow: v[5] === 1 ? object(v.slice(6 + width)) : null,
+            systemTime: sys,
+            seq,
+            validFrom: v[3] as number,
+            validTo: v[4] as number | null,
+            ack: () => ack(sys, seq),
+          }
+          return change as unknown as Out
+        })
+        return [nextSys, nextSeq, out]
+      }
       let idle = 5
       try {
         for (;;) {
-          const [nextSys, nextSeq, flat] = await call<[number, number, unknown[]]>((ch, id) =>
-            ch.native.changes(at[0], at[1], prefix, batch, id),
-          )
+          const [nextSys, nextSeq, items] = table === undefined ? await fetchKeys() : await fetchRows(table)
           // Everything handed out before this batch is processed by now.
           await autoAckUpTo(given)
           at = [nextSys, nextSeq]
-          if (flat.length === 0) {
+          if (items.length === 0) {
             await sleep(idle)
             idle = Math.min(pollMs, idle * 2)
             continue
           }
           idle = 5
-          for (let i = 0; i < flat.length; i += 8) {
-            const sys = flat[i] as number
-            const seq = flat[i + 1] as number
-            const rawKey = flat[i + 2] as Buffer
-            given = [sys, seq]
-            yield {
-              key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
-              type: flat[i + 3] === 1 ? 'put' : 'delete',
-              value: flat[i + 4] as Value | null,
-              oldValue: flat[i + 5] as Value | null,
-              systemTime: sys,
-              seq,
-              validFrom: flat[i + 6] as number,
-              validTo: flat[i + 7] as number | null,
-              ack: () => ack(sys, seq),
-            }
+          for (const item of items) {
+            given = [item.systemTime, item.seq]
+            yield item
           }
         }
       } finally {

@@ -1,5 +1,5 @@
 import { Channel, NativeOpenOptions } from './native'
-import { Change, ChangesOptions, changeFeed } from './changes'
+import { Change, ChangesOptions, TableChange, TableChangesOptions, changeFeed } from './changes'
 import { ReadOptions, NONE, readArgs } from './read-options'
 import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
@@ -379,9 +379,11 @@ export class Database {
    * restarts (even after a crash) resumes after the last change it
    * acknowledged (see `ChangesOptions.autoAck`).
    */
+  changes<Row = Record<string, unknown>>(options: TableChangesOptions): AsyncIterable<TableChange<Row>>
   changes<K extends 'string' | 'buffer' = 'string'>(
-    options: ChangesOptions<K> = {},
-  ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
+    options?: ChangesOptions<K>,
+  ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>>
+  changes(options: ChangesOptions<'string' | 'buffer'> = {}): AsyncIterable<unknown> {
     try {
       return changeFeed(() => this.ch(), options)
     } catch (e) {

@@ -49,6 +49,7 @@ export interface NativeDb {
   history(key: Bytes, id: number): void
   rowHistory(table: string, key: unknown[], id: number): void
   changes(afterSys: number, afterSeq: number, prefix: Bytes, max: number, id: number): void
+  tableChanges(table: string, afterSys: number, afterSeq: number, max: number, id: number): void
   cursorPosition(name: string, id: number): void
   cursorAck(name: string, sys: number, seq: number, id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void

@@ -30,6 +30,8 @@ pub enum Outcome {
     Sql(tensordb::sql::SqlResult),
     /// A change-feed batch.
     Changes(tensordb::ChangeBatch),
+    /// A SQL table's change batch and the position after it.
+    TableChanges(tensordb::sql::SqlResult, tensordb::Position),
     /// Done, nothing to return.
     Unit,
     /// Failed.
@@ -228,6 +230,14 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
             }
             Outcome::Sql(r) => sql_result_to_js(env, &r)?,
             Outcome::Changes(b) => changes_to_js(env, &b)?,
+            Outcome::TableChanges(r, next) => js_array(
+                env,
+                &[
+                    js_number(env, next.sys as f64)?,
+                    js_number(env, next.seq as f64)?,
+                    sql_result_to_js(env, &r)?,
+                ],
+            )?,
             Outcome::Err(e) => return Ok((false, js_error(env, e.code.as_str(), &e.message)?)),
         };
         Ok((true, v))

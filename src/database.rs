@@ -416,6 +416,20 @@ impl NativeDb {
         });
     }
 
+    /// Changes of SQL table `table` after (`after_sys`, `after_seq`), at most
+    /// `max`; completes with `[next sys, next seq, SQL tuple]` (see
+    /// `Database::table_changes` for the columns).
+    #[napi(catch_unwind)]
+    pub fn table_changes(&self, table: String, after_sys: f64, after_seq: f64, max: u32, id: u32) {
+        let after = position(after_sys, after_seq);
+        self.on_pool(id, move |db| {
+            match db.table_changes(&table, after, max.max(1) as usize) {
+                Ok((r, next)) => Outcome::TableChanges(r, next),
+                Err(e) => Outcome::Err(e),
+            }
+        });
+    }
+
     /// The position durable cursor `name` acknowledged last; completes with
     /// `[sys, seq]` (`[0, 0]`: the beginning).
     #[napi(catch_unwind)]

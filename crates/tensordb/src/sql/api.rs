@@ -118,6 +118,83 @@ impl Database {
         })
     }
 
+    /// Changes of the rows of SQL table `table` after `after`, at most `max`,
+    /// as a result whose rows are changes: `_op` ('put' / 'delete'),
+    /// `_system_time`, `_seq`, `_valid_from`, `_valid_to` (NULL when open),
+    /// `_has_old` (1 when the row had values before), then the table's
+    /// columns for the new row (NULLs for a delete), then for the old row.
+    /// Rows are decoded with the table's current schema. Also returns the
+    /// position to continue from.
+    pub fn table_changes(
+        &self,
+        table: &str,
+        after: crate::engine::changes::Position,
+        max: usize,
+    ) -> Result<(SqlResult, crate::engine::changes::Position)> {
+        let (now_t, now_v) = self.resolve(&ReadAt::default())?;
+        let tx = std::cell::RefCell::new(super::txn::TxState::new(now_t, now_v));
+        let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
+        let t = super::catalog::lookup(&ctx, table)?;
+        let batch = self.changes(after, &super::catalog::rows_prefix(t.id), max)?;
+        let n = t.columns.len();
+        let nulls = || vec![Value::Null; n];
+        let mut rows = Vec::with_capacity(batch.changes.len());
+        for c in &batch.changes {
+            let put = c.kind == crate::ledger::fact::FactKind::Put;
+            let mut row = vec![
+                Value::Text(if put { "put" } else { "delete" }.into()),
+                Value::Int(c.sys as i64),
+                Value::Int(c.seq as i64),
+                Value::Int(c.valid_from),
+                if c.valid_to == crate::ledger::fact::VALID_END {
+                    Value::Null
+                } else {
+                    Value::Int(c.valid_to)
+                },
+                Value::Int(c.old.is_some() as i64),
+            ];
+            row.extend(match &c.value {
+                Some(v) => t.decode(v)?,
+                None => nulls(),
+            });
+            row.extend(match &c.old {
+                Some(v) => t.decode(v)?,
+                None => nulls(),
+            });
+            rows.push(row);
+        }
+        let meta = [
+            "_op",
+            "_system_time",
+            "_seq",
+            "_valid_from",
+            "_valid_to",
+            "_has_old",
+        ];
+        let names = t.columns.iter().map(|c| c.name.clone());
+        let columns: Vec<String> = meta
+            .iter()
+            .map(|m| m.to_string())
+            .chain(names.clone())
+            .chain(names)
+            .collect();
+        let kinds = t.columns.iter().map(|c| c.kind.name());
+        let types = [""; 6]
+            .into_iter()
+            .chain(kinds.clone())
+            .chain(kinds)
+            .collect();
+        Ok((
+            SqlResult {
+                columns,
+                rows,
+                types,
+                ..Default::default()
+            },
+            batch.next,
+        ))
+    }
+
     /// Parses SQL once for repeated execution with `run_prepared`.
     pub fn prepare(&self, text: &str) -> Result<Prepared> {
         Prepared::new(text)
