@@ -169,3 +169,70 @@ fn durable_cursors_resume_after_reopen_and_crash() {
     assert_eq!(keys, ["k9", "k10"]);
     assert!(db.cursor_position("").is_err());
 }
+
+#[test]
+fn sql_table_changes_decode_rows_and_old_rows() {
+    use tensordb::sql::Value;
+    let (db, _b) = mem_db(small_options());
+    db.sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", &[])
+        .unwrap();
+    db.sql("CREATE TABLE other (id INTEGER PRIMARY KEY)", &[])
+        .unwrap();
+    db.sql("INSERT INTO t VALUES (1, 'a'), (2, 'b')", &[])
+        .unwrap();
+    db.sql("INSERT INTO other VALUES (9)", &[]).unwrap();
+    db.sql("UPDATE t SET v = 'a2' WHERE id = 1", &[]).unwrap();
+    db.sql("DELETE FROM t WHERE id = 2", &[]).unwrap();
+    let (r, next) = db.table_changes("t", Position::default(), 100).unwrap();
+    assert_eq!(
+        r.columns,
+        [
+            "_op",
+            "_system_time",
+            "_seq",
+            "_valid_from",
+            "_valid_to",
+            "_has_old",
+            "id",
+            "v",
+            "id",
+            "v"
+        ]
+    );
+    let text = |v: &Value| match v {
+        Value::Text(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => format!("{other:?}"),
+    };
+    let got: Vec<String> = r
+        .rows
+        .iter()
+        .map(|row| {
+            format!(
+                "{} {} {} {}",
+                text(&row[0]),
+                text(&row[7]),
+                row[5] == Value::Int(1),
+                text(&row[9])
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "put a false -",
+            "put b false -",
+            "put a2 true a",
+            "delete - true b"
+        ]
+    );
+    // Nothing more; the position moved past the other table's commit too.
+    let (r, _) = db.table_changes("t", next, 100).unwrap();
+    assert!(r.rows.is_empty());
+    assert_eq!(
+        db.table_changes("nope", Position::default(), 1)
+            .unwrap_err()
+            .code,
+        tensordb::ErrorCode::NoTable
+    );
+}
