@@ -135,3 +135,17 @@ test('a SQL table feed: rows and old rows decoded (typed columns too), FOR PORTI
   await db.close()
   cleanup()
 })
+
+test('examples/change-feed.mjs runs: a table consumer, a restart that resumes, a key feed', { timeout: 30000 }, async () => {
+  const { execFile } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const script = fileURLToPath(new URL('../examples/change-feed.mjs', import.meta.url))
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [script], { timeout: 25000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(stderr || err.message)) : resolve(stdout),
+    ),
+  )
+  assert.match(out, /put #1: \{"id":1,"item":"tea","qty":2\} -> \{"id":1,"item":"tea","qty":3\}/)
+  assert.match(out, /cursor resumes:\n {2}delete #2 at system time \d+/)
+  assert.match(out, /key feed: note:1 = "keys have feeds too"/)
+})
