@@ -2,7 +2,7 @@ import { Channel } from './native'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime } from './time'
 import { Key, Value, checkKey } from './values'
-import { SqlTuple, shapeResult } from './sql'
+import { SqlTuple, rowMaker, shapeResult } from './sql'
 
 /** Options of `db.changes()`. */
 export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
@@ -174,12 +174,7 @@ export function changeFeed<K extends 'string' | 'buffer'>(
         )
         const r = shapeResult(tuple)
         const width = (r.columns.length - 6) / 2
-        const names = r.columns.slice(6, 6 + width)
-        const object = (vals: unknown[]): Record<string, unknown> => {
-          const o: Record<string, unknown> = {}
-          for (let c = 0; c < width; c++) Object.defineProperty(o, names[c], { value: vals[c], enumerable: true, writable: true, configurable: true })
-          return o
-        }
+        const make = rowMaker(r.columns.slice(6, 6 + width))
         const out = r.raw.map((v) => {
           const sys = v[1] as number
           const seq = v[2] as number
@@ -187,8 +182,8 @@ export function changeFeed<K extends 'string' | 'buffer'>(
           const change: TableChange = {
             table: name,
             type: put ? 'put' : 'delete',
-            row: put ? object(v.slice(6, 6 + width)) : null,
-            oldRow: v[5] === 1 ? object(v.slice(6 + width)) : null,
+            row: put ? make(v, 6) : null,
+            oldRow: v[5] === 1 ? make(v, 6 + width) : null,
             systemTime: sys,
             seq,
             validFrom: v[3] as number,

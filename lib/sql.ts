@@ -136,7 +136,8 @@ function convertTyped(flat: unknown[], width: number, types: string[] | undefine
   }
 }
 
-type RowMaker = (flat: unknown[], at: number) => Record<string, unknown>
+/** @internal Builds one row object from `flat[at …]`. */
+export type RowMaker = (flat: unknown[], at: number) => Record<string, unknown>
 
 const makers = new Map<string, RowMaker>()
 
@@ -148,7 +149,8 @@ const makers = new Map<string, RowMaker>()
  * back to filling keys. Names are JSON-quoted; `__proto__` is a computed key
  * so it stays an own property.
  */
-function rowMaker(columns: string[]): RowMaker {
+/** @internal */
+export function rowMaker(columns: string[]): RowMaker {
   const cacheKey = JSON.stringify(columns)
   const hit = makers.get(cacheKey)
   if (hit !== undefined) return hit

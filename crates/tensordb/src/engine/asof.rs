@@ -8,24 +8,12 @@
 //! the key's remaining (older) facts. Every fact is in history, so keys
 //! unchanged since then are found the same way.
 
-use super::read::{current_range, Rows, ScanRange};
+use super::read::{current_range, seek_visible, Rows, ScanRange};
 use crate::error::{Error, Result};
 use crate::ledger::fact::{FactKind, FactView};
-use crate::ledger::keys::{decode_into, NS_CURRENT, NS_HISTORY};
+use crate::ledger::keys::{decode_into, history_bound, history_seek_encoded};
 use crate::storage::iter::{KvIter, MergeIter, Range};
 use crate::storage::store::Store;
-
-/// A bound of the current namespace moved to the history namespace (keys
-/// encode identically after the namespace byte).
-fn to_history(b: &[u8]) -> Vec<u8> {
-    if b.first() == Some(&NS_CURRENT) {
-        let mut h = b.to_vec();
-        h[0] = NS_HISTORY;
-        h
-    } else {
-        vec![NS_HISTORY + 1]
-    }
-}
 
 /// Forward scan of `r` at (t, v) over history records. Keys live in one
 /// shard each, so every shard is walked on its own (a merge over that
@@ -38,8 +26,8 @@ pub fn scan_rows(store: &Store, r: &ScanRange, t: u64, v: i64, cache_only: bool)
         return Ok(Rows::default());
     }
     let range = Range {
-        lower: to_history(&cur.lower),
-        upper: cur.upper.as_deref().map(to_history),
+        lower: history_bound(&cur.lower),
+        upper: cur.upper.as_deref().map(history_bound),
         reverse: false,
     };
     let mut parts = Vec::with_capacity(store.shards());
@@ -88,26 +76,19 @@ fn shard_rows(mut it: MergeIter, t: u64, v: i64, limit: usize) -> Result<Rows> {
         let n = decode_into(&it.key()[1..], &mut user).ok_or_else(bad)?;
         prefix.clear();
         prefix.extend_from_slice(&it.key()[..1 + n]);
-        target.clear();
-        target.extend_from_slice(&prefix);
-        target.extend_from_slice(&(u64::MAX - t).to_be_bytes());
-        target.extend_from_slice(&[0, 0, 0, 0]);
+        history_seek_encoded(&prefix[1..], t, &mut target);
         it.seek_forward(&target)?;
-        while it.valid() && it.key().starts_with(&prefix) {
+        if seek_visible(&mut it, &prefix, t, v)? {
             let f = FactView::decode(it.value())?;
-            if f.visible(t, v) {
-                if f.kind == FactKind::Put {
-                    out.push_with(
-                        |b| {
-                            b.extend_from_slice(&user);
-                            Ok(())
-                        },
-                        f.value,
-                    )?;
-                }
-                break;
+            if f.kind == FactKind::Put {
+                out.push_with(
+                    |b| {
+                        b.extend_from_slice(&user);
+                        Ok(())
+                    },
+                    f.value,
+                )?;
             }
-            it.advance()?;
         }
         // Past this key's older facts: its encoding ends with the
         // terminator 0x00 0x01, so 0x00 0x02 sorts after all of them.

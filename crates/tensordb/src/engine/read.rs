@@ -66,6 +66,25 @@ fn decide(stored: &[u8], t: u64, v: i64) -> Result<Decision> {
     })
 }
 
+/// Advances a history iterator (standing at or before a key's facts at
+/// system time `t`) to the first fact visible at (t, v) among the records
+/// starting with `prefix`; true when it stands on one.
+pub(crate) fn seek_visible(it: &mut impl KvIter, prefix: &[u8], t: u64, v: i64) -> Result<bool> {
+    while it.valid() && it.key().starts_with(prefix) {
+        if FactView::decode(it.value())?.visible(t, v) {
+            return Ok(true);
+        }
+        it.advance()?;
+    }
+    Ok(false)
+}
+
+/// The value of the visible fact `it` stands on (`None` for a delete).
+fn visible_value(it: &impl KvIter) -> Result<Option<Vec<u8>>> {
+    let f = FactView::decode(it.value())?;
+    Ok((f.kind == FactKind::Put).then(|| f.value.to_vec()))
+}
+
 fn search_history(
     ver: &Version,
     key: &[u8],
@@ -79,15 +98,8 @@ fn search_history(
         reverse: false,
     };
     let mut it = ver.iter_with(&range, cache_only)?;
-    while it.valid() {
-        let f = FactView::decode(it.value())?;
-        if f.visible(t, v) {
-            return Ok(match f.kind {
-                FactKind::Put => Some(f.value.to_vec()),
-                FactKind::Delete => None,
-            });
-        }
-        it.advance()?;
+    if seek_visible(&mut it, &[], t, v)? {
+        return visible_value(&it);
     }
     Ok(None)
 }
@@ -114,11 +126,7 @@ impl HistoryCursor {
         // The key's history prefix is its current key under the history
         // namespace byte; `target` is where facts at or before `t` start.
         let plen = current.len();
-        target.clear();
-        target.push(crate::ledger::keys::NS_HISTORY);
-        target.extend_from_slice(&current[1..]);
-        target.extend_from_slice(&(u64::MAX - t).to_be_bytes());
-        target.extend_from_slice(&[0, 0, 0, 0]);
+        crate::ledger::keys::history_seek_encoded(&current[1..], t, target);
         if let Some(c) = slot.as_mut() {
             c.it.seek_forward(target)?;
         } else {
@@ -134,16 +142,8 @@ impl HistoryCursor {
         let Some(c) = slot.as_mut() else {
             return Ok(None);
         };
-        let prefix = &target[..plen];
-        while c.it.valid() && c.it.key().starts_with(prefix) {
-            let f = FactView::decode(c.it.value())?;
-            if f.visible(t, v) {
-                return Ok(match f.kind {
-                    FactKind::Put => Some(f.value.to_vec()),
-                    FactKind::Delete => None,
-                });
-            }
-            c.it.advance()?;
+        if seek_visible(&mut c.it, &target[..plen], t, v)? {
+            return visible_value(&c.it);
         }
         Ok(None)
     }
@@ -285,21 +285,11 @@ pub fn scan_rows_with(
         sources.push(Box::new(v.iter_with(&range, cache_only)?));
     }
     let mut it = MergeIter::new(sources, range.reverse);
-    // Forward scans search history with one moving cursor per shard.
-    let mut cursors: Vec<Option<HistoryCursor>> = (0..versions.len()).map(|_| None).collect();
+    // Forward scans search history with one moving cursor per shard, made
+    // when a key first needs it (most scans "now" never do).
+    let mut cursors: Vec<Option<HistoryCursor>> = Vec::new();
+    let mut hist_upper: Option<Option<Vec<u8>>> = None;
     let (mut user, mut scratch) = (Vec::new(), Vec::new());
-    // The same bound in the history namespace (keys encode identically
-    // after the namespace byte); the end of the current namespace maps to
-    // the end of the history one.
-    let hist_upper = range.upper.as_ref().map(|u| {
-        let mut h = u.clone();
-        if h.first() == Some(&crate::ledger::keys::NS_CURRENT) {
-            h[0] = crate::ledger::keys::NS_HISTORY;
-            h
-        } else {
-            vec![crate::ledger::keys::NS_HISTORY + 1]
-        }
-    });
     while it.valid() && out.len() < limit {
         let f = FactView::decode(it.value())?;
         if f.visible(t, v) {
@@ -312,12 +302,20 @@ pub fn scan_rows_with(
             user.clear();
             decode_current_key_into(stored, &mut user)?;
             let shard = shard_of(&user, versions.len());
-            let cursor = &mut cursors[shard];
+            if cursors.is_empty() {
+                cursors.resize_with(versions.len(), || None);
+            }
+            let upper = hist_upper.get_or_insert_with(|| {
+                range
+                    .upper
+                    .as_deref()
+                    .map(crate::ledger::keys::history_bound)
+            });
             if let Some(val) = HistoryCursor::search(
-                cursor,
+                &mut cursors[shard],
                 &versions[shard],
                 stored,
-                &hist_upper,
+                upper,
                 (t, v),
                 cache_only,
                 &mut scratch,

@@ -74,6 +74,30 @@ pub fn history_seek(key: &[u8], sys: u64) -> Vec<u8> {
     k
 }
 
+/// Writes to `out` the first history position of a key holding a fact with
+/// system time <= `sys`, from the key's encoding `enc` (what follows the
+/// namespace byte in its current or history keys).
+pub fn history_seek_encoded(enc: &[u8], sys: u64, out: &mut Vec<u8>) {
+    out.clear();
+    out.push(NS_HISTORY);
+    out.extend_from_slice(enc);
+    out.extend_from_slice(&(u64::MAX - sys).to_be_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+}
+
+/// A scan bound over current records moved to the history namespace (keys
+/// encode identically after the namespace byte); the end of the current
+/// namespace maps to the end of the history one.
+pub fn history_bound(current: &[u8]) -> Vec<u8> {
+    if current.first() == Some(&NS_CURRENT) {
+        let mut h = current.to_vec();
+        h[0] = NS_HISTORY;
+        h
+    } else {
+        vec![NS_HISTORY + 1]
+    }
+}
+
 /// The lower bound of current records for user keys `>= start`.
 pub fn current_lower(start: &[u8]) -> Vec<u8> {
     current_key(start)

@@ -37,8 +37,8 @@ impl Database {
     /// instead splits them into exact bitemporal rectangles.
     pub fn row_history(&self, table: &str, key: &[Value]) -> Result<SqlResult> {
         use super::ast::{BinOp, Expr};
-        let (now_t, now_v) = self.resolve(&ReadAt::default())?;
-        let tx = std::cell::RefCell::new(super::txn::TxState::new(now_t, now_v));
+        let tx = std::cell::RefCell::new(super::session::fresh(self)?);
+        let now_t = tx.borrow().snapshot;
         let ctx = super::exec::Ctx::new(self, ReadAt::default(), key, &tx);
         let t = super::catalog::lookup(&ctx, table)?;
         if t.pk.is_empty() {
@@ -131,8 +131,7 @@ impl Database {
         after: crate::engine::changes::Position,
         max: usize,
     ) -> Result<(SqlResult, crate::engine::changes::Position)> {
-        let (now_t, now_v) = self.resolve(&ReadAt::default())?;
-        let tx = std::cell::RefCell::new(super::txn::TxState::new(now_t, now_v));
+        let tx = std::cell::RefCell::new(super::session::fresh(self)?);
         let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
         let t = super::catalog::lookup(&ctx, table)?;
         let batch = self.changes(after, &super::catalog::rows_prefix(t.id), max)?;

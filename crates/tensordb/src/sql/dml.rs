@@ -243,6 +243,40 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
     }
 }
 
+/// The (column index, expression) pairs of an UPDATE's SET list.
+pub fn set_targets<'e>(t: &Table, set: &'e [(String, Expr)]) -> Result<Vec<(usize, &'e Expr)>> {
+    set.iter()
+        .map(|(c, e)| {
+            t.column(c)
+                .map(|i| (i, e))
+                .ok_or_else(|| no_set_column(t, c))
+        })
+        .collect()
+}
+
+/// `row` with the SET expressions applied — evaluated over `scope_row`,
+/// the row as `cols` name it — and made ready to store.
+pub fn apply_set(
+    ctx: &Ctx,
+    t: &Table,
+    targets: &[(usize, &Expr)],
+    cols: &[super::exec::ColRef],
+    scope_row: &[Value],
+    row: &[Value],
+) -> Result<Vec<Value>> {
+    let sc = Scope {
+        cols,
+        row: scope_row,
+        group: None,
+        outer: None,
+    };
+    let mut new = row.to_vec();
+    for (i, e) in targets {
+        new[*i] = eval(ctx, e, &sc)?;
+    }
+    prepare_row(ctx, t, new)
+}
+
 /// The error for SET of a column the table does not have (the hidden period
 /// columns are not writable that way).
 pub fn no_set_column(t: &Table, c: &str) -> Error {
@@ -491,30 +525,13 @@ fn update(
         .iter()
         .map(|c| (Some(t.name.clone()), c.name.clone()))
         .collect();
-    let targets: Vec<(usize, &Expr)> = set
-        .iter()
-        .map(|(c, e)| {
-            t.column(c)
-                .map(|i| (i, e))
-                .ok_or_else(|| no_set_column(&t, c))
-        })
-        .collect::<Result<_>>()?;
+    let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
     let mut pending = HashSet::new();
     let mut ops = Vec::new();
     let mut written = Vec::new();
     for (key, row) in &rows {
-        let sc = Scope {
-            cols: &cols,
-            row,
-            group: None,
-            outer: None,
-        };
-        let mut new = row.clone();
-        for (i, e) in &targets {
-            new[*i] = eval(ctx, e, &sc)?;
-        }
-        let new = prepare_row(ctx, &t, new)?;
+        let new = apply_set(ctx, &t, &targets, &cols, row, row)?;
         rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
         if !ret.is_empty() {
             written.push(new);

@@ -473,6 +473,14 @@ fn rewrite_periods(sql: &str) -> Result<String> {
     Ok(out)
 }
 
+/// `text` with every character but line breaks replaced by a space, so
+/// positions after it keep their line and column.
+pub fn blank(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect()
+}
+
 /// Runs the front pass over `sql`.
 pub fn run(sql: &str) -> Result<Front> {
     let rewritten = rewrite_periods(sql)?;
@@ -484,7 +492,7 @@ pub fn run(sql: &str) -> Result<Front> {
         dialect: SQLiteDialect {},
     };
     let offsets = Offsets::new(sql);
-    let mut blank: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut lifted_spans: Vec<std::ops::Range<usize>> = Vec::new();
     let mut lifted = Vec::new();
     let mut pieces = Vec::new();
     let mut k = 0;
@@ -545,19 +553,15 @@ pub fn run(sql: &str) -> Result<Front> {
         let from = offsets.byte(sql, pass.loc(first));
         let last = pass.sig[next - 1];
         let to = offsets.byte(sql, pass.toks[last].span.end);
-        blank.push(from..to);
+        lifted_spans.push(from..to);
         lifted.push(l);
         k = next;
     }
     let mut text = String::with_capacity(sql.len());
     let mut pos = 0;
-    for r in &blank {
+    for r in &lifted_spans {
         text.push_str(&sql[pos..r.start]);
-        text.extend(
-            sql[r.start..r.end]
-                .chars()
-                .map(|c| if c == '\n' { '\n' } else { ' ' }),
-        );
+        text.push_str(&blank(&sql[r.start..r.end]));
         pos = r.end;
     }
     text.push_str(&sql[pos..]);

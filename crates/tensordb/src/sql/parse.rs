@@ -35,10 +35,7 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
     if custom {
         for (r, p) in &front.pieces {
             if !matches!(p, super::front::Piece::Sql) {
-                let blank: String = text[r.clone()]
-                    .chars()
-                    .map(|c| if c == '\n' { '\n' } else { ' ' })
-                    .collect();
+                let blank = super::front::blank(&text[r.clone()]);
                 text.replace_range(r.clone(), &blank);
             }
         }

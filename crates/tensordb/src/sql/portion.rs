@@ -11,7 +11,7 @@
 
 use super::ast::{Expr, SelectItem};
 use super::catalog;
-use super::dml::{commit, prepare_row, returning, SqlResult};
+use super::dml::{apply_set, commit, returning, set_targets, SqlResult};
 use super::exec::{eval, ColRef, Ctx, Scope, EMPTY_SCOPE};
 use super::index;
 use super::temporal::{micros, period_values, set_period, versions_of, HIDDEN};
@@ -33,7 +33,8 @@ fn period(ctx: &Ctx, p: &(Expr, Expr)) -> Result<(i64, i64)> {
     Ok((a, b))
 }
 
-/// A version of a row clipped to the portion: key, values, clipped period.
+/// A version of a row clipped to the portion: key, values followed by the
+/// hidden period columns (for the clipped period), and that period.
 type Piece = (Vec<u8>, Vec<Value>, i64, i64);
 
 /// The current versions of the table's rows clipped to `[a, b)` where
@@ -53,7 +54,6 @@ fn pieces(
     let table_cols = &cols[..t.columns.len()];
     conds.retain(|c| super::exec::refs_resolve(c, table_cols));
     let mut out = Vec::new();
-    let mut err = None;
     versions_of(ctx, t, &t.name, &conds, now_t, |key, row, v| {
         if v.system_to != SYSTEM_END || v.valid_to <= a || b <= v.valid_from {
             return Ok(());
@@ -73,24 +73,32 @@ fn pieces(
                     group: None,
                     outer: None,
                 };
-                match eval(ctx, f, &sc) {
-                    Ok(v) => v.truth() == Some(true),
-                    Err(e) => {
-                        err.get_or_insert(e);
-                        false
-                    }
-                }
+                eval(ctx, f, &sc)?.truth() == Some(true)
             }
         };
         if keep {
-            out.push((key.to_vec(), row, from, to));
+            out.push((key.to_vec(), full, from, to));
         }
         Ok(())
     })?;
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+    Ok(out)
+}
+
+/// What both statements work from: the table's columns with the hidden
+/// ones, its indexes, and the clipped versions where `filter` holds.
+type Target = (Vec<ColRef>, Vec<index::Index>, Vec<Piece>);
+
+fn target(
+    ctx: &Ctx,
+    t: &catalog::Table,
+    filter: Option<&Expr>,
+    portion: &(Expr, Expr),
+) -> Result<Target> {
+    let span = period(ctx, portion)?;
+    let cols = columns(t);
+    let indexes = index::of_table(ctx, t)?;
+    let found = pieces(ctx, t, &cols, filter, span)?;
+    Ok((cols, indexes, found))
 }
 
 fn columns(t: &catalog::Table) -> Vec<ColRef> {
@@ -112,40 +120,21 @@ pub fn update(
     portion: &(Expr, Expr),
 ) -> Result<SqlResult> {
     let t = catalog::lookup(ctx, table)?;
-    let span = period(ctx, portion)?;
-    let cols = columns(&t);
-    let mut targets = Vec::new();
-    for (c, e) in set {
-        let Some(i) = t.column(c) else {
-            return Err(super::dml::no_set_column(&t, c));
-        };
-        if t.pk.contains(&i) {
-            return Err(Error::new(
-                ErrorCode::NotSupported,
-                "changing the primary key FOR PORTION OF a period (update it for all time instead)",
-            ));
-        }
-        targets.push((i, e));
+    let targets = set_targets(&t, set)?;
+    if targets.iter().any(|(i, _)| t.pk.contains(i)) {
+        return Err(Error::new(
+            ErrorCode::NotSupported,
+            "changing the primary key FOR PORTION OF a period (update it for all time instead)",
+        ));
     }
-    let indexes = index::of_table(ctx, &t)?;
+    let (cols, indexes, found) = target(ctx, &t, filter, portion)?;
+    let n = t.columns.len();
     let mut pending = HashSet::new();
     let mut ops: Vec<WriteOp> = Vec::new();
     let mut written = Vec::new();
-    let found = pieces(ctx, &t, &cols, filter, span)?;
-    for (key, row, from, to) in &found {
-        let mut full = row.clone();
-        full.extend([Value::Null, Value::Null, Value::Int(*from), Value::Int(*to)]);
-        let sc = Scope {
-            cols: &cols,
-            row: &full,
-            group: None,
-            outer: None,
-        };
-        let mut new = row.clone();
-        for (i, e) in &targets {
-            new[*i] = eval(ctx, e, &sc)?;
-        }
-        let new = prepare_row(ctx, &t, new)?;
+    for (key, full, from, to) in &found {
+        let row = &full[..n];
+        let new = apply_set(ctx, &t, &targets, &cols, full, row)?;
         let start = ops.len();
         index::maintain(
             ctx,
@@ -178,19 +167,17 @@ pub fn delete(
     portion: &(Expr, Expr),
 ) -> Result<SqlResult> {
     let t = catalog::lookup(ctx, table)?;
-    let span = period(ctx, portion)?;
-    let cols = columns(&t);
-    let indexes = index::of_table(ctx, &t)?;
+    let (_, indexes, found) = target(ctx, &t, filter, portion)?;
+    let n = t.columns.len();
     let mut pending = HashSet::new();
     let mut ops: Vec<WriteOp> = Vec::new();
-    let found = pieces(ctx, &t, &cols, filter, span)?;
-    for (key, row, from, to) in &found {
+    for (key, full, from, to) in &found {
         let start = ops.len();
         index::maintain(
             ctx,
             &t,
             &indexes,
-            Some((row, key)),
+            Some((&full[..n], key)),
             None,
             &mut pending,
             &mut ops,
@@ -200,7 +187,13 @@ pub fn delete(
     }
     let mut r = commit(ctx, ops, found.len() as u64, None)?;
     if !ret.is_empty() {
-        let old: Vec<Vec<Value>> = found.into_iter().map(|(_, r, _, _)| r).collect();
+        let old: Vec<Vec<Value>> = found
+            .into_iter()
+            .map(|(_, mut r, _, _)| {
+                r.truncate(n);
+                r
+            })
+            .collect();
         (r.columns, r.rows) = returning(ctx, &t, ret, &old)?;
     }
     Ok(r)

@@ -84,7 +84,8 @@ pub struct Session {
     defaults: ReadAt,
 }
 
-fn fresh(db: &Database) -> Result<TxState> {
+/// A transaction state reading the database as it is now.
+pub(crate) fn fresh(db: &Database) -> Result<TxState> {
     let (t, v) = db.resolve(&ReadAt::default())?;
     Ok(TxState::new(t, v))
 }
@@ -215,7 +216,7 @@ impl Session {
         use super::temporal::{system_sel, valid_sel, Sel};
         let tx = RefCell::new(fresh(db)?);
         let ctx = Ctx::new(db, ReadAt::default(), params, &tx);
-        let (now_t, now_v) = db.resolve(&ReadAt::default())?;
+        let (now_t, now_v) = (tx.borrow().snapshot, tx.borrow().valid_at);
         if system {
             self.defaults.as_of = None;
             self.defaults.epoch = None;

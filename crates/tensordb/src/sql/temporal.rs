@@ -249,12 +249,8 @@ pub fn versions_of(
 
 /// True when row `key` currently has a value somewhere in `[from, to)`.
 pub fn key_taken(ctx: &Ctx, key: &[u8], from: i64, to: i64) -> Result<bool> {
-    if !ctx.historical_read() {
-        if let Some(own) = ctx.own_write(key) {
-            if own {
-                return Ok(true);
-            }
-        }
+    if !ctx.historical_read() && ctx.own_write(key) == Some(true) {
+        return Ok(true);
     }
     let (now_t, _) = ctx.db.resolve(&ctx.at)?;
     let mut taken = false;
