@@ -8,6 +8,7 @@
 use super::clock::Clock;
 use super::conflict::{Check, Tracker};
 use super::options::Durability;
+use super::schema_watch::is_schema_key;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::batch::{change_entry, encode_commit, op_entries, Op, OpKind};
 use crate::ledger::fact::VALID_END;
@@ -123,6 +124,8 @@ pub struct Committer {
     failed: Option<Error>,
     last_sync: Instant,
     tracker: Tracker,
+    /// Moved around commits that touch schema keys.
+    schema: Arc<super::schema_watch::SchemaWatch>,
 }
 
 /// How many recent key writes the conflict tracker remembers.
@@ -145,6 +148,7 @@ impl Committer {
         durability: Durability,
         memtable_bytes: usize,
         last_epoch: u64,
+        schema: Arc<super::schema_watch::SchemaWatch>,
     ) -> Self {
         let horizon = visible.load(Ordering::Acquire);
         Committer {
@@ -159,6 +163,7 @@ impl Committer {
             last_epoch,
             failed: None,
             last_sync: Instant::now(),
+            schema,
         }
     }
 
@@ -407,9 +412,20 @@ impl Committer {
             }
         }
         if !pending.is_empty() {
+            let schema = pending.iter().any(|p| {
+                p.ops
+                    .iter()
+                    .any(|o| o.kind != OpKind::Epoch && is_schema_key(&o.key))
+            });
+            if schema {
+                self.schema.begin_change();
+            }
             self.apply(&pending);
             let last = pending.last().map(|p| p.sys).unwrap_or(0);
             self.visible.store(last, Ordering::Release);
+            if schema {
+                self.schema.end_change(last);
+            }
             for p in pending {
                 (p.done)(Ok(Committed {
                     sys: p.sys,

@@ -9,6 +9,7 @@ use super::options::Options;
 pub use super::pool::global as global_pool;
 use super::pool::Pool;
 use super::read::{self, FactRecord, ScanRange};
+use super::schema_watch::{SchemaState, SchemaWatch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::batch::{change_entry, decode_commit, op_entries, OpKind};
 use crate::ledger::keys::epoch_key;
@@ -20,7 +21,7 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 /// Which (system time, valid time) a read sees. Unset fields mean "now".
@@ -50,6 +51,10 @@ pub(crate) struct Engine {
     shut: AtomicBool,
     /// The folder lock, released when the engine shuts down.
     lock: Mutex<Option<Box<dyn Any + Send + Sync>>>,
+    /// Schema generation (see `schema_watch`).
+    schema: Arc<SchemaWatch>,
+    /// State a layer above keeps per open folder (the SQL schema cache).
+    extension: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Engine {
@@ -89,6 +94,7 @@ impl Engine {
         let vis = visible.clone();
         store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
         store.schedule_compaction();
+        let schema = Arc::new(SchemaWatch::new(last_sys));
         let committer = Committer::new(
             store.clone(),
             next_seg,
@@ -97,6 +103,7 @@ impl Engine {
             opts.durability,
             opts.store.memtable_bytes,
             last_epoch,
+            schema.clone(),
         );
         Ok(Engine {
             store,
@@ -110,6 +117,8 @@ impl Engine {
             replay: report,
             shut: AtomicBool::new(false),
             lock: Mutex::new(Some(lock)),
+            schema,
+            extension: OnceLock::new(),
         })
     }
 
@@ -338,6 +347,23 @@ impl Database {
             Some(None) => Err(Error::corrupt(format!("epoch {n} record is malformed"))),
             None => Err(Error::invalid(format!("no epoch {n} has been recorded"))),
         }
+    }
+
+    /// The schema generation now, or `None` while a schema change is being
+    /// published (see `schema_watch`).
+    pub fn schema_state(&self) -> Option<SchemaState> {
+        self.engine.schema.state()
+    }
+
+    /// Per-folder state of a layer above the engine, created by `init` on
+    /// first use and shared by every handle on the folder. `None` when the
+    /// slot already holds another type.
+    pub fn extension<T: Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Option<Arc<T>> {
+        let slot = self
+            .engine
+            .extension
+            .get_or_init(|| Arc::new(init()) as Arc<dyn Any + Send + Sync>);
+        slot.clone().downcast::<T>().ok()
     }
 
     /// Resolves a `ReadAt` to concrete (system time, valid time).

@@ -12,3 +12,4 @@ pub mod options;
 pub mod pool;
 pub mod read;
 mod registry;
+pub mod schema_watch;

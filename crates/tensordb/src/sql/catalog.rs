@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Prefix of every SQL key.
-pub const RESERVED: [u8; 2] = [0xFF, 0xFE];
+pub const RESERVED: [u8; 2] = crate::engine::schema_watch::SCHEMA_PREFIX;
 
 /// The key of a table's catalog entry.
 pub fn catalog_key(name: &str) -> Vec<u8> {

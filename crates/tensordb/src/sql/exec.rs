@@ -47,8 +47,13 @@ pub struct Ctx<'a> {
     trace: RefCell<Option<super::trace::Trace>>,
     plan_only: std::cell::Cell<bool>,
     ctes: RefCell<Vec<(String, Rc<super::cte::CteRows>)>>,
+    /// The folder's schema cache and the generation it may be used at, when
+    /// this statement reads the schema as it is now (see `shared_meta`).
+    meta: std::cell::OnceCell<Option<(Arc<MetaCache>, u64)>>,
 }
 
+use super::meta_cache::MetaCache;
+use crate::engine::schema_watch::is_schema_key;
 use std::sync::Arc;
 
 impl<'a> Ctx<'a> {
@@ -85,6 +90,7 @@ impl<'a> Ctx<'a> {
             trace: RefCell::new(None),
             plan_only: std::cell::Cell::new(false),
             ctes: RefCell::new(Vec::new()),
+            meta: std::cell::OnceCell::new(),
         }
     }
 
@@ -146,7 +152,31 @@ impl<'a> Ctx<'a> {
     /// valid-time query of the past uses the schema the database has as of
     /// its system time. Schema changes are system-time facts.
     pub fn get_meta(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.get_at(key, &self.meta_at())
+        let Some((cache, generation)) = self.shared_meta(key) else {
+            return self.get_at(key, &self.meta_at());
+        };
+        if let Some(hit) = cache.get(generation, key) {
+            return Ok(hit);
+        }
+        let v = self.get_at(key, &self.meta_at())?;
+        cache.put(generation, key, v.clone());
+        Ok(v)
+    }
+
+    /// The schema cache when this statement may use it for `key`: reads of
+    /// the schema as it is now (not historical), with a snapshot at or after
+    /// the last schema change (read after the snapshot was taken), and no
+    /// schema writes of its own transaction.
+    fn shared_meta(&self, key: &[u8]) -> Option<(&Arc<MetaCache>, u64)> {
+        if self.historical || !is_schema_key(key) || self.tx.borrow().wrote_schema() {
+            return None;
+        }
+        let m = self.meta.get_or_init(|| {
+            let state = self.db.schema_state()?;
+            (self.tx.borrow().snapshot >= state.last_sys).then_some(())?;
+            Some((MetaCache::of(self.db)?, state.generation))
+        });
+        m.as_ref().map(|(c, g)| (c, *g))
     }
 
     fn meta_at(&self) -> ReadAt {
@@ -181,9 +211,29 @@ impl<'a> Ctx<'a> {
     pub fn scan_meta(
         &self,
         range: &ScanRange,
-        f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
     ) -> Result<()> {
-        self.scan_each_at(range, &self.meta_at(), f)
+        let prefix = range.prefix.as_deref().unwrap_or_default();
+        let Some((cache, generation)) = self.shared_meta(prefix) else {
+            return self.scan_each_at(range, &self.meta_at(), f);
+        };
+        let rows = match cache.scan(generation, range) {
+            Some(rows) => rows,
+            None => {
+                let mut rows = Vec::new();
+                self.scan_each_at(range, &self.meta_at(), |k, v| {
+                    rows.push((k.to_vec(), v.to_vec()));
+                    Ok(())
+                })?;
+                let rows = Arc::new(rows);
+                cache.put_scan(generation, range, rows.clone());
+                rows
+            }
+        };
+        for (k, v) in rows.iter() {
+            f(k, v)?;
+        }
+        Ok(())
     }
 
     /// Range scan merged with the transaction's own writes; calls `f` per

@@ -32,6 +32,9 @@ pub struct TxState {
     /// Begun by SAVEPOINT rather than BEGIN: releasing the outermost
     /// savepoint commits.
     pub by_savepoint: bool,
+    /// Some buffered write is a schema key (kept after a rollback to a
+    /// savepoint: it only makes reads skip the shared schema cache).
+    wrote_schema: bool,
 }
 
 impl TxState {
@@ -45,12 +48,14 @@ impl TxState {
             tokens: Vec::new(),
             savepoints: Vec::new(),
             by_savepoint: false,
+            wrote_schema: false,
         }
     }
 
     /// Buffers writes.
     pub fn write(&mut self, ops: Vec<WriteOp>) {
         for op in &ops {
+            self.wrote_schema |= crate::engine::schema_watch::is_schema_key(&op.key);
             let v = match op.kind {
                 OpKind::Put => Some(op.value.clone()),
                 _ => None,
@@ -63,6 +68,12 @@ impl TxState {
     /// Claims a conflict token (e.g. a UNIQUE value being taken).
     pub fn claim(&mut self, token: Vec<u8>) {
         self.tokens.push(token);
+    }
+
+    /// True when the transaction wrote a schema key (catalog, index
+    /// definition, view, statistics).
+    pub fn wrote_schema(&self) -> bool {
+        self.wrote_schema
     }
 
     /// The buffered state of `key`: `None` when the transaction did not
