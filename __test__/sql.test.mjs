@@ -153,6 +153,31 @@ test('a prepared point query is answered from memory without a thread hop', asyn
   cleanup()
 })
 
+test('repeated memory-only answers keep names and types right as the schema changes', async () => {
+  const { dir, cleanup } = tempDir('sqlshape')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, ok BOOLEAN, at TIMESTAMP, doc JSON)')
+  await db.sql(`INSERT INTO t VALUES (1, true, '2026-01-02 03:04:05', '{"a":1}'), (2, false, NULL, '[2]')`)
+  const all = db.prepare('SELECT * FROM t WHERE id = ?')
+  // The first answer carries the shape; later ones only packed values.
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await all.get([1]), { id: 1, ok: true, at: new Date('2026-01-02T03:04:05Z'), doc: { a: 1 } })
+    assert.deepEqual(await all.get([2]), { id: 2, ok: false, at: null, doc: [2] })
+    assert.equal(await all.get([3]), undefined)
+  }
+  const r = await all.get([1])
+  r.extra = 1 // results are the caller's to change
+  await db.sql('ALTER TABLE t ADD COLUMN n INTEGER DEFAULT 5')
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(await all.get([2]), { id: 2, ok: false, at: null, doc: [2], n: 5 })
+  }
+  await db.sql('ALTER TABLE t DROP COLUMN doc')
+  assert.deepEqual(await all.get([1]), { id: 1, ok: true, at: new Date('2026-01-02T03:04:05Z'), n: 5 })
+  assert.deepEqual(await all.get([1]), { id: 1, ok: true, at: new Date('2026-01-02T03:04:05Z'), n: 5 })
+  await db.close()
+  cleanup()
+})
+
 test('EXPLAIN shows the access path chosen by cost; EXPLAIN ANALYZE the actual rows', async () => {
   const { dir, cleanup } = tempDir('sqlexplain')
   const db = await open(dir)

@@ -98,6 +98,8 @@ export class Channel {
   readonly native: NativeDb
   /** Reused buffer the addon copies point-read values into (see `getInto`). */
   readonly scratch: Buffer = Buffer.allocUnsafeSlow(64 * 1024)
+  /** A view of `scratch` for reading numbers out of it. */
+  readonly scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength)
   private readonly waiting = new Map<number, Waiter>()
   private nextId = 1
   private closing = false

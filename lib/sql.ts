@@ -61,11 +61,10 @@ export type SqlTuple = [string[], Buffer | unknown[], number, number | null, num
  * 5 integer as i64 (a bigint), 2 REAL, 3 TEXT (u32 length + UTF-8),
  * 4 BLOB (u32 length + bytes).
  */
-function unpackValues(b: Buffer): unknown[] {
+function unpackValues(b: Buffer, end = b.length, dv = new DataView(b.buffer, b.byteOffset, b.byteLength)): unknown[] {
   const out: unknown[] = []
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength)
   let p = 0
-  while (p < b.length) {
+  while (p < end) {
     const tag = b[p++]
     switch (tag) {
       case 0:
@@ -270,17 +269,36 @@ const BATCH = 256
  * bound to `$1, $2, …` / `?` in order.
  */
 export class Statement<Row = Record<string, unknown>> {
+  /** True when the statement only reads. */
+  readonly readOnly: boolean
+  /**
+   * Column names and types of the last result tuple `runStatementSync`
+   * returned: a later answer of the same shape arrives as packed values in
+   * the shared buffer (a byte count) with no names or types.
+   */
+  #shape: [string[], string[]] | undefined
+
   /** @internal */
   constructor(
     private readonly ch: Channel,
     private readonly native: NativeStatement,
     /** The SQL text. */
     readonly source: string,
-  ) {}
+  ) {
+    this.readOnly = native.readOnly
+  }
 
-  /** True when the statement only reads. */
-  get readOnly(): boolean {
-    return this.native.readOnly
+  /** A memory-only answer of `runStatementSync` as a result. */
+  private syncResult(now: unknown): SqlResult {
+    if (typeof now === 'number') {
+      const shape = this.#shape
+      if (shape === undefined) throw new Error('packed SQL result without a known shape')
+      const flat = unpackValues(this.ch.scratch, now, this.ch.scratchView)
+      return shapeResult([shape[0].slice(), flat, 0, null, null, shape[1].slice()])
+    }
+    const tuple = now as SqlTuple
+    this.#shape = [tuple[0].slice(), tuple[5].slice()]
+    return shapeResult(tuple)
   }
 
   private exec(params: unknown[] | undefined, options: StatementOptions | undefined): Promise<SqlResult> {
@@ -296,11 +314,11 @@ export class Statement<Row = Record<string, unknown>> {
         return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
       }
       const [asOf, epoch, validAt] = readArgs(options)
-      if (this.native.readOnly) {
+      if (this.readOnly) {
         // A single-table read answered from memory settles without a thread
         // hop; anything that needs disk or a scan runs on the engine's threads.
         const now = this.ch.native.runStatementSync(this.native, p, asOf, epoch, validAt)
-        if (now !== undefined) return Promise.resolve(shapeResult(now as SqlTuple))
+        if (now !== undefined) return Promise.resolve(this.syncResult(now))
       }
       return this.ch
         .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))

@@ -300,6 +300,8 @@ pub enum SyncSql {
     Done(tensordb::sql::SqlResult),
     /// Run it asynchronously instead.
     WouldBlock,
+    /// This many bytes of packed rows are in the shared buffer.
+    Packed(usize),
 }
 
 impl ToNapiValue for SyncSql {
@@ -309,6 +311,7 @@ impl ToNapiValue for SyncSql {
             match val {
                 SyncSql::Done(r) => crate::completion::sql_result_to_js(env, &r),
                 SyncSql::WouldBlock => js_undefined(env),
+                SyncSql::Packed(n) => js_number(env, n as f64),
             }
         }
     }

@@ -36,7 +36,7 @@ pub struct NativeDb {
     completer: Completer,
     /// The SDK's reusable read buffer (pointer, length): `get_into` copies a
     /// value there so a read returns a number instead of a new JS object.
-    scratch: (usize, usize),
+    pub(crate) scratch: (usize, usize),
     /// Query results being pulled in batches (see `statement.rs`).
     pub(crate) cursors: crate::statement::Cursors,
 }

@@ -18,6 +18,10 @@ use tensordb::{Database, Error, ReadAt};
 pub struct NativeStatement {
     prepared: Arc<Prepared>,
     read_only: bool,
+    /// Column names and types of the last result `run_statement_sync` sent
+    /// as a tuple: the SDK keeps the same pair, so results of that shape
+    /// cross as packed values in the shared buffer alone.
+    shape: Mutex<Option<(Vec<String>, Vec<&'static str>)>>,
 }
 
 #[napi]
@@ -102,6 +106,7 @@ impl NativeDb {
         Ok(NativeStatement {
             read_only: prepared.read_only(),
             prepared: Arc::new(prepared),
+            shape: Mutex::new(None),
         })
     }
 
@@ -114,8 +119,10 @@ impl NativeDb {
     }
 
     /// Answers a prepared single-table read from memory on the calling
-    /// thread: the result tuple, or `undefined` when it needs disk, a scan or
-    /// more than a few point reads (then call `runStatement`).
+    /// thread: `undefined` when it needs disk or more than a few reads (then
+    /// call `runStatement`); a number of bytes when the rows were packed into
+    /// the shared buffer and the columns and types are those of the last
+    /// tuple this statement returned; else the result tuple.
     #[napi(catch_unwind, ts_return_type = "unknown")]
     pub fn run_statement_sync(
         &self,
@@ -130,7 +137,30 @@ impl NativeDb {
         }
         let db = self.handle().map_err(to_napi)?;
         let at = read_at(as_of, epoch, valid_at);
-        sync_outcome(db.run_prepared_cached(&stmt.prepared, &values(params), at))
+        let r = match db.run_prepared_cached(&stmt.prepared, &values(params), at) {
+            Ok(Some(r)) => r,
+            other => return sync_outcome(other),
+        };
+        let mut shape = lock(&stmt.shape);
+        let same = r.changes == 0
+            && r.last_insert_rowid.is_none()
+            && r.system_time.is_none()
+            && shape
+                .as_ref()
+                .is_some_and(|(c, t)| *c == r.columns && *t == r.types);
+        if same {
+            let packed = crate::completion::pack_values(&r.rows);
+            let (ptr, len) = self.scratch;
+            if packed.len() <= len {
+                // SAFETY: as in `get_into`: the SDK keeps the scratch Buffer
+                // alive as long as this object, its memory never moves, and
+                // only the JS thread (this one) touches it.
+                unsafe { std::ptr::copy_nonoverlapping(packed.as_ptr(), ptr as *mut u8, packed.len()) };
+                return Ok(crate::convert::SyncSql::Packed(packed.len()));
+            }
+        }
+        *shape = Some((r.columns.clone(), r.types.clone()));
+        Ok(crate::convert::SyncSql::Done(r))
     }
 
     /// Runs a prepared statement; completes like `sql`.
