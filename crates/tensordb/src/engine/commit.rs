@@ -148,7 +148,6 @@ impl Committer {
         durability: Durability,
         memtable_bytes: usize,
         last_epoch: u64,
-        schema: Arc<super::schema_watch::SchemaWatch>,
     ) -> Self {
         let horizon = visible.load(Ordering::Acquire);
         Committer {
@@ -163,8 +162,13 @@ impl Committer {
             last_epoch,
             failed: None,
             last_sync: Instant::now(),
-            schema,
+            schema: Arc::new(super::schema_watch::SchemaWatch::new(horizon)),
         }
+    }
+
+    /// The schema generation this committer moves.
+    pub fn schema(&self) -> Arc<super::schema_watch::SchemaWatch> {
+        self.schema.clone()
     }
 
     /// The loop: runs until a `Close` message or until every sender is gone.

@@ -94,7 +94,6 @@ impl Engine {
         let vis = visible.clone();
         store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
         store.schedule_compaction();
-        let schema = Arc::new(SchemaWatch::new(last_sys));
         let committer = Committer::new(
             store.clone(),
             next_seg,
@@ -103,8 +102,8 @@ impl Engine {
             opts.durability,
             opts.store.memtable_bytes,
             last_epoch,
-            schema.clone(),
         );
+        let schema = committer.schema();
         Ok(Engine {
             store,
             visible,

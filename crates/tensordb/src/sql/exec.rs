@@ -163,6 +163,13 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
+    /// The folder's schema cache and generation this statement reads the
+    /// schema under, when it may share it (see `shared_meta`).
+    pub fn shared_generation(&self) -> Option<(Arc<MetaCache>, u64)> {
+        let (c, g) = self.shared_meta(&catalog_key_probe())?;
+        Some((c.clone(), g))
+    }
+
     /// The schema cache when this statement may use it for `key`: reads of
     /// the schema as it is now (not historical), with a snapshot at or after
     /// the last schema change (read after the snapshot was taken), and no
@@ -461,6 +468,11 @@ impl<'a> Ctx<'a> {
     pub fn cache_schema(&self, name: &str, t: Option<Arc<Table>>) {
         self.schemas.borrow_mut().insert(name.to_string(), t);
     }
+}
+
+/// Any schema key (for `shared_generation`'s checks).
+fn catalog_key_probe() -> Vec<u8> {
+    super::catalog::catalog_key("")
 }
 
 /// A transaction's buffered write: key and value (`None`: deleted).

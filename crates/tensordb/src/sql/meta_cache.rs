@@ -13,6 +13,7 @@
 use crate::engine::db::Database;
 use crate::engine::read::ScanRange;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Cached reads beyond which the cache starts over (a bound on memory for
@@ -43,9 +44,20 @@ impl Inner {
 }
 
 /// The per-folder cache of schema metadata reads.
-#[derive(Default)]
 pub struct MetaCache {
+    /// Unique in the process (plans compiled against this folder carry it).
+    pub id: u64,
     inner: Mutex<Inner>,
+}
+
+impl Default for MetaCache {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        MetaCache {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            inner: Mutex::default(),
+        }
+    }
 }
 
 impl MetaCache {

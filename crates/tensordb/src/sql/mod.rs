@@ -26,6 +26,7 @@ pub mod meta_cache;
 pub mod parse;
 pub mod period;
 pub mod plan;
+pub mod point;
 pub mod portion;
 pub mod range;
 pub mod restore;

@@ -15,6 +15,7 @@ use super::value::Value;
 use crate::engine::db::{Database, ReadAt};
 use crate::error::{Error, ErrorCode, Result};
 use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
 
 /// How many times an autocommit statement is re-run after a conflict.
 const AUTOCOMMIT_RETRIES: u32 = 32;
@@ -24,15 +25,68 @@ const AUTOCOMMIT_RETRIES: u32 = 32;
 pub struct Prepared {
     statements: Vec<(Statement, String)>,
     source: String,
+    /// Set when the text may compile to a primary-key point read.
+    shape: Option<super::point::Shape>,
+    /// The compiled point read, for one folder and schema generation.
+    plan: Arc<Mutex<Option<Arc<super::point::Plan>>>>,
 }
 
 impl Prepared {
     /// Parses SQL text (one or more `;`-separated statements).
     pub fn new(text: &str) -> Result<Prepared> {
+        let statements = super::parse::parse_with_text(text)?;
+        let shape = match statements.as_slice() {
+            [(s, _)] => super::point::Shape::of(s),
+            _ => None,
+        };
         Ok(Prepared {
-            statements: super::parse::parse_with_text(text)?,
+            statements,
             source: text.to_string(),
+            shape,
+            plan: Arc::default(),
         })
+    }
+
+    /// True when the statement holds a compiled primary-key read (see
+    /// `sql::point`); it is used only for reads of now from memory.
+    pub fn has_point_plan(&self) -> bool {
+        self.plan().is_some()
+    }
+
+    fn plan(&self) -> std::sync::MutexGuard<'_, Option<Arc<super::point::Plan>>> {
+        self.plan.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The compiled point read for `db`'s folder, if one was built.
+    fn plan_for(&self, db: &Database) -> Option<Arc<super::point::Plan>> {
+        let plan = self.plan().clone()?;
+        let cache = super::meta_cache::MetaCache::of(db)?;
+        (plan.cache_id == cache.id).then_some(plan)
+    }
+
+    /// Compiles the point read from a normal run's answer, unless a plan
+    /// for the same folder and generation exists.
+    fn learn(&self, ctx: &Ctx, answer: &SqlResult) -> Result<()> {
+        let Some(shape) = &self.shape else {
+            return Ok(());
+        };
+        let Some((cache, generation)) = ctx.shared_generation() else {
+            return Ok(());
+        };
+        if self
+            .plan()
+            .as_ref()
+            .is_some_and(|p| p.cache_id == cache.id && p.generation == generation)
+        {
+            return Ok(());
+        }
+        let Some(table) = super::catalog::find(ctx, shape.table())? else {
+            return Ok(());
+        };
+        if let Some(plan) = shape.compile(table, answer, cache.id, generation) {
+            *self.plan() = Some(Arc::new(plan));
+        }
+        Ok(())
     }
 
     /// True when a synchronous, memory-only attempt is worth making: one
@@ -148,10 +202,25 @@ impl Session {
         let [(s, text)] = p.statements.as_slice() else {
             return Ok(None);
         };
+        let now = at == ReadAt::default();
+        if now {
+            if let Some(plan) = p.plan_for(db) {
+                if let Some(r) = plan.run(db, params)? {
+                    return Ok(Some(r));
+                }
+            }
+        }
         let tx = RefCell::new(fresh(db)?);
         let ctx = Ctx::new(db, at, params, &tx).cache_only(SYNC_BUDGET);
         match execute(&ctx, s, text) {
-            Ok(r) => Ok(Some(r)),
+            Ok(r) => {
+                if now {
+                    // Only an optimisation: a plan that cannot be built is
+                    // simply not used.
+                    p.learn(&ctx, &r).ok();
+                }
+                Ok(Some(r))
+            }
             Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
             Err(e) => Err(super::hint::locate(e, &p.source)),
         }
