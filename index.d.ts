@@ -101,8 +101,10 @@ export declare class NativeDb {
   session(): NativeSession
   /**
    * Answers a prepared single-table read from memory on the calling
-   * thread: the result tuple, or `undefined` when it needs disk, a scan or
-   * more than a few point reads (then call `runStatement`).
+   * thread: `undefined` when it needs disk or more than a few reads (then
+   * call `runStatement`); a number of bytes when the rows were packed into
+   * the shared buffer and the columns and types are those of the last
+   * tuple this statement returned; else the result tuple.
    */
   runStatementSync(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number): unknown
   /** Runs a prepared statement; completes like `sql`. */

@@ -155,7 +155,9 @@ impl NativeDb {
                 // SAFETY: as in `get_into`: the SDK keeps the scratch Buffer
                 // alive as long as this object, its memory never moves, and
                 // only the JS thread (this one) touches it.
-                unsafe { std::ptr::copy_nonoverlapping(packed.as_ptr(), ptr as *mut u8, packed.len()) };
+                unsafe {
+                    std::ptr::copy_nonoverlapping(packed.as_ptr(), ptr as *mut u8, packed.len())
+                };
                 return Ok(crate::convert::SyncSql::Packed(packed.len()));
             }
         }
