@@ -153,3 +153,38 @@ fn reads_in_the_past_use_the_schema_of_their_time() {
         .unwrap();
     assert_eq!(old.columns, ["id", "a"]);
 }
+
+#[test]
+fn only_schema_writes_move_the_generation() {
+    let db = open();
+    db.sql("CREATE INDEX t_a ON t(a)", &[]).unwrap();
+    let g = db.schema_state().unwrap().generation;
+    // Rows and index entries are data.
+    db.sql("INSERT INTO t VALUES (3, 'z')", &[]).unwrap();
+    db.sql("UPDATE t SET a = 'w' WHERE id = 1", &[]).unwrap();
+    db.sql("DELETE FROM t WHERE id = 2", &[]).unwrap();
+    assert_eq!(db.schema_state().unwrap().generation, g);
+    // Index definitions, views and statistics are schema.
+    for ddl in [
+        "CREATE VIEW v AS SELECT a FROM t",
+        "ANALYZE t",
+        "DROP INDEX t_a",
+    ] {
+        db.sql(ddl, &[]).unwrap();
+        let now = db.schema_state().unwrap().generation;
+        assert!(now > g, "{ddl} moved nothing");
+    }
+}
+
+#[test]
+fn index_changes_on_an_empty_table_are_seen() {
+    let db = open();
+    db.sql("CREATE TABLE e (id INTEGER PRIMARY KEY, v TEXT)", &[])
+        .unwrap();
+    let q = "SELECT * FROM e WHERE v = 'x'";
+    assert!(!explain(&db, q).contains("e_v"));
+    db.sql("CREATE INDEX e_v ON e(v)", &[]).unwrap();
+    assert!(explain(&db, q).contains("e_v"));
+    db.sql("DROP INDEX e_v", &[]).unwrap();
+    assert!(!explain(&db, q).contains("e_v"));
+}

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Prefix of every SQL key.
 pub const SCHEMA_PREFIX: [u8; 2] = [0xFF, 0xFE];
 /// Third bytes of SQL metadata keys: catalog, view, index definition,
-/// statistics.
-pub const SCHEMA_KINDS: &[u8] = b"cvis";
+/// statistics (rows are 'r' and index entries 'i': data, not schema).
+pub const SCHEMA_KINDS: &[u8] = b"cvxs";
 
 /// True when `key` is a schema key.
 pub fn is_schema_key(key: &[u8]) -> bool {
@@ -86,9 +86,11 @@ mod tests {
     #[test]
     fn schema_keys_are_sql_metadata_only() {
         assert!(is_schema_key(b"\xFF\xFEcx"));
-        assert!(is_schema_key(b"\xFF\xFEix"));
+        assert!(is_schema_key(b"\xFF\xFExt"));
+        assert!(is_schema_key(b"\xFF\xFEvx"));
+        assert!(is_schema_key(b"\xFF\xFEsx"));
         assert!(!is_schema_key(b"\xFF\xFErx"));
-        assert!(!is_schema_key(b"\xFF\xFExx"));
+        assert!(!is_schema_key(b"\xFF\xFEix"));
         assert!(!is_schema_key(b"\xFF\xFE"));
         assert!(!is_schema_key(b"user"));
     }

@@ -1,0 +1,54 @@
+// Side-by-side, interleaved rounds of the prepared point SELECT and the
+// 100-row indexed range (sql.mjs's data) for TensorDB and better-sqlite3 in
+// one process, so machine noise hits both alike. Prints per-round figures
+// and medians.   node side.mjs
+import { open } from '../dist/esm/index.mjs'
+import BetterSqlite from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+const N = 100000
+const dir = mkdtempSync(join(tmpdir(), 'side-'))
+const db = await open(join(dir, 'tdb'))
+const bs = new BetterSqlite(join(dir, 'b.db'))
+bs.pragma('journal_mode = WAL')
+for (const s of ['CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, a TEXT, b REAL, c INTEGER, d TEXT)', 'CREATE INDEX t_k ON t(k)']) {
+  await db.sql(s)
+  bs.exec(s)
+}
+const row = (i) => [i, (i * 7919) % N, `name-${i}`, (i % 1000) / 10, i % 100, `tag-${i % 17}`]
+const bins = bs.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)')
+bs.transaction(() => { for (let i = 0; i < N; i++) bins.run(...row(i)) })()
+for (let base = 0; base < N; base += 1000) {
+  const vals = []; const params = []
+  for (let i = base; i < base + 1000; i++) { vals.push('(?,?,?,?,?,?)'); params.push(...row(i)) }
+  await db.sql(`INSERT INTO t VALUES ${vals.join(',')}`, params)
+}
+const tp = db.prepare('SELECT id, k, a, b, c, d FROM t WHERE id = ?')
+const bp = bs.prepare('SELECT id, k, a, b, c, d FROM t WHERE id = ?')
+const tr = db.prepare('SELECT id, k, a, b, c FROM t WHERE k >= ? AND k < ?')
+const br = bs.prepare('SELECT id, k, a, b, c FROM t WHERE k >= ? AND k < ?')
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const P = 20000, R = 300
+const res = { tp: [], bp: [], tr: [], br: [] }
+for (let round = 0; round < 7; round++) {
+  let s = performance.now()
+  for (let i = 0; i < P; i++) await tp.get([(i * 7919) % N])
+  res.tp.push(((performance.now() - s) * 1000) / P)
+  s = performance.now()
+  for (let i = 0; i < P; i++) await bp.get((i * 7919) % N)
+  res.bp.push(((performance.now() - s) * 1000) / P)
+  s = performance.now()
+  for (let i = 0; i < R; i++) { const lo = (i * 331) % (N - 200); await tr.all([lo, lo + 100]) }
+  res.tr.push(((performance.now() - s) * 1000) / R)
+  s = performance.now()
+  for (let i = 0; i < R; i++) { const lo = (i * 331) % (N - 200); await br.all(lo, lo + 100) }
+  res.br.push(((performance.now() - s) * 1000) / R)
+}
+const f = (x) => x.toFixed(1)
+console.log('point µs  tensordb', res.tp.map(f).join(' '), '| better-sqlite3', res.bp.map(f).join(' '))
+console.log('range µs  tensordb', res.tr.map(f).join(' '), '| better-sqlite3', res.br.map(f).join(' '))
+console.log(`median: point ${f(median(res.tp))} vs ${f(median(res.bp))} (${(median(res.tp) / median(res.bp)).toFixed(2)}x); range ${f(median(res.tr))} vs ${f(median(res.br))} (${(median(res.tr) / median(res.br)).toFixed(2)}x)`)
+await db.close()
+bs.close()
+rmSync(dir, { recursive: true, force: true })
