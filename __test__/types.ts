@@ -44,3 +44,45 @@ export async function typeChecks(): Promise<void> {
   await db.batch([{ key: 'a', value: 1 }])
   await db.close()
 }
+
+// The query builder: a schema flows into table names, columns, where values
+// and result rows; period columns are selectable, system time never written.
+interface Shop {
+  accounts: { id: number; name: string; balance: number; vip: boolean | null }
+  price: { sku: string; cents: number }
+}
+
+export async function builderTypeChecks(): Promise<void> {
+  const db = await open<Shop>('./x')
+  const rows = await db.selectFrom('accounts').select(['id', 'name']).where('balance', '>', 500)
+  type _sel = Expect<Equal<typeof rows, { id: number; name: string }[]>>
+  const all = await db.selectFrom('price').selectAll().execute()
+  type _all = Expect<Equal<typeof all, { sku: string; cents: number }[]>>
+  const first = await db.selectFrom('accounts').select(['vip']).where('id', 'in', [1, 2]).executeTakeFirst()
+  type _first = Expect<Equal<typeof first, { vip: boolean | null } | undefined>>
+  const periods = await db.selectFrom('price').select(['sku', '_valid_from', '_system_to']).history()
+  type _per = Expect<Equal<typeof periods, { sku: string; _valid_from: number | null; _system_to: number | null }[]>>
+  const old = await db.selectFrom('accounts').select(['balance']).asOf(3).validAt(new Date())
+  type _old = Expect<Equal<typeof old, { balance: number }[]>>
+  const ins = await db.insertInto('price').values({ sku: 'a', cents: 1, _valid_from: new Date() })
+  type _ins = Expect<Equal<typeof ins, RunResult>>
+  const ret = await db.updateTable('accounts').set({ balance: 0 }).where('id', '=', 1).returning(['id', 'balance'])
+  type _ret = Expect<Equal<typeof ret, { id: number; balance: number }[]>>
+  const del = await db.deleteFrom('price').forPortionOf('2025-01-01', '2025-02-01').where('sku', '=', 'a')
+  type _del = Expect<Equal<typeof del, RunResult>>
+  // @ts-expect-error unknown table
+  db.selectFrom('nope')
+  // @ts-expect-error unknown column
+  db.selectFrom('accounts').select(['nope'])
+  // @ts-expect-error a where value of the wrong type
+  db.selectFrom('accounts').where('balance', '>', 'lots')
+  // @ts-expect-error system time is never written
+  db.insertInto('price').values({ sku: 'a', _system_from: 1 })
+  // @ts-expect-error set() takes the table's columns only
+  db.updateTable('price').set({ _valid_to: 1 })
+  // @ts-expect-error returning() names the table's columns
+  db.deleteFrom('price').returning(['nope'])
+  // Without a schema everything is loosely typed, as with db.sql().
+  const loose = await (await open('./y')).selectFrom('anything').select(['x'])
+  type _loose = Expect<Equal<typeof loose, { x: unknown }[]>>
+}

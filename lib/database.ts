@@ -1,10 +1,13 @@
 import { Channel, NativeOpenOptions } from './native'
 import { Change, ChangesOptions, TableChange, TableChangesOptions, changeFeed } from './changes'
 import { ReadOptions, NONE, readArgs } from './read-options'
-import { SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
+import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
 import { Key, Value, checkKey, decodeValue, encodeValue } from './values'
+import { Runner, SelectQuery, selectFrom } from './query/select'
+import { WriteQuery, deleteFrom, insertInto, updateTable } from './query/write'
+import { LooseSchema, Schema, TableName } from './query/types'
 
 /** Options for `open()`; every field has a default. */
 export interface OpenOptions {
@@ -125,8 +128,10 @@ function unpackRows(buf: Buffer, keysAsBuffer: boolean): Entry<string | Buffer>[
  * `getSync` and `now`; work that may touch the disk runs on the engine's own
  * threads, never on Node's event loop.
  */
-export class Database {
+export class Database<DB extends Schema = LooseSchema> implements Runner {
   private channel: Channel | null
+  /** Statements the query builder prepared, by SQL text. */
+  private readonly compiled = new Map<string, Statement>()
   /** The folder this database lives in. */
   readonly path: string
 
@@ -455,10 +460,50 @@ export class Database {
   }
 
   /** Closes the database: pending writes finish, data is flushed. Safe to call twice. */
+  /**
+   * A typed SELECT on `table` (see README, "Query builder"): `db.selectFrom('accounts')
+   * .select(['id', 'name']).where('balance', '>', 500)` resolves to rows typed
+   * from the schema `DB` given to `open<DB>()`.
+   */
+  selectFrom<T extends TableName<DB>>(table: T): SelectQuery<DB, T, {}> {
+    return selectFrom<DB, T>(this, table)
+  }
+
+  /** A typed INSERT into `table`: `.values(row | rows)`, optionally `.returning([...])`. */
+  insertInto<T extends TableName<DB>>(table: T): WriteQuery<DB, T, RunResult> {
+    return insertInto<DB, T>(this, table)
+  }
+
+  /** A typed UPDATE of `table`: `.set({...}).where(...)`, optionally `.forPortionOf(from, to)`. */
+  updateTable<T extends TableName<DB>>(table: T): WriteQuery<DB, T, RunResult> {
+    return updateTable<DB, T>(this, table)
+  }
+
+  /** A typed DELETE from `table`: `.where(...)`, optionally `.forPortionOf(from, to)`. */
+  deleteFrom<T extends TableName<DB>>(table: T): WriteQuery<DB, T, RunResult> {
+    return deleteFrom<DB, T>(this, table)
+  }
+
+  /** @internal Runs builder SQL through a cached prepared statement. */
+  runCompiled(text: string, params: unknown[], tx: Transaction | undefined): Promise<SqlResult> {
+    let st = this.compiled.get(text)
+    if (st === undefined) {
+      try {
+        st = this.prepare(text)
+      } catch (e) {
+        return Promise.reject(toTensorError(e))
+      }
+      if (this.compiled.size >= 256) this.compiled.clear()
+      this.compiled.set(text, st)
+    }
+    return st.result(params, tx === undefined ? undefined : { tx })
+  }
+
   async close(): Promise<void> {
     const ch = this.channel
     if (ch === null) return
     this.channel = null
+    this.compiled.clear()
     const done = ch.call<null>((id) => ch.native.close(id))
     ch.shutdown()
     await done
@@ -475,7 +520,7 @@ export class Database {
  * another process holds fails with `TDB_LOCKED`; opening it again in this
  * process (for example from worker threads) shares one engine.
  */
-export async function open(path: string, options: OpenOptions = {}): Promise<Database> {
+export async function open<DB extends Schema = LooseSchema>(path: string, options: OpenOptions = {}): Promise<Database<DB>> {
   if (typeof path !== 'string' || path.length === 0) throw invalid('open() needs a folder path')
   if (typeof options !== 'object' || options === null) throw invalid('open options must be an object')
   if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'buffered') {
@@ -484,5 +529,5 @@ export async function open(path: string, options: OpenOptions = {}): Promise<Dat
   const ch = new Channel()
   const native: NativeOpenOptions = { ...options }
   await ch.call<null>((id) => ch.native.open(path, native, id))
-  return new Database(ch, path)
+  return new Database<DB>(ch, path)
 }

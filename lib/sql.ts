@@ -301,7 +301,8 @@ export class Statement<Row = Record<string, unknown>> {
     return shapeResult(tuple)
   }
 
-  private exec(params: unknown[] | undefined, options: StatementOptions | undefined): Promise<SqlResult> {
+  /** @internal The whole result (the query builder uses it). */
+  result(params: unknown[] | undefined, options: StatementOptions | undefined): Promise<SqlResult> {
     try {
       const p = checkParams(params)
       const tx = options?.tx
@@ -330,17 +331,17 @@ export class Statement<Row = Record<string, unknown>> {
 
   /** Every result row, as objects. */
   all(params?: unknown[], options?: StatementOptions): Promise<Row[]> {
-    return this.exec(params, options).then((r) => r.rows as Row[])
+    return this.result(params, options).then((r) => r.rows as Row[])
   }
 
   /** The first result row, or `undefined`. */
   get(params?: unknown[], options?: StatementOptions): Promise<Row | undefined> {
-    return this.exec(params, options).then((r) => r.rows[0] as Row | undefined)
+    return this.result(params, options).then((r) => r.rows[0] as Row | undefined)
   }
 
   /** Runs a write: resolves to `{ changes, lastInsertRowid, systemTime }`. */
   run(params?: unknown[], options?: StatementOptions): Promise<RunResult> {
-    return this.exec(params, options).then(({ changes, lastInsertRowid, systemTime }) => ({
+    return this.result(params, options).then(({ changes, lastInsertRowid, systemTime }) => ({
       changes,
       lastInsertRowid,
       systemTime,
