@@ -37,6 +37,12 @@ export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
   group?: string
   /** Changes of this SQL table's rows (then `prefix` and `keys` do not apply). */
   table?: string
+  /**
+   * Ends the feed when aborted: a loop waiting for the next change finishes
+   * (as after `break`) instead of polling on. For feeds stopped from outside
+   * the loop, such as an HTTP client that disconnected.
+   */
+  signal?: AbortSignal
 }
 
 /** Options of `db.changes({ table })`: a SQL table's row changes. */
@@ -89,7 +95,19 @@ export interface Change<K = string> {
   ack(): Promise<void>
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+/** Waits `ms`, or less when `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
 
 /** @internal The async iterable behind `db.changes()`. */
 export function changeFeed<K extends 'string' | 'buffer'>(
@@ -195,14 +213,16 @@ export function changeFeed<K extends 'string' | 'buffer'>(
         return [nextSys, nextSeq, out]
       }
       let idle = 5
+      const signal = options.signal
       try {
         for (;;) {
+          if (signal?.aborted === true) return
           const [nextSys, nextSeq, items] = table === undefined ? await fetchKeys() : await fetchRows(table)
           // Everything handed out before this batch is processed by now.
           await autoAckUpTo(given)
           at = [nextSys, nextSeq]
           if (items.length === 0) {
-            await sleep(idle)
+            await sleep(idle, signal)
             idle = Math.min(pollMs, idle * 2)
             continue
           }

@@ -141,6 +141,11 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
     this.path = path
   }
 
+  /** False once `close()` was called. */
+  isOpen(): boolean {
+    return this.channel !== null
+  }
+
   private ch(): Channel {
     if (this.channel === null) throw new TensorError('TDB_CLOSED', 'the database is closed')
     return this.channel
