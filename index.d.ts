@@ -51,6 +51,11 @@ export declare class NativeDb {
    */
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   /**
+   * Every column of every SQL table (see `Database::table_columns`);
+   * completes like `sql`.
+   */
+  tableColumns(id: number): void
+  /**
    * Every version of one row of a SQL table (by primary key values);
    * completes like `sql`.
    */

@@ -128,6 +128,30 @@ function unpackRows(buf: Buffer, keysAsBuffer: boolean): Entry<string | Buffer>[
  * `getSync` and `now`; work that may touch the disk runs on the engine's own
  * threads, never on Node's event loop.
  */
+/** A column of a SQL table, as `db.tables()` reports it. */
+export interface ColumnInfo {
+  /** Name (as stored: lower case unless quoted). */
+  name: string
+  /** The type as declared in CREATE TABLE. */
+  declaredType: string
+  /** Storage affinity. */
+  affinity: 'INTEGER' | 'REAL' | 'TEXT' | 'BLOB' | 'NUMERIC'
+  /** Strict kind, when the type has one. */
+  kind: 'BOOLEAN' | 'TIMESTAMP' | 'DATE' | 'JSON' | null
+  /** Declared NOT NULL. */
+  notNull: boolean
+  /** Position in the primary key (1-based), 0 when not part of it. */
+  primaryKey: number
+}
+
+/** A SQL table, as `db.tables()` reports it. */
+export interface TableInfo {
+  /** Name. */
+  name: string
+  /** Columns in order. */
+  columns: ColumnInfo[]
+}
+
 export class Database<DB extends Schema = LooseSchema> implements Runner {
   private channel: Channel | null
   /** Statements the query builder prepared, by SQL text. */
@@ -340,6 +364,29 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
   sql<Row = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<Row[]>
   sql<Row = Record<string, unknown>>(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Row[]> {
     return this.exec(first as string, ...(rest as [unknown[]?, ReadOptions?])).then((r) => r.rows as Row[])
+  }
+
+  /**
+   * The SQL tables as they are now, by name, with their columns in order
+   * (for tools: `tensordb generate-types` writes a schema type from it).
+   */
+  tables(): Promise<TableInfo[]> {
+    return this.run<SqlTuple>((ch, id) => ch.native.tableColumns(id)).then((t) => {
+      const out: TableInfo[] = []
+      for (const r of shapeResult(t).rows) {
+        const name = r.table as string
+        if (out.length === 0 || out[out.length - 1].name !== name) out.push({ name, columns: [] })
+        out[out.length - 1].columns.push({
+          name: r.column as string,
+          declaredType: r.declared_type as string,
+          affinity: r.affinity as ColumnInfo['affinity'],
+          kind: (r.kind as string) === '' ? null : (r.kind as ColumnInfo['kind']),
+          notNull: r.not_null === 1,
+          primaryKey: r.primary_key as number,
+        })
+      }
+      return out
+    })
   }
 
   /**

@@ -1,6 +1,6 @@
 // Public entry point of the TensorDB SDK (re-exports only).
 export { open, Database } from './database'
-export type { OpenOptions, WriteOptions, ScanOptions, BatchOp, Entry, Fact } from './database'
+export type { ColumnInfo, TableInfo, OpenOptions, WriteOptions, ScanOptions, BatchOp, Entry, Fact } from './database'
 export type { ReadOptions, AsOf } from './read-options'
 export { Statement, Transaction } from './sql'
 export type { SqlResult, RunResult, StatementOptions, TransactionOptions } from './sql'
@@ -14,3 +14,4 @@ export { SelectQuery } from './query/select'
 export type { Compiled } from './query/select'
 export { WriteQuery } from './query/write'
 export type { Schema, LooseSchema, TemporalColumns, Insertable, Updateable, ComparisonOp, Direction, AsOfInput, Simplify } from './query/types'
+export { generateTypes } from './generate-types'

@@ -53,6 +53,7 @@ export interface NativeDb {
   cursorPosition(name: string, id: number): void
   cursorAck(name: string, sys: number, seq: number, id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  tableColumns(id: number): void
   prepare(text: string): NativeStatement
   session(): NativeSession
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void

@@ -378,6 +378,16 @@ impl NativeDb {
         });
     }
 
+    /// Every column of every SQL table (see `Database::table_columns`);
+    /// completes like `sql`.
+    #[napi(catch_unwind)]
+    pub fn table_columns(&self, id: u32) {
+        self.on_pool(id, move |db| match db.table_columns() {
+            Ok(r) => Outcome::Sql(r),
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
     /// Every version of one row of a SQL table (by primary key values);
     /// completes like `sql`.
     #[napi(catch_unwind)]

@@ -194,6 +194,51 @@ impl Database {
         ))
     }
 
+    /// Every column of every table as it is now, one row each: `table`,
+    /// `column`, `declared_type`, `affinity` (INTEGER, REAL, TEXT, BLOB or
+    /// NUMERIC), `kind` (BOOLEAN, TIMESTAMP, DATE, JSON or ""), `not_null`,
+    /// `primary_key` (position in the key, 0 when not part of it), in table
+    /// name and column order. For tools such as `tensordb generate-types`.
+    pub fn table_columns(&self) -> Result<SqlResult> {
+        let tx = std::cell::RefCell::new(super::session::fresh(self)?);
+        let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
+        let mut names = super::catalog::names(&ctx)?;
+        names.sort();
+        let mut rows = Vec::new();
+        for name in names {
+            let Some(t) = super::catalog::find(&ctx, &name)? else {
+                continue; // a view
+            };
+            for (i, c) in t.columns.iter().enumerate() {
+                let pk = t.pk.iter().position(|&p| p == i).map_or(0, |p| p + 1);
+                rows.push(vec![
+                    Value::Text(t.name.clone()),
+                    Value::Text(c.name.clone()),
+                    Value::Text(c.decl_type.clone()),
+                    Value::Text(c.affinity.name().to_string()),
+                    Value::Text(c.kind.name().to_string()),
+                    Value::Int(i64::from(c.not_null)),
+                    Value::Int(pk as i64),
+                ]);
+            }
+        }
+        let columns = [
+            "table",
+            "column",
+            "declared_type",
+            "affinity",
+            "kind",
+            "not_null",
+            "primary_key",
+        ];
+        Ok(SqlResult {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            types: vec![""; columns.len()],
+            rows,
+            ..Default::default()
+        })
+    }
+
     /// Parses SQL once for repeated execution with `run_prepared`.
     pub fn prepare(&self, text: &str) -> Result<Prepared> {
         Prepared::new(text)

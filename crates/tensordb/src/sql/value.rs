@@ -244,6 +244,19 @@ pub enum Affinity {
 }
 
 impl Affinity {
+    /// The affinity's SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Affinity::Integer => "INTEGER",
+            Affinity::Text => "TEXT",
+            Affinity::Blob => "BLOB",
+            Affinity::Real => "REAL",
+            Affinity::Numeric => "NUMERIC",
+        }
+    }
+}
+
+impl Affinity {
     /// Derives the affinity of a declared type name.
     pub fn of(decl: &str) -> Affinity {
         let d = decl.to_ascii_uppercase();

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The tensordb command line:
+//   tensordb generate-types <folder> [--out file.ts] [--name Database]
+// writes the schema type of the database in <folder> for the query builder
+// (to stdout without --out).
+import { writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const { open, generateTypes } = require('../dist/cjs/index.js')
+
+const usage = 'usage: tensordb generate-types <folder> [--out file.ts] [--name Database]'
+
+async function main(argv) {
+  const [command, folder, ...rest] = argv
+  if (command !== 'generate-types' || folder === undefined || folder.startsWith('-')) throw new Error(usage)
+  const opts = { out: undefined, name: 'Database' }
+  for (let i = 0; i < rest.length; i += 2) {
+    const v = rest[i + 1]
+    if (v === undefined) throw new Error(usage)
+    if (rest[i] === '--out') opts.out = v
+    else if (rest[i] === '--name') opts.name = v
+    else throw new Error(`unknown option ${rest[i]}\n${usage}`)
+  }
+  const db = await open(folder)
+  try {
+    const text = generateTypes(await db.tables(), opts.name)
+    if (opts.out === undefined) process.stdout.write(text)
+    else writeFileSync(opts.out, text)
+  } finally {
+    await db.close()
+  }
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`tensordb: ${e.code ? `${e.code}: ` : ''}${e.message}\n`)
+  process.exitCode = 1
+})
