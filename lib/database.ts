@@ -536,6 +536,15 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
     return deleteFrom<DB, T>(this, table)
   }
 
+  /**
+   * @internal A session of its own (statements run in order; BEGIN /
+   * COMMIT / ROLLBACK as SQL), for drivers such as the Kysely dialect.
+   */
+  session(): Transaction {
+    const ch = this.ch()
+    return new Transaction(ch, ch.native.session())
+  }
+
   /** @internal Runs builder SQL through a cached prepared statement. */
   runCompiled(text: string, params: unknown[], tx: Transaction | undefined): Promise<SqlResult> {
     let st = this.compiled.get(text)

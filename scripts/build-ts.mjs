@@ -8,7 +8,7 @@ const require = createRequire(import.meta.url)
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'inherit' })
 mkdirSync('dist/esm', { recursive: true })
 // One ESM wrapper per entry point of the package's `exports` map.
-for (const entry of ['index', 'express', 'next']) {
+for (const entry of ['index', 'express', 'next', 'kysely']) {
   const names = Object.keys(require(`../dist/cjs/${entry}.js`)).filter((n) => n !== 'default' && n !== '__esModule')
   writeFileSync(
     `dist/esm/${entry}.mjs`,
