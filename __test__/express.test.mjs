@@ -127,3 +127,15 @@ test('express: req.db, transactional handlers, error statuses and an SSE change 
     cleanup()
   }
 })
+
+test('examples/express-app.mjs runs: commits, a conflict as 409, the feed', { timeout: 30_000 }, async () => {
+  const { execFile } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const script = fileURLToPath(new URL('../examples/express-app.mjs', import.meta.url))
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [script], { timeout: 25_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))),
+  )
+  assert.match(out, /POST \/notes \(duplicate\) -> 409 .*TDB_CONSTRAINT/)
+  assert.match(out, /feed: put \{"id":2,"body":"call ann"\}/)
+  assert.match(out, /GET \/notes -> \[\{"id":1,"body":"buy milk"\},\{"id":2,"body":"call ann"\}\]/)
+})
