@@ -30,12 +30,15 @@ pub struct Memtable {
     map: SkipMap<Vec<u8>, Value>,
     /// The same entries by key, in `STRIPES` independently locked parts
     /// (one writer, many readers: the locks are rarely contended).
-    index: Box<[RwLock<HashMap<Vec<u8>, Value>>]>,
+    index: Box<[Stripe]>,
     bytes: AtomicUsize,
 }
 
 /// An entry's value, shared by the skip list and the index.
 type Value = Arc<RwLock<Vec<u8>>>;
+
+/// One independently locked part of the hash index.
+type Stripe = RwLock<HashMap<Vec<u8>, Value>>;
 
 /// Parts of the hash index.
 const STRIPES: usize = 64;
