@@ -301,29 +301,38 @@ export class Statement<Row = Record<string, unknown>> {
     return shapeResult(tuple)
   }
 
+  /**
+   * The result, synchronously when it was answered on this thread (from
+   * memory), else a Promise. Throws for bad arguments.
+   */
+  private answer(params: unknown[] | undefined, options: StatementOptions | undefined): SqlResult | Promise<SqlResult> {
+    const p = checkParams(params)
+    const tx = options?.tx
+    if (tx !== undefined) {
+      if (options !== undefined && (options.asOf !== undefined || options.validAt !== undefined)) {
+        throw invalid('a statement inside a transaction reads at the transaction snapshot (no asOf / validAt)')
+      }
+      const now = tx.runNow(this.native, p)
+      if (now !== undefined) return now
+      return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
+    }
+    const [asOf, epoch, validAt] = readArgs(options)
+    if (this.readOnly) {
+      // A single-table read answered from memory settles without a thread
+      // hop; anything that needs disk or a scan runs on the engine's threads.
+      const now = this.ch.native.runStatementSync(this.native, p, asOf, epoch, validAt)
+      if (now !== undefined) return this.syncResult(now)
+    }
+    return this.ch
+      .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))
+      .then(shapeResult)
+  }
+
   /** @internal The whole result (the query builder uses it). */
   result(params: unknown[] | undefined, options: StatementOptions | undefined): Promise<SqlResult> {
     try {
-      const p = checkParams(params)
-      const tx = options?.tx
-      if (tx !== undefined) {
-        if (options !== undefined && (options.asOf !== undefined || options.validAt !== undefined)) {
-          throw invalid('a statement inside a transaction reads at the transaction snapshot (no asOf / validAt)')
-        }
-        const now = tx.runNow(this.native, p)
-        if (now !== undefined) return Promise.resolve(now)
-        return tx.enqueue((session, id) => this.ch.native.sessionRun(session, this.native, p, id))
-      }
-      const [asOf, epoch, validAt] = readArgs(options)
-      if (this.readOnly) {
-        // A single-table read answered from memory settles without a thread
-        // hop; anything that needs disk or a scan runs on the engine's threads.
-        const now = this.ch.native.runStatementSync(this.native, p, asOf, epoch, validAt)
-        if (now !== undefined) return Promise.resolve(this.syncResult(now))
-      }
-      return this.ch
-        .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))
-        .then(shapeResult)
+      const a = this.answer(params, options)
+      return a instanceof Promise ? a : Promise.resolve(a)
     } catch (e) {
       return Promise.reject(toTensorError(e))
     }
@@ -331,12 +340,24 @@ export class Statement<Row = Record<string, unknown>> {
 
   /** Every result row, as objects. */
   all(params?: unknown[], options?: StatementOptions): Promise<Row[]> {
-    return this.result(params, options).then((r) => r.rows as Row[])
+    try {
+      const a = this.answer(params, options)
+      if (!(a instanceof Promise)) return Promise.resolve(a.rows as Row[])
+      return a.then((r) => r.rows as Row[])
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
   }
 
   /** The first result row, or `undefined`. */
   get(params?: unknown[], options?: StatementOptions): Promise<Row | undefined> {
-    return this.result(params, options).then((r) => r.rows[0] as Row | undefined)
+    try {
+      const a = this.answer(params, options)
+      if (!(a instanceof Promise)) return Promise.resolve(a.rows[0] as Row | undefined)
+      return a.then((r) => r.rows[0] as Row | undefined)
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
   }
 
   /** Runs a write: resolves to `{ changes, lastInsertRowid, systemTime }`. */
