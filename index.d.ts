@@ -78,6 +78,22 @@ export declare class NativeDb {
    * `[sys, seq]` (`[0, 0]`: the beginning).
    */
   cursorPosition(name: string, id: number): void
+  /** Joins consumer group `group`; the member id (partitions rebalance). */
+  groupJoin(group: string): number
+  /** Leaves consumer group `group` (the member's partitions move). */
+  groupLeave(group: string, member: number): void
+  /** The partition of a key (see `engine::groups`). */
+  groupPartition(key: Uint8Array): number
+  /**
+   * Up to `max` changes under `prefix` for `member` of `group`;
+   * completes like `changes` (the position fields are unused).
+   */
+  groupChanges(group: string, member: number, prefix: string | Uint8Array, max: number, id: number): void
+  /**
+   * Durably records that partition `partition` of `group` processed
+   * every change up to (`sys`, `seq`).
+   */
+  groupAck(group: string, partition: number, sys: number, seq: number, id: number): void
   /**
    * Durably records that cursor `name` processed every change up to
    * and including position (`sys`, `seq`).

@@ -1,8 +1,9 @@
 import { Channel } from './native'
-import { TensorError, invalid, toTensorError } from './errors'
+import { invalid, toTensorError } from './errors'
 import { Micros, SystemTime } from './time'
 import { Key, Value, checkKey } from './values'
 import { SqlTuple, rowMaker, shapeResult } from './sql'
+import { groupFeed } from './groups'
 
 /** Options of `db.changes()`. */
 export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
@@ -33,7 +34,14 @@ export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
   pollMs?: number
   /** Keys as strings (default) or Buffers. */
   keys?: K
-  /** Consumer groups: not built yet (TDB_NOT_SUPPORTED). */
+  /**
+   * A consumer group: members of one group share the feed, each change to
+   * exactly one of them (keys are split into 16 partitions owned
+   * round-robin by the members; a key's changes go to one member, in
+   * order). When a member leaves, the others take over its partitions after
+   * their last acknowledged change. Positions are durable per partition;
+   * not combined with `cursor`, `from` or `table`.
+   */
   group?: string
   /** Changes of this SQL table's rows (then `prefix` and `keys` do not apply). */
   table?: string
@@ -115,9 +123,7 @@ export function changeFeed<K extends 'string' | 'buffer'>(
   options: ChangesOptions<K>,
 ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
   type Out = Change<K extends 'buffer' ? Buffer : string>
-  if (options.group !== undefined) {
-    throw new TensorError('TDB_NOT_SUPPORTED', 'consumer groups are not supported yet (use one consumer per cursor)')
-  }
+  if (options.group !== undefined) return groupFeed(getChannel, options)
   const table = options.table
   if (table !== undefined && (typeof table !== 'string' || table.length === 0)) throw invalid('table must be a table name')
   const prefix = options.prefix ?? ''

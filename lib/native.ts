@@ -54,6 +54,11 @@ export interface NativeDb {
   cursorAck(name: string, sys: number, seq: number, id: number): void
   sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
   tableColumns(id: number): void
+  groupJoin(group: string): number
+  groupLeave(group: string, member: number): void
+  groupPartition(key: Uint8Array): number
+  groupChanges(group: string, member: number, prefix: string | Uint8Array, max: number, id: number): void
+  groupAck(group: string, partition: number, sys: number, seq: number, id: number): void
   prepare(text: string): NativeStatement
   session(): NativeSession
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void

@@ -450,6 +450,59 @@ impl NativeDb {
         });
     }
 
+    /// Joins consumer group `group`; the member id (partitions rebalance).
+    #[napi(catch_unwind)]
+    pub fn group_join(&self, group: String) -> napi::Result<f64, String> {
+        let db = self.handle().map_err(to_napi)?;
+        db.group_join(&group).map(|m| m as f64).map_err(to_napi)
+    }
+
+    /// Leaves consumer group `group` (the member's partitions move).
+    #[napi(catch_unwind)]
+    pub fn group_leave(&self, group: String, member: f64) -> napi::Result<(), String> {
+        let db = self.handle().map_err(to_napi)?;
+        db.group_leave(&group, member as u64).map_err(to_napi)
+    }
+
+    /// The partition of a key (see `engine::groups`).
+    #[napi(catch_unwind)]
+    pub fn group_partition(&self, #[napi(ts_arg_type = "Uint8Array")] key: Bytes) -> u32 {
+        tensordb::engine::groups::partition_of(&key.0)
+    }
+
+    /// Up to `max` changes under `prefix` for `member` of `group`;
+    /// completes like `changes` (the position fields are unused).
+    #[napi(catch_unwind)]
+    pub fn group_changes(
+        &self,
+        group: String,
+        member: f64,
+        #[napi(ts_arg_type = "string | Uint8Array")] prefix: Bytes,
+        max: u32,
+        id: u32,
+    ) {
+        self.on_pool(id, move |db| {
+            match db.group_changes(&group, member as u64, &prefix.0, max.max(1) as usize) {
+                Ok(b) => Outcome::Changes(tensordb::ChangeBatch {
+                    changes: b.changes.into_iter().map(|(_, c)| c).collect(),
+                    next: tensordb::Position::default(),
+                }),
+                Err(e) => Outcome::Err(e),
+            }
+        });
+    }
+
+    /// Durably records that partition `partition` of `group` processed
+    /// every change up to (`sys`, `seq`).
+    #[napi(catch_unwind)]
+    pub fn group_ack(&self, group: String, partition: u32, sys: f64, seq: f64, id: u32) {
+        let at = position(sys, seq);
+        self.on_pool(id, move |db| match db.group_ack(&group, partition, at) {
+            Ok(()) => Outcome::Unit,
+            Err(e) => Outcome::Err(e),
+        });
+    }
+
     /// Durably records that cursor `name` processed every change up to
     /// and including position (`sys`, `seq`).
     #[napi(catch_unwind)]

@@ -20,6 +20,7 @@ pub use engine::changes::{Change, ChangeBatch, Position};
 pub use engine::clock::now_micros;
 pub use engine::commit::{Committed, WriteOp};
 pub use engine::db::{Database, ReadAt};
+pub use engine::groups::{GroupBatch, PARTITIONS};
 pub use engine::options::{Durability, Options};
 pub use engine::read::{FactRecord, Rows, ScanRange};
 pub use ledger::batch::OpKind;

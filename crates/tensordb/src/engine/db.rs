@@ -53,6 +53,8 @@ pub(crate) struct Engine {
     lock: Mutex<Option<Box<dyn Any + Send + Sync>>>,
     /// Schema generation (see `schema_watch`).
     schema: Arc<SchemaWatch>,
+    /// Consumer group membership (see `groups`).
+    pub(crate) groups: super::groups::Groups,
     /// State a layer above keeps per open folder (the SQL schema cache).
     extension: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
@@ -117,6 +119,7 @@ impl Engine {
             shut: AtomicBool::new(false),
             lock: Mutex::new(Some(lock)),
             schema,
+            groups: Default::default(),
             extension: OnceLock::new(),
         })
     }

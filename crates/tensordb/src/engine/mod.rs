@@ -8,6 +8,7 @@ pub mod clock;
 pub mod commit;
 pub mod conflict;
 pub mod db;
+pub mod groups;
 pub mod options;
 pub mod pool;
 pub mod read;

@@ -1,0 +1,114 @@
+// Consumer groups for `db.changes({ prefix, group })`: members of one group
+// share the feed (keys are split into 16 partitions, owned round-robin by
+// the members in join order), each change goes to one member, and every
+// change of a key to the same member in commit order. A member leaving
+// (`break`, an error, or the signal) hands its partitions to the others,
+// who continue after each partition's last acknowledged change.
+import { Channel } from './native'
+import { TensorError, invalid, toTensorError } from './errors'
+import type { Change, ChangesOptions } from './changes'
+import { Value, checkKey } from './values'
+
+/** Waits `ms`, or less when `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** @internal The async iterable behind `db.changes({ group })`. */
+export function groupFeed<K extends 'string' | 'buffer'>(
+  getChannel: () => Channel,
+  options: ChangesOptions<K>,
+): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
+  type Out = Change<K extends 'buffer' ? Buffer : string>
+  const group = options.group as string
+  if (typeof group !== 'string' || group.length === 0) throw invalid('group must be a non-empty string')
+  if (options.table !== undefined) {
+    throw new TensorError('TDB_NOT_SUPPORTED', 'consumer groups over SQL table feeds are not supported yet (use a key prefix)')
+  }
+  if (options.cursor !== undefined || options.from !== undefined) {
+    throw invalid('a group keeps its own positions (one per partition): drop cursor / from')
+  }
+  const prefix = options.prefix ?? ''
+  checkKey(prefix, 'prefix')
+  const batch = options.batch ?? 256
+  if (!Number.isInteger(batch) || batch < 1) throw invalid('batch must be a positive integer')
+  const pollMs = options.pollMs ?? 100
+  const autoAck = options.autoAck ?? true
+  const asBuffer = options.keys === 'buffer'
+  const signal = options.signal
+  const call = <T>(start: (ch: Channel, id: number) => void): Promise<T> => {
+    try {
+      const ch = getChannel()
+      return ch.call<T>((id) => start(ch, id))
+    } catch (e) {
+      return Promise.reject(toTensorError(e))
+    }
+  }
+  const ack = (p: number, sys: number, seq: number): Promise<void> =>
+    call<null>((ch, id) => ch.native.groupAck(group, p, sys, seq, id)).then(() => undefined)
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<Out, void, undefined> {
+      const member = getChannel().native.groupJoin(group)
+      // Per partition: the last change handed out and not yet auto-acknowledged.
+      const given = new Map<number, [number, number]>()
+      const flush = async (): Promise<void> => {
+        if (!autoAck) return
+        const pending = [...given]
+        given.clear()
+        await Promise.all(pending.map(([p, [sys, seq]]) => ack(p, sys, seq)))
+      }
+      let idle = 5
+      try {
+        for (;;) {
+          if (signal?.aborted === true) return
+          const [, , flat] = await call<[number, number, unknown[]]>((ch, id) => ch.native.groupChanges(group, member, prefix, batch, id))
+          await flush()
+          if (flat.length === 0) {
+            await sleep(idle, signal)
+            idle = Math.min(pollMs, idle * 2)
+            continue
+          }
+          idle = 5
+          const native = getChannel().native
+          for (let i = 0; i < flat.length; i += 8) {
+            const sys = flat[i] as number
+            const seq = flat[i + 1] as number
+            const rawKey = flat[i + 2] as Buffer
+            const p = native.groupPartition(rawKey)
+            given.set(p, [sys, seq])
+            yield {
+              key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
+              type: flat[i + 3] === 1 ? 'put' : 'delete',
+              value: flat[i + 4] as Value | null,
+              oldValue: flat[i + 5] as Value | null,
+              systemTime: sys,
+              seq,
+              validFrom: flat[i + 6] as number,
+              validTo: flat[i + 7] as number | null,
+              ack: () => ack(p, sys, seq),
+            }
+          }
+        }
+      } finally {
+        try {
+          await flush()
+        } finally {
+          try {
+            getChannel().native.groupLeave(group, member)
+          } catch {
+            // the database closed: membership ends with it
+          }
+        }
+      }
+    },
+  }
+}
