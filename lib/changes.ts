@@ -1,9 +1,10 @@
 import { Channel } from './native'
-import { invalid, toTensorError } from './errors'
+import { invalid } from './errors'
 import { Micros, SystemTime } from './time'
 import { Key, Value, checkKey } from './values'
 import { SqlTuple, rowMaker, shapeResult } from './sql'
 import { groupFeed } from './groups'
+import { caller, keyChange, sleep } from './feed-util'
 
 /** Options of `db.changes()`. */
 export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
@@ -103,20 +104,6 @@ export interface Change<K = string> {
   ack(): Promise<void>
 }
 
-/** Waits `ms`, or less when `signal` aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
 /** @internal The async iterable behind `db.changes()`. */
 export function changeFeed<K extends 'string' | 'buffer'>(
   getChannel: () => Channel,
@@ -137,14 +124,7 @@ export function changeFeed<K extends 'string' | 'buffer'>(
   const pollMs = options.pollMs ?? 100
   const autoAck = options.autoAck ?? true
   const asBuffer = options.keys === 'buffer'
-  const call = <T>(start: (ch: Channel, id: number) => void): Promise<T> => {
-    try {
-      const ch = getChannel()
-      return ch.call<T>((id) => start(ch, id))
-    } catch (e) {
-      return Promise.reject(toTensorError(e))
-    }
-  }
+  const call = caller(getChannel)
   const ack = (sys: number, seq: number): Promise<void> => {
     if (cursor === undefined) return Promise.reject(invalid('ack() needs a cursor: db.changes({ cursor: "name" })'))
     return call<null>((ch, id) => ch.native.cursorAck(cursor, sys, seq, id)).then(() => undefined)
@@ -175,20 +155,8 @@ export function changeFeed<K extends 'string' | 'buffer'>(
         )
         const out: Out[] = []
         for (let i = 0; i < flat.length; i += 8) {
-          const sys = flat[i] as number
-          const seq = flat[i + 1] as number
-          const rawKey = flat[i + 2] as Buffer
-          out.push({
-            key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
-            type: flat[i + 3] === 1 ? 'put' : 'delete',
-            value: flat[i + 4] as Value | null,
-            oldValue: flat[i + 5] as Value | null,
-            systemTime: sys,
-            seq,
-            validFrom: flat[i + 6] as number,
-            validTo: flat[i + 7] as number | null,
-            ack: () => ack(sys, seq),
-          })
+          const [sys, seq] = [flat[i] as number, flat[i + 1] as number]
+          out.push(keyChange(flat, i, asBuffer, () => ack(sys, seq)) as Out)
         }
         return [nextSys, nextSeq, out]
       }

@@ -5,23 +5,10 @@
 // (`break`, an error, or the signal) hands its partitions to the others,
 // who continue after each partition's last acknowledged change.
 import { Channel } from './native'
-import { TensorError, invalid, toTensorError } from './errors'
+import { TensorError, invalid } from './errors'
 import type { Change, ChangesOptions } from './changes'
-import { Value, checkKey } from './values'
-
-/** Waits `ms`, or less when `signal` aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
+import { checkKey } from './values'
+import { caller, keyChange, sleep } from './feed-util'
 
 /** @internal The async iterable behind `db.changes({ group })`. */
 export function groupFeed<K extends 'string' | 'buffer'>(
@@ -45,14 +32,7 @@ export function groupFeed<K extends 'string' | 'buffer'>(
   const autoAck = options.autoAck ?? true
   const asBuffer = options.keys === 'buffer'
   const signal = options.signal
-  const call = <T>(start: (ch: Channel, id: number) => void): Promise<T> => {
-    try {
-      const ch = getChannel()
-      return ch.call<T>((id) => start(ch, id))
-    } catch (e) {
-      return Promise.reject(toTensorError(e))
-    }
-  }
+  const call = caller(getChannel)
   const ack = (p: number, sys: number, seq: number): Promise<void> =>
     call<null>((ch, id) => ch.native.groupAck(group, p, sys, seq, id)).then(() => undefined)
   return {
@@ -80,22 +60,10 @@ export function groupFeed<K extends 'string' | 'buffer'>(
           idle = 5
           const native = getChannel().native
           for (let i = 0; i < flat.length; i += 8) {
-            const sys = flat[i] as number
-            const seq = flat[i + 1] as number
-            const rawKey = flat[i + 2] as Buffer
-            const p = native.groupPartition(rawKey)
+            const [sys, seq] = [flat[i] as number, flat[i + 1] as number]
+            const p = native.groupPartition(flat[i + 2] as Buffer)
             given.set(p, [sys, seq])
-            yield {
-              key: (asBuffer ? rawKey : rawKey.toString('utf8')) as Out['key'],
-              type: flat[i + 3] === 1 ? 'put' : 'delete',
-              value: flat[i + 4] as Value | null,
-              oldValue: flat[i + 5] as Value | null,
-              systemTime: sys,
-              seq,
-              validFrom: flat[i + 6] as number,
-              validTo: flat[i + 7] as number | null,
-              ack: () => ack(p, sys, seq),
-            }
+            yield keyChange(flat, i, asBuffer, () => ack(p, sys, seq)) as Out
           }
         }
       } finally {
