@@ -1,0 +1,2 @@
+// The native addon is loaded at run time, not bundled.
+export default { serverExternalPackages: ['tensordb'] }
