@@ -90,6 +90,11 @@ export declare class NativeDb {
    */
   groupChanges(group: string, member: number, prefix: string | Uint8Array, max: number, id: number): void
   /**
+   * Changes of SQL table `table` for `member` of `group`; completes like
+   * `sql` (see `Database::table_group_changes` for the columns).
+   */
+  tableGroupChanges(table: string, group: string, member: number, max: number, id: number): void
+  /**
    * Durably records that partition `partition` of `group` processed
    * every change up to (`sys`, `seq`).
    */

@@ -2,9 +2,9 @@ import { Channel } from './native'
 import { invalid } from './errors'
 import { Micros, SystemTime } from './time'
 import { Key, Value, checkKey } from './values'
-import { SqlTuple, rowMaker, shapeResult } from './sql'
+import { SqlTuple } from './sql'
 import { groupFeed } from './groups'
-import { caller, keyChange, sleep } from './feed-util'
+import { caller, keyChange, sleep, tableItems } from './feed-util'
 
 /** Options of `db.changes()`. */
 export interface ChangesOptions<K extends 'string' | 'buffer' = 'string'> {
@@ -164,26 +164,7 @@ export function changeFeed<K extends 'string' | 'buffer'>(
         const [nextSys, nextSeq, tuple] = await call<[number, number, SqlTuple]>((ch, id) =>
           ch.native.tableChanges(name, at[0], at[1], batch, id),
         )
-        const r = shapeResult(tuple)
-        const width = (r.columns.length - 6) / 2
-        const make = rowMaker(r.columns.slice(6, 6 + width))
-        const out = r.raw.map((v) => {
-          const sys = v[1] as number
-          const seq = v[2] as number
-          const put = v[0] === 'put'
-          const change: TableChange = {
-            table: name,
-            type: put ? 'put' : 'delete',
-            row: put ? make(v, 6) : null,
-            oldRow: v[5] === 1 ? make(v, 6 + width) : null,
-            systemTime: sys,
-            seq,
-            validFrom: v[3] as number,
-            validTo: v[4] as number | null,
-            ack: () => ack(sys, seq),
-          }
-          return change as unknown as Out
-        })
+        const out = tableItems(tuple, name, 6, (sys, seq) => () => ack(sys, seq)).map((i) => i.change as unknown as Out)
         return [nextSys, nextSeq, out]
       }
       let idle = 5

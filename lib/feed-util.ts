@@ -1,7 +1,8 @@
 // Pieces shared by cursor feeds (`changes.ts`) and group feeds (`groups.ts`).
 import { Channel } from './native'
 import { toTensorError } from './errors'
-import type { Change } from './changes'
+import type { Change, TableChange } from './changes'
+import { SqlTuple, rowMaker, shapeResult } from './sql'
 import type { Value } from './values'
 
 /** Waits `ms`, or less when `signal` aborts first. */
@@ -47,4 +48,47 @@ export function keyChange<K>(flat: unknown[], i: number, asBuffer: boolean, ack:
     validTo: flat[i + 7] as number | null,
     ack,
   }
+}
+
+/** A decoded table change and the partition it belongs to (-1: no group). */
+export interface TableItem {
+  change: TableChange
+  partition: number
+}
+
+/**
+ * Decodes a native table-change result (see `Database::table_changes`):
+ * `meta` leading columns (6, or 7 with `_partition` for group feeds), then
+ * the new row's columns, then the old row's. `ackOf` makes each change's
+ * `ack()`.
+ */
+export function tableItems(
+  tuple: SqlTuple,
+  table: string,
+  meta: number,
+  ackOf: (sys: number, seq: number, partition: number) => () => Promise<void>,
+): TableItem[] {
+  const r = shapeResult(tuple)
+  const width = (r.columns.length - meta) / 2
+  const make = rowMaker(r.columns.slice(meta, meta + width))
+  return r.raw.map((v) => {
+    const sys = v[1] as number
+    const seq = v[2] as number
+    const partition = meta > 6 ? (v[6] as number) : -1
+    const put = v[0] === 'put'
+    return {
+      partition,
+      change: {
+        table,
+        type: put ? 'put' : 'delete',
+        row: put ? make(v, meta) : null,
+        oldRow: v[5] === 1 ? make(v, meta + width) : null,
+        systemTime: sys,
+        seq,
+        validFrom: v[3] as number,
+        validTo: v[4] as number | null,
+        ack: ackOf(sys, seq, partition),
+      },
+    }
+  })
 }

@@ -1,14 +1,15 @@
-// Consumer groups for `db.changes({ prefix, group })`: members of one group
+// Consumer groups for `db.changes({ prefix | table, group })`: members of one group
 // share the feed (keys are split into 16 partitions, owned round-robin by
 // the members in join order), each change goes to one member, and every
 // change of a key to the same member in commit order. A member leaving
 // (`break`, an error, or the signal) hands its partitions to the others,
 // who continue after each partition's last acknowledged change.
 import { Channel } from './native'
-import { TensorError, invalid } from './errors'
+import { invalid } from './errors'
 import type { Change, ChangesOptions } from './changes'
 import { checkKey } from './values'
-import { caller, keyChange, sleep } from './feed-util'
+import { caller, keyChange, sleep, tableItems } from './feed-util'
+import type { SqlTuple } from './sql'
 
 /** @internal The async iterable behind `db.changes({ group })`. */
 export function groupFeed<K extends 'string' | 'buffer'>(
@@ -18,9 +19,8 @@ export function groupFeed<K extends 'string' | 'buffer'>(
   type Out = Change<K extends 'buffer' ? Buffer : string>
   const group = options.group as string
   if (typeof group !== 'string' || group.length === 0) throw invalid('group must be a non-empty string')
-  if (options.table !== undefined) {
-    throw new TensorError('TDB_NOT_SUPPORTED', 'consumer groups over SQL table feeds are not supported yet (use a key prefix)')
-  }
+  const table = options.table
+  if (table !== undefined && (typeof table !== 'string' || table.length === 0)) throw invalid('table must be a table name')
   if (options.cursor !== undefined || options.from !== undefined) {
     throw invalid('a group keeps its own positions (one per partition): drop cursor / from')
   }
@@ -50,20 +50,32 @@ export function groupFeed<K extends 'string' | 'buffer'>(
       try {
         for (;;) {
           if (signal?.aborted === true) return
-          const [, , flat] = await call<[number, number, unknown[]]>((ch, id) => ch.native.groupChanges(group, member, prefix, batch, id))
+          // One batch: each item with its partition, position and change.
+          const items: [number, number, number, Out][] = []
+          if (table === undefined) {
+            const [, , flat] = await call<[number, number, unknown[]]>((ch, id) => ch.native.groupChanges(group, member, prefix, batch, id))
+            const native = getChannel().native
+            for (let i = 0; i < flat.length; i += 8) {
+              const [sys, seq] = [flat[i] as number, flat[i + 1] as number]
+              const p = native.groupPartition(flat[i + 2] as Buffer)
+              items.push([p, sys, seq, keyChange(flat, i, asBuffer, () => ack(p, sys, seq)) as Out])
+            }
+          } else {
+            const tuple = await call<SqlTuple>((ch, id) => ch.native.tableGroupChanges(table, group, member, batch, id))
+            for (const { partition, change } of tableItems(tuple, table, 7, (sys, seq, p) => () => ack(p, sys, seq))) {
+              items.push([partition, change.systemTime, change.seq, change as unknown as Out])
+            }
+          }
           await flush()
-          if (flat.length === 0) {
+          if (items.length === 0) {
             await sleep(idle, signal)
             idle = Math.min(pollMs, idle * 2)
             continue
           }
           idle = 5
-          const native = getChannel().native
-          for (let i = 0; i < flat.length; i += 8) {
-            const [sys, seq] = [flat[i] as number, flat[i + 1] as number]
-            const p = native.groupPartition(flat[i + 2] as Buffer)
+          for (const [p, sys, seq, out] of items) {
             given.set(p, [sys, seq])
-            yield keyChange(flat, i, asBuffer, () => ack(p, sys, seq)) as Out
+            yield out
           }
         }
       } finally {

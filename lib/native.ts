@@ -59,6 +59,7 @@ export interface NativeDb {
   groupPartition(key: Uint8Array): number
   groupChanges(group: string, member: number, prefix: string | Uint8Array, max: number, id: number): void
   groupAck(group: string, partition: number, sys: number, seq: number, id: number): void
+  tableGroupChanges(table: string, group: string, member: number, max: number, id: number): void
   prepare(text: string): NativeStatement
   session(): NativeSession
   runStatement(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void

@@ -492,6 +492,25 @@ impl NativeDb {
         });
     }
 
+    /// Changes of SQL table `table` for `member` of `group`; completes like
+    /// `sql` (see `Database::table_group_changes` for the columns).
+    #[napi(catch_unwind)]
+    pub fn table_group_changes(
+        &self,
+        table: String,
+        group: String,
+        member: f64,
+        max: u32,
+        id: u32,
+    ) {
+        self.on_pool(id, move |db| {
+            match db.table_group_changes(&table, &group, member as u64, max.max(1) as usize) {
+                Ok(r) => Outcome::Sql(r),
+                Err(e) => Outcome::Err(e),
+            }
+        });
+    }
+
     /// Durably records that partition `partition` of `group` processed
     /// every change up to (`sys`, `seq`).
     #[napi(catch_unwind)]

@@ -141,3 +141,32 @@ fn a_leaving_member_is_rebalanced_and_unacknowledged_changes_come_again() {
     assert!(db.group_changes("g", 999, b"k", 1).is_err());
     assert!(db.group_join("").is_err());
 }
+
+#[test]
+fn a_sql_table_feed_is_shared_by_partition_with_rows_decoded() {
+    let (db, _b) = mem_db(small_options());
+    db.sql("CREATE TABLE jobs (id INTEGER PRIMARY KEY, who TEXT)", &[])
+        .unwrap();
+    for i in 0..30 {
+        db.sql(&format!("INSERT INTO jobs VALUES ({i}, 'w{i}')"), &[])
+            .unwrap();
+    }
+    let a = db.group_join("t").unwrap();
+    let b = db.group_join("t").unwrap();
+    let ra = db.table_group_changes("jobs", "t", a, 100).unwrap();
+    let rb = db.table_group_changes("jobs", "t", b, 100).unwrap();
+    assert_eq!(ra.columns[6], "_partition");
+    assert_eq!(ra.rows.len() + rb.rows.len(), 30);
+    let ids = |r: &tensordb::sql::SqlResult| -> Vec<i64> {
+        r.rows
+            .iter()
+            .map(|row| match row[7] {
+                tensordb::sql::Value::Int(i) => i,
+                ref v => panic!("{v:?}"),
+            })
+            .collect()
+    };
+    let mut all: Vec<i64> = ids(&ra).into_iter().chain(ids(&rb)).collect();
+    all.sort();
+    assert_eq!(all, (0..30).collect::<Vec<_>>());
+}

@@ -131,67 +131,31 @@ impl Database {
         after: crate::engine::changes::Position,
         max: usize,
     ) -> Result<(SqlResult, crate::engine::changes::Position)> {
+        let t = self.change_table(table)?;
+        let batch = self.changes(after, &super::catalog::rows_prefix(t.id), max)?;
+        let rows = change_rows(&t, false, batch.changes.iter().map(|c| (None, c)))?;
+        Ok((rows, batch.next))
+    }
+
+    /// `table_changes` for `member` of consumer group `group` (see
+    /// `engine::groups`): the same columns plus a last meta column
+    /// `_partition`, placed after `_has_old`.
+    pub fn table_group_changes(
+        &self,
+        table: &str,
+        group: &str,
+        member: u64,
+        max: usize,
+    ) -> Result<SqlResult> {
+        let t = self.change_table(table)?;
+        let b = self.group_changes(group, member, &super::catalog::rows_prefix(t.id), max)?;
+        change_rows(&t, true, b.changes.iter().map(|(p, c)| (Some(*p), c)))
+    }
+
+    fn change_table(&self, table: &str) -> Result<std::sync::Arc<super::catalog::Table>> {
         let tx = std::cell::RefCell::new(super::session::fresh(self)?);
         let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
-        let t = super::catalog::lookup(&ctx, table)?;
-        let batch = self.changes(after, &super::catalog::rows_prefix(t.id), max)?;
-        let n = t.columns.len();
-        let nulls = || vec![Value::Null; n];
-        let mut rows = Vec::with_capacity(batch.changes.len());
-        for c in &batch.changes {
-            let put = c.kind == crate::ledger::fact::FactKind::Put;
-            let mut row = vec![
-                Value::Text(if put { "put" } else { "delete" }.into()),
-                Value::Int(c.sys as i64),
-                Value::Int(c.seq as i64),
-                Value::Int(c.valid_from),
-                if c.valid_to == crate::ledger::fact::VALID_END {
-                    Value::Null
-                } else {
-                    Value::Int(c.valid_to)
-                },
-                Value::Int(c.old.is_some() as i64),
-            ];
-            row.extend(match &c.value {
-                Some(v) => t.decode(v)?,
-                None => nulls(),
-            });
-            row.extend(match &c.old {
-                Some(v) => t.decode(v)?,
-                None => nulls(),
-            });
-            rows.push(row);
-        }
-        let meta = [
-            "_op",
-            "_system_time",
-            "_seq",
-            "_valid_from",
-            "_valid_to",
-            "_has_old",
-        ];
-        let names = t.columns.iter().map(|c| c.name.clone());
-        let columns: Vec<String> = meta
-            .iter()
-            .map(|m| m.to_string())
-            .chain(names.clone())
-            .chain(names)
-            .collect();
-        let kinds = t.columns.iter().map(|c| c.kind.name());
-        let types = [""; 6]
-            .into_iter()
-            .chain(kinds.clone())
-            .chain(kinds)
-            .collect();
-        Ok((
-            SqlResult {
-                columns,
-                rows,
-                types,
-                ..Default::default()
-            },
-            batch.next,
-        ))
+        super::catalog::lookup(&ctx, table)
     }
 
     /// Every column of every table as it is now, one row each: `table`,
@@ -265,4 +229,74 @@ impl Database {
         }
         res
     }
+}
+
+/// Change rows of table `t` (see `Database::table_changes`); with
+/// partitions, a `_partition` meta column follows `_has_old`.
+fn change_rows<'c>(
+    t: &super::catalog::Table,
+    grouped: bool,
+    changes: impl Iterator<Item = (Option<u32>, &'c crate::engine::changes::Change)>,
+) -> Result<SqlResult> {
+    let changes: Vec<_> = changes.collect();
+    let n = t.columns.len();
+    let nulls = || vec![Value::Null; n];
+    let mut rows = Vec::with_capacity(changes.len());
+    for (part, c) in &changes {
+        let put = c.kind == crate::ledger::fact::FactKind::Put;
+        let mut row = vec![
+            Value::Text(if put { "put" } else { "delete" }.into()),
+            Value::Int(c.sys as i64),
+            Value::Int(c.seq as i64),
+            Value::Int(c.valid_from),
+            if c.valid_to == crate::ledger::fact::VALID_END {
+                Value::Null
+            } else {
+                Value::Int(c.valid_to)
+            },
+            Value::Int(c.old.is_some() as i64),
+        ];
+        if let Some(p) = part {
+            row.push(Value::Int(i64::from(*p)));
+        }
+        row.extend(match &c.value {
+            Some(v) => t.decode(v)?,
+            None => nulls(),
+        });
+        row.extend(match &c.old {
+            Some(v) => t.decode(v)?,
+            None => nulls(),
+        });
+        rows.push(row);
+    }
+    let mut meta = vec![
+        "_op",
+        "_system_time",
+        "_seq",
+        "_valid_from",
+        "_valid_to",
+        "_has_old",
+    ];
+    if grouped {
+        meta.push("_partition");
+    }
+    let names = t.columns.iter().map(|c| c.name.clone());
+    let columns: Vec<String> = meta
+        .iter()
+        .map(|m| m.to_string())
+        .chain(names.clone())
+        .chain(names)
+        .collect();
+    let kinds = t.columns.iter().map(|c| c.kind.name());
+    let types = vec![""; meta.len()]
+        .into_iter()
+        .chain(kinds.clone())
+        .chain(kinds)
+        .collect();
+    Ok(SqlResult {
+        columns,
+        rows,
+        types,
+        ..Default::default()
+    })
 }
