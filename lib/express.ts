@@ -116,8 +116,6 @@ export function changeStream(
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     })
-    pumpSse(db, opts, Array.isArray(last) ? last[0] : last, (chunk) => res.write(chunk), abort.signal)
-      .catch((e) => res.write(`event: error\ndata: ${toJson(errorResponse(toTensorError(e))?.body)}\n\n`))
-      .finally(() => res.end())
+    void pumpSse(db, opts, Array.isArray(last) ? last[0] : last, (chunk) => res.write(chunk), abort.signal).then(() => res.end())
   }
 }

@@ -51,7 +51,8 @@ const HEARTBEAT_MS = 15_000
  * aborts: `event: change`, `id: <systemTime>-<seq>`, `data: <JSON>`. A
  * `lastEventId` (the browser's `Last-Event-ID` on reconnect) resumes right
  * after that change. Named cursors are not used: the client holds its
- * position in the event id.
+ * position in the event id. Failures end the stream with an `event: error`
+ * frame; the promise never rejects.
  */
 export async function pumpSse(
   db: Database,
@@ -60,37 +61,38 @@ export async function pumpSse(
   write: (chunk: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let skipThrough: [number, number] | null = null
-  let from = options.from
-  if (lastEventId !== undefined && lastEventId !== '') {
-    const m = /^(\d+)-(\d+)$/.exec(lastEventId)
-    if (m === null) throw invalid(`Last-Event-ID '${lastEventId}' is not <systemTime>-<seq>`)
-    const sys = Number(m[1])
-    skipThrough = [sys, Number(m[2])]
-    from = sys - 1 // the commit holding the last change seen, then skip to after it
-  }
-  if ((options as { cursor?: unknown }).cursor !== undefined) throw invalid('an SSE feed keeps its position in event ids: drop cursor')
-  const feed = db.changes({ ...options, from, signal } as ChangesOptions)
-  const beat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
-  const it = feed[Symbol.asyncIterator]()
   try {
-    write(': connected\n\n')
-    while (!signal.aborted) {
-      const next = await it.next()
-      if (next.done === true || signal.aborted) break
-      const c = next.value as { systemTime: number; seq: number; ack?: unknown }
-      if (skipThrough !== null) {
-        const [sys, seq] = skipThrough
-        if (c.systemTime < sys || (c.systemTime === sys && c.seq <= seq)) continue
-        skipThrough = null
+    let skipThrough: [number, number] | null = null
+    let from = options.from
+    if (lastEventId !== undefined && lastEventId !== '') {
+      const m = /^(\d+)-(\d+)$/.exec(lastEventId)
+      if (m === null) throw invalid(`Last-Event-ID '${lastEventId}' is not <systemTime>-<seq>`)
+      const sys = Number(m[1])
+      skipThrough = [sys, Number(m[2])]
+      from = sys - 1 // the commit holding the last change seen, then skip to after it
+    }
+    if ((options as { cursor?: unknown }).cursor !== undefined) throw invalid('an SSE feed keeps its position in event ids: drop cursor')
+    const it = db.changes({ ...options, from, signal } as ChangesOptions)[Symbol.asyncIterator]()
+    const beat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS)
+    try {
+      write(': connected\n\n')
+      while (!signal.aborted) {
+        const next = await it.next()
+        if (next.done === true || signal.aborted) break
+        const c = next.value as { systemTime: number; seq: number; ack?: unknown }
+        if (skipThrough !== null) {
+          const [sys, seq] = skipThrough
+          if (c.systemTime < sys || (c.systemTime === sys && c.seq <= seq)) continue
+          skipThrough = null
+        }
+        const { ack: _ack, ...data } = c
+        write(`id: ${c.systemTime}-${c.seq}\nevent: change\ndata: ${toJson(data)}\n\n`)
       }
-      const { ack: _ack, ...data } = c
-      write(`id: ${c.systemTime}-${c.seq}\nevent: change\ndata: ${toJson(data)}\n\n`)
+    } finally {
+      clearInterval(beat)
+      await it.return?.()
     }
   } catch (e) {
-    if (!signal.aborted) write(`event: error\ndata: ${toJson(errorResponse(toTensorError(e))?.body ?? { error: { code: 'TDB_INTERNAL', message: String(e) } })}\n\n`)
-  } finally {
-    clearInterval(beat)
-    await it.return?.()
+    if (!signal.aborted) write(`event: error\ndata: ${toJson(errorResponse(toTensorError(e))?.body)}\n\n`)
   }
 }

@@ -81,9 +81,8 @@ export function changeStream(db: Database<any>, options: SseFeedOptions, request
   const encoder = new TextEncoder()
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      pumpSse(db, options, request.headers.get('last-event-id') ?? undefined, (s) => controller.enqueue(encoder.encode(s)), abort.signal)
-        .catch((e) => controller.enqueue(encoder.encode(`event: error\ndata: ${toJson(errorResponse(toTensorError(e))?.body)}\n\n`)))
-        .finally(() => {
+      void pumpSse(db, options, request.headers.get('last-event-id') ?? undefined, (s) => controller.enqueue(encoder.encode(s)), abort.signal)
+        .then(() => {
           try {
             controller.close()
           } catch {

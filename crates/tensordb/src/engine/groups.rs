@@ -116,37 +116,28 @@ impl Database {
         max: usize,
     ) -> Result<GroupBatch> {
         let groups = self.groups()?;
-        // Where each owned partition stands for this member.
+        // Where each owned partition stands for this member: how far it was
+        // handed out to it, or, for a partition just taken over, after its
+        // last acknowledged change (read outside the lock).
         let mut from: HashMap<u32, Position> = HashMap::new();
+        let mut taken_over = Vec::new();
         {
             let all = groups.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(g) = all.get(group) else {
-                return Err(Error::invalid(format!("not a member of group {group}")));
-            };
-            if !g.members.contains(&member) {
-                return Err(Error::invalid(format!("not a member of group {group}")));
-            }
-            for p in 0..PARTITIONS {
-                if g.owner(p) == Some(member) {
-                    if let Some((m, at)) = g.delivered.get(&p) {
-                        if *m == member {
-                            from.insert(p, *at);
-                        }
+            let g = all
+                .get(group)
+                .filter(|g| g.members.contains(&member))
+                .ok_or_else(|| Error::invalid(format!("not a member of group {group}")))?;
+            for p in (0..PARTITIONS).filter(|&p| g.owner(p) == Some(member)) {
+                match g.delivered.get(&p) {
+                    Some((m, at)) if *m == member => {
+                        from.insert(p, *at);
                     }
-                }
-            }
-            for p in 0..PARTITIONS {
-                if g.owner(p) == Some(member) && !from.contains_key(&p) {
-                    from.insert(p, Position::default()); // filled below
+                    _ => taken_over.push(p),
                 }
             }
         }
-        // Partitions taken over: their durable positions (outside the lock).
-        let owned: Vec<u32> = from.keys().copied().collect();
-        for p in &owned {
-            if from[p] == Position::default() {
-                from.insert(*p, self.cursor_position(&cursor(group, *p))?);
-            }
+        for p in taken_over {
+            from.insert(p, self.cursor_position(&cursor(group, p))?);
         }
         let mut out = GroupBatch::default();
         let Some(mut at) = from.values().min().copied() else {

@@ -166,7 +166,7 @@ impl<'a> Ctx<'a> {
     /// The folder's schema cache and generation this statement reads the
     /// schema under, when it may share it (see `shared_meta`).
     pub fn shared_generation(&self) -> Option<(Arc<MetaCache>, u64)> {
-        let (c, g) = self.shared_meta(&catalog_key_probe())?;
+        let (c, g) = self.shared_schema()?;
         Some((c.clone(), g))
     }
 
@@ -175,7 +175,15 @@ impl<'a> Ctx<'a> {
     /// the last schema change (read after the snapshot was taken), and no
     /// schema writes of its own transaction.
     fn shared_meta(&self, key: &[u8]) -> Option<(&Arc<MetaCache>, u64)> {
-        if self.historical || !is_schema_key(key) || self.tx.borrow().wrote_schema() {
+        if !is_schema_key(key) {
+            return None;
+        }
+        self.shared_schema()
+    }
+
+    /// `shared_meta` for any schema key.
+    fn shared_schema(&self) -> Option<(&Arc<MetaCache>, u64)> {
+        if self.historical || self.tx.borrow().wrote_schema() {
             return None;
         }
         let m = self.meta.get_or_init(|| {
@@ -468,11 +476,6 @@ impl<'a> Ctx<'a> {
     pub fn cache_schema(&self, name: &str, t: Option<Arc<Table>>) {
         self.schemas.borrow_mut().insert(name.to_string(), t);
     }
-}
-
-/// Any schema key (for `shared_generation`'s checks).
-fn catalog_key_probe() -> Vec<u8> {
-    super::catalog::catalog_key("")
 }
 
 /// A transaction's buffered write: key and value (`None`: deleted).

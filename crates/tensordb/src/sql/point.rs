@@ -156,7 +156,7 @@ impl Shape {
         Some(Plan {
             cache_id,
             generation,
-            table: table.clone(),
+            table,
             key,
             project,
             columns: answer.columns.clone(),
