@@ -14,21 +14,16 @@ fn open() -> Database {
     Database::open_with_backend(Arc::new(MemBackend::new()), "/pp", Options::default()).unwrap()
 }
 
-fn normal(
-    db: &Database,
-    text: &str,
-    params: &[Value],
-) -> Result<(Vec<String>, Vec<&'static str>, Vec<Vec<Value>>), String> {
+/// Column names, column types and rows — or the error code.
+type Answer = Result<(Vec<String>, Vec<&'static str>, Vec<Vec<Value>>), String>;
+
+fn normal(db: &Database, text: &str, params: &[Value]) -> Answer {
     db.sql_at(text, params, ReadAt::default())
         .map(|r| (r.columns, r.types, r.rows))
         .map_err(|e| format!("{:?}", e.code))
 }
 
-fn compiled(
-    db: &Database,
-    p: &Prepared,
-    params: &[Value],
-) -> Result<(Vec<String>, Vec<&'static str>, Vec<Vec<Value>>), String> {
+fn compiled(db: &Database, p: &Prepared, params: &[Value]) -> Answer {
     match db.run_prepared_cached(p, params, ReadAt::default()) {
         Ok(Some(r)) => Ok((r.columns, r.types, r.rows)),
         Ok(None) => db

@@ -28,12 +28,14 @@ const TERM: [u8; 2] = [0x00, 0x01];
 
 /// Appends the escaped bytes of `key` (without terminator).
 pub fn escape_into(out: &mut Vec<u8>, key: &[u8]) {
-    for &b in key {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
+    // Copy the runs between zero bytes whole (row keys hold a few zeros).
+    let mut rest = key;
+    while let Some(i) = rest.iter().position(|&b| b == 0) {
+        out.extend_from_slice(&rest[..=i]);
+        out.push(0xFF);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// Appends `escape(key) | terminator`.
@@ -44,7 +46,8 @@ pub fn encode_into(out: &mut Vec<u8>, key: &[u8]) {
 
 /// The storage key of a user key's current-fact record.
 pub fn current_key(key: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(key.len() + 3);
+    let zeros = key.iter().filter(|&&b| b == 0).count();
+    let mut k = Vec::with_capacity(key.len() + zeros + 3);
     k.push(NS_CURRENT);
     encode_into(&mut k, key);
     k

@@ -114,6 +114,7 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
             values,
         } => {
             let mut row_keys = Vec::new();
+            let prefix = rows_prefix(t.id);
             for r in ranges {
                 ctx.scan_each(r, |k, _| {
                     let mut at = *skip;
@@ -125,8 +126,10 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
                             ))
                         })?;
                     }
-                    let mut row_key = rows_prefix(t.id);
-                    row_key.extend_from_slice(k.get(at..).unwrap_or_default());
+                    let pk = k.get(at..).unwrap_or_default();
+                    let mut row_key = Vec::with_capacity(prefix.len() + pk.len());
+                    row_key.extend_from_slice(&prefix);
+                    row_key.extend_from_slice(pk);
                     row_keys.push(row_key);
                     Ok(())
                 })?;

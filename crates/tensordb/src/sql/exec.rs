@@ -1179,6 +1179,12 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
         let mut all = cols.clone();
         all.extend(ic.iter().cloned());
         let ready = take_bound(&mut pending, &all);
+        if order.len() == 1 {
+            // The first input joins with the one empty row: a filter.
+            rows = filter(ctx, &ic, ir, &ready, outer)?;
+            cols = ic;
+            continue;
+        }
         let joined = super::join::join(ctx, cols, rows, ic, &ir, &ready, JoinKind::Inner, outer)?;
         cols = joined.0;
         rows = joined.1;
@@ -1237,6 +1243,14 @@ fn filter(
             if conds.len() == 1 { "" } else { "s" }
         )
     });
+    let preds = if rows.is_empty() {
+        Vec::new()
+    } else {
+        conds
+            .iter()
+            .map(|c| Pred::of(ctx, c, cols))
+            .collect::<Result<Vec<_>>>()?
+    };
     let mut out = Vec::with_capacity(rows.len());
     'rows: for row in rows {
         let sc = Scope {
@@ -1245,8 +1259,8 @@ fn filter(
             group: None,
             outer,
         };
-        for c in conds {
-            if eval(ctx, c, &sc)?.truth() != Some(true) {
+        for p in &preds {
+            if !p.holds(ctx, &sc)? {
                 continue 'rows;
             }
         }
@@ -1254,6 +1268,52 @@ fn filter(
     }
     ctx.op_end(tok, out.len());
     Ok(out)
+}
+
+/// A WHERE conjunct prepared for many rows: `column <op> constant` (either
+/// side) with the column's position and the constant's value found once —
+/// the same comparison `eval` makes, without resolving the column by name
+/// and evaluating the constant per row; anything else is evaluated.
+enum Pred<'e> {
+    /// Column position, operator, constant, and whether the column is the
+    /// left operand.
+    Cmp(usize, BinOp, Value, bool),
+    Expr(&'e Expr),
+}
+
+impl<'e> Pred<'e> {
+    fn of(ctx: &Ctx, e: &'e Expr, cols: &[ColRef]) -> Result<Pred<'e>> {
+        if let Expr::Binary(a, op, b) = e {
+            if matches!(
+                op,
+                BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq
+            ) {
+                let slot = |c: &Expr| match c {
+                    Expr::Column(t, n) => resolve(cols, t, n).ok().flatten(),
+                    _ => None,
+                };
+                let konst = |k: &Expr| matches!(k, Expr::Lit(_) | Expr::Param(_));
+                if let (Some(i), true) = (slot(a), konst(b)) {
+                    return Ok(Pred::Cmp(i, *op, eval(ctx, b, &EMPTY_SCOPE)?, true));
+                }
+                if let (true, Some(i)) = (konst(a), slot(b)) {
+                    return Ok(Pred::Cmp(i, *op, eval(ctx, a, &EMPTY_SCOPE)?, false));
+                }
+            }
+        }
+        Ok(Pred::Expr(e))
+    }
+
+    fn holds(&self, ctx: &Ctx, sc: &Scope) -> Result<bool> {
+        Ok(match self {
+            Pred::Cmp(i, op, k, left) => {
+                let v = &sc.row[*i];
+                let o = if *left { v.sql_cmp(k) } else { k.sql_cmp(v) };
+                o.is_some_and(|o| cmp_op(*op, o))
+            }
+            Pred::Expr(e) => eval(ctx, e, sc)?.truth() == Some(true),
+        })
+    }
 }
 
 fn item_name(e: &Expr, alias: &Option<String>) -> String {
@@ -1398,8 +1458,9 @@ fn select_inner(
     } else {
         None
     };
-    let groups: Vec<Vec<Vec<Value>>> = if aggregate_query {
-        if sel.group_by.is_empty() {
+    // Without aggregates each row stands alone (`plain`); no per-row group.
+    let (groups, plain): (Vec<Vec<Vec<Value>>>, Vec<Vec<Value>>) = if aggregate_query {
+        let groups = if sel.group_by.is_empty() {
             vec![rows]
         } else {
             let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -1424,11 +1485,17 @@ fn select_inner(
                 }
             }
             groups
-        }
+        };
+        (groups, Vec::new())
     } else {
-        rows.into_iter().map(|r| vec![r]).collect()
+        (Vec::new(), rows)
     };
-    ctx.op_end(agg_tok, groups.len());
+    let units: Vec<&[Vec<Value>]> = if aggregate_query {
+        groups.iter().map(Vec::as_slice).collect()
+    } else {
+        plain.iter().map(std::slice::from_ref).collect()
+    };
+    ctx.op_end(agg_tok, units.len());
     let empty = vec![Value::Null; cols.len()];
     fn scope_of<'s>(
         cols: &'s [ColRef],
@@ -1445,8 +1512,8 @@ fn select_inner(
         }
     }
     // HAVING drops whole groups before window functions see the rows.
-    let mut kept: Vec<&[Vec<Value>]> = Vec::with_capacity(groups.len());
-    for g in &groups {
+    let mut kept: Vec<&[Vec<Value>]> = Vec::with_capacity(units.len());
+    for g in units {
         if let Some(h) = &sel.having {
             if eval(ctx, h, &scope_of(&cols, g, &empty, aggregate_query, outer))?.truth()
                 != Some(true)
@@ -1472,6 +1539,14 @@ fn select_inner(
     for i in 0..calls.len() {
         all_cols.push((Some(super::window::WINDOW_LABEL.into()), i.to_string()));
     }
+    // Plain column outputs: positions found once, not per row.
+    let slots: Vec<Option<usize>> = exprs
+        .iter()
+        .map(|e| match e {
+            Expr::Column(t, c) => resolve(&all_cols, t, c).ok().flatten(),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::with_capacity(kept.len());
     for (i, g) in kept.iter().enumerate() {
         let first = g.first().unwrap_or(&empty);
@@ -1489,8 +1564,11 @@ fn select_inner(
             outer,
         };
         let mut vals = Vec::with_capacity(exprs.len());
-        for e in &exprs {
-            vals.push(eval(ctx, e, &sc)?);
+        for (e, slot) in exprs.iter().zip(&slots) {
+            vals.push(match slot {
+                Some(i) => row[*i].clone(),
+                None => eval(ctx, e, &sc)?,
+            });
         }
         let mut keys = Vec::with_capacity(order.len());
         for o in &order {

@@ -25,11 +25,10 @@ impl BloomBuilder {
         let k = ((bits_per_key as f64) * 0.69).round().clamp(1.0, 30.0) as u8;
         let mut out = vec![0u8; bytes + 1];
         for &h in &self.hashes {
-            let (mut a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
+            let mut probe = Probe::new(h, m);
             for _ in 0..k {
-                let bit = a % m;
+                let bit = probe.next();
                 out[(bit / 8) as usize] |= 1 << (bit % 8);
-                a = a.wrapping_add(b);
             }
         }
         out[bytes] = k;
@@ -45,21 +44,66 @@ pub fn may_contain(filter: &[u8], key: &[u8]) -> bool {
     let bytes = filter.len() - 1;
     let m = (bytes * 8) as u64;
     let k = filter[bytes];
-    let h = hash64(key);
-    let (mut a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
+    let mut probe = Probe::new(hash64(key), m);
     for _ in 0..k {
-        let bit = a % m;
+        let bit = probe.next();
         if filter[(bit / 8) as usize] & (1 << (bit % 8)) == 0 {
             return false;
         }
-        a = a.wrapping_add(b);
     }
     true
+}
+
+/// The probe sequence `(h1 + i*h2) mod m`, i = 0, 1, …, computed with two
+/// divisions in all instead of one per probe: both terms are reduced mod m
+/// once and then added with a conditional subtraction. The same bits as
+/// the direct formula (h1 + i*h2 stays far below 2^64 for k <= 30).
+struct Probe {
+    at: u64,
+    step: u64,
+    m: u64,
+}
+
+impl Probe {
+    fn new(h: u64, m: u64) -> Self {
+        let (a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
+        Probe {
+            at: a % m,
+            step: b % m,
+            m,
+        }
+    }
+
+    /// The current bit; then moves to the next probe.
+    #[inline]
+    fn next(&mut self) -> u64 {
+        let bit = self.at;
+        self.at += self.step;
+        if self.at >= self.m {
+            self.at -= self.m;
+        }
+        bit
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probes_match_the_direct_formula() {
+        for (h, m) in [
+            (0u64, 64u64),
+            (u64::MAX, 1000),
+            (0x1234_5678_9ABC_DEF0, 8 * 12_345),
+        ] {
+            let mut p = Probe::new(h, m);
+            let (a, b) = (h & 0xFFFF_FFFF, (h >> 32) | 1);
+            for i in 0..30u64 {
+                assert_eq!(p.next(), (a + i * b) % m);
+            }
+        }
+    }
 
     #[test]
     fn no_false_negatives_and_few_false_positives() {

@@ -12,7 +12,7 @@ type Key = (u64, u64);
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<Key, (Arc<Block>, bool)>,
+    map: HashMap<Key, (Arc<Block>, bool), super::hash::FastState>,
     ring: VecDeque<Key>,
     bytes: usize,
 }

@@ -38,7 +38,7 @@ pub struct Memtable {
 type Value = Arc<RwLock<Vec<u8>>>;
 
 /// One independently locked part of the hash index.
-type Stripe = RwLock<HashMap<Vec<u8>, Value>>;
+type Stripe = RwLock<HashMap<Vec<u8>, Value, super::hash::FastState>>;
 
 /// Parts of the hash index.
 const STRIPES: usize = 64;

@@ -1,4 +1,4 @@
-//! Reads an SSTable: verifies the footer, keeps the index block and bloom
+//! Reads an SSTable: verifies the footer, keeps the decoded index and bloom
 //! filter in memory, and fetches data blocks through the block cache. Every
 //! block is checksum-verified; a bad one is `TDB_CORRUPT` naming the file.
 
@@ -17,7 +17,8 @@ pub struct Table {
     /// What the manifest says about this table.
     pub meta: TableMeta,
     file: Arc<dyn ReadableFile>,
-    index: Arc<Block>,
+    /// The index block, decoded (see `Separators`).
+    separators: Separators,
     bloom: Vec<u8>,
     cache: Arc<BlockCache>,
     name: String,
@@ -25,6 +26,66 @@ pub struct Table {
 
 fn decode_handle(v: &[u8]) -> Option<(u64, u32)> {
     Some((get_u64_le(v, 0)?, get_u32_le(v, 8)?))
+}
+
+/// The index block as flat arrays: each data block's separator key (>= its
+/// last key) and handle. Reads binary-search it with one slice comparison
+/// per step instead of decoding index entries (varints, prefix rebuilds) as
+/// they go; the index block itself is dropped once decoded.
+struct Separators {
+    keys: Vec<u8>,
+    /// Per block: end of its key in `keys`, then its handle.
+    entries: Vec<(u32, u64, u32)>,
+}
+
+impl Separators {
+    fn decode(index: &Arc<Block>) -> Result<Separators> {
+        let mut it = BlockIter::new(index.clone());
+        let (mut keys, mut entries) = (Vec::new(), Vec::new());
+        it.seek_to_first();
+        while it.valid() {
+            keys.extend_from_slice(it.key());
+            let (off, len) = decode_handle(it.value())
+                .ok_or_else(|| Error::corrupt("bad block handle in the index"))?;
+            let end =
+                u32::try_from(keys.len()).map_err(|_| Error::corrupt("index block too large"))?;
+            entries.push((end, off, len));
+            it.next();
+        }
+        if let Some(e) = it.error.take() {
+            return Err(e);
+        }
+        Ok(Separators { keys, entries })
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.entries[i - 1].0 };
+        &self.keys[start as usize..self.entries[i].0 as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The position of the first block whose separator is >= `key` (`len`
+    /// when none is).
+    fn seek(&self, key: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.entries.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.key(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// The handle of block `i`.
+    fn handle(&self, i: usize) -> Option<(u64, u32)> {
+        self.entries.get(i).map(|&(_, off, len)| (off, len))
+    }
 }
 
 impl Table {
@@ -59,11 +120,12 @@ impl Table {
             &label,
         )?)
         .map_err(|e| bad(&e.message))?;
+        let separators = Separators::decode(&index).map_err(|e| bad(&e.message))?;
         let bloom = unseal(&file.read_at(bloom_off, bloom_len as usize)?, &label)?;
         Ok(Arc::new(Table {
             meta,
             file,
-            index,
+            separators,
             bloom,
             cache,
             name,
@@ -75,9 +137,7 @@ impl Table {
         &self.name
     }
 
-    fn block(&self, handle: &[u8], cache_only: bool) -> Result<Arc<Block>> {
-        let (off, len) = decode_handle(handle)
-            .ok_or_else(|| Error::corrupt(format!("{}: bad block handle", self.name)))?;
+    fn block_at(&self, off: u64, len: u32, cache_only: bool) -> Result<Arc<Block>> {
         if let Some(b) = self.cache.get(self.meta.id, off) {
             return Ok(b);
         }
@@ -96,26 +156,31 @@ impl Table {
     /// Looks up one exact key. With `cache_only`, a needed block that is not
     /// cached gives a `WouldBlock` error instead of reading the disk.
     pub fn get(&self, key: &[u8], cache_only: bool) -> Result<Option<Vec<u8>>> {
+        self.get_with(key, cache_only, <[u8]>::to_vec)
+    }
+
+    /// Like `get`, mapping the value in place with `f` (no copy).
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        cache_only: bool,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         if key < self.meta.smallest.as_slice() || key > self.meta.largest.as_slice() {
             return Ok(None);
         }
         if !may_contain(&self.bloom, key) {
             return Ok(None);
         }
-        let mut idx = BlockIter::new(self.index.clone());
-        idx.seek(key);
-        if let Some(e) = idx.error.take() {
-            return Err(Error::corrupt(format!("{}: {}", self.name, e.message)));
-        }
-        if !idx.valid() {
+        let Some((off, len)) = self.separators.handle(self.separators.seek(key)) else {
             return Ok(None);
-        }
-        let mut it = BlockIter::new(self.block(idx.value(), cache_only)?);
+        };
+        let mut it = BlockIter::new(self.block_at(off, len, cache_only)?);
         it.seek(key);
         if let Some(e) = it.error.take() {
             return Err(Error::corrupt(format!("{}: {}", self.name, e.message)));
         }
-        Ok((it.valid() && it.key() == key).then(|| it.value().to_vec()))
+        Ok((it.valid() && it.key() == key).then(|| f(it.value())))
     }
 
     /// True when the table's key span overlaps `range`.
@@ -133,7 +198,9 @@ pub struct TableIter {
     table: Arc<Table>,
     range: Range,
     cache_only: bool,
-    index: BlockIter,
+    /// Position of the current data block in the table's separators
+    /// (`len` when past either end).
+    index: usize,
     data: Option<BlockIter>,
 }
 
@@ -146,34 +213,34 @@ impl TableIter {
     /// Like `new`; with `cache_only`, a block that is not cached gives a
     /// `WouldBlock` error instead of a disk read.
     pub fn with_cache_only(table: Arc<Table>, range: Range, cache_only: bool) -> Result<Self> {
-        let index = BlockIter::new(table.index.clone());
         let mut it = TableIter {
             table,
             range,
             cache_only,
-            index,
+            index: 0,
             data: None,
         };
         if it.range.reverse {
             match it.range.upper.clone() {
                 Some(u) => {
-                    it.index.seek(&u);
-                    if it.index.valid() {
+                    it.index = it.table.separators.seek(&u);
+                    if it.index_valid() {
                         it.load(|d| d.seek_before(&u))?;
                     } else {
-                        it.index.seek_to_last();
+                        it.index_to_last();
                         it.load(|d| d.seek_to_last())?;
                     }
                 }
                 None => {
-                    it.index.seek_to_last();
+                    it.index_to_last();
                     it.load(|d| d.seek_to_last())?;
                 }
             }
         } else {
-            let lower = it.range.lower.clone();
-            it.index.seek(&lower);
+            let lower = std::mem::take(&mut it.range.lower);
+            it.index = it.table.separators.seek(&lower);
             it.load(|d| d.seek(&lower))?;
+            it.range.lower = lower;
         }
         it.settle()?;
         it.check_bounds();
@@ -184,16 +251,27 @@ impl TableIter {
         Error::corrupt(format!("{}: {}", self.table.name, e.message))
     }
 
+    fn index_valid(&self) -> bool {
+        self.index < self.table.separators.len()
+    }
+
+    /// Moves the index cursor to the last block (past the end when none).
+    fn index_to_last(&mut self) {
+        let n = self.table.separators.len();
+        self.index = if n == 0 { 0 } else { n - 1 };
+    }
+
+    fn index_invalidate(&mut self) {
+        self.index = self.table.separators.len();
+    }
+
     /// Loads the block under the index cursor and positions it with `pos`.
     fn load(&mut self, pos: impl FnOnce(&mut BlockIter)) -> Result<()> {
-        if let Some(e) = self.index.error.take() {
-            return Err(self.corrupt(e));
-        }
-        if !self.index.valid() {
+        let Some((off, len)) = self.table.separators.handle(self.index) else {
             self.data = None;
             return Ok(());
-        }
-        let block = self.table.block(self.index.value(), self.cache_only)?;
+        };
+        let block = self.table.block_at(off, len, self.cache_only)?;
         let mut d = BlockIter::new(block);
         pos(&mut d);
         if let Some(e) = d.error.take() {
@@ -208,17 +286,21 @@ impl TableIter {
         loop {
             match &self.data {
                 Some(d) if d.valid() => return Ok(()),
-                None if !self.index.valid() => return Ok(()),
+                None if !self.index_valid() => return Ok(()),
                 _ => {}
             }
             if self.range.reverse {
-                self.index.prev();
+                if self.index == 0 {
+                    self.index_invalidate();
+                } else {
+                    self.index -= 1;
+                }
                 self.load(|d| d.seek_to_last())?;
             } else {
-                self.index.next();
+                self.index = (self.index + 1).min(self.table.separators.len());
                 self.load(|d| d.seek_to_first())?;
             }
-            if !self.index.valid() {
+            if !self.index_valid() {
                 self.data = None;
                 return Ok(());
             }
@@ -232,8 +314,7 @@ impl TableIter {
         };
         if out {
             self.data = None;
-            self.index.seek_to_last();
-            self.index.next();
+            self.index_invalidate();
         }
     }
 }
@@ -270,7 +351,7 @@ impl KvIter for TableIter {
         }
         // A target inside the current block (the index entry bounds its
         // keys): step there, a few entries at most, without leaving it.
-        if self.index.valid() && target <= self.index.key() {
+        if self.index_valid() && target <= self.table.separators.key(self.index) {
             if let Some(d) = &mut self.data {
                 let mut steps = 0;
                 while d.valid() && d.key() < target && steps < 16 {
@@ -294,7 +375,7 @@ impl KvIter for TableIter {
                 return Ok(());
             }
         }
-        self.index.seek(target);
+        self.index = self.table.separators.seek(target);
         self.load(|d| d.seek(target))?;
         self.settle()?;
         self.check_bounds();

@@ -36,27 +36,32 @@ impl Version {
         cache_only: bool,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
-        if let Some(e) = self.active.get(key, |v| v.to_vec()) {
-            return Ok(Some(f(&e)));
+        // `f` runs once, on the first source holding the key.
+        let mut f = Some(f);
+        let mut call = |v: &[u8]| f.take().map(|f| f(v));
+        if let Some(r) = self.active.get(key, &mut call) {
+            return Ok(r);
         }
         for fz in &self.frozen {
-            if let Some(e) = fz.table.get(key, |v| v.to_vec()) {
-                return Ok(Some(f(&e)));
+            if let Some(r) = fz.table.get(key, &mut call) {
+                return Ok(r);
             }
         }
         for (i, level) in self.levels.iter().enumerate() {
-            if i == 0 {
+            let table = if i == 0 {
                 for t in level {
-                    if let Some(v) = t.get(key, cache_only)? {
-                        return Ok(Some(f(&v)));
+                    if let Some(r) = t.get_with(key, cache_only, &mut call)? {
+                        return Ok(r);
                     }
                 }
+                continue;
             } else {
                 let idx = level.partition_point(|t| t.meta.largest.as_slice() < key);
-                if let Some(t) = level.get(idx) {
-                    if let Some(v) = t.get(key, cache_only)? {
-                        return Ok(Some(f(&v)));
-                    }
+                level.get(idx)
+            };
+            if let Some(t) = table {
+                if let Some(r) = t.get_with(key, cache_only, &mut call)? {
+                    return Ok(r);
                 }
             }
         }
