@@ -134,24 +134,21 @@ pub fn decode_current_key_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
 /// Unescapes the `encode_into` form at the start of `enc` into `out`;
 /// returns the bytes it took (terminator included), `None` if malformed.
 pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    // Copy the runs between zero bytes whole.
     let mut i = 0;
-    while i < enc.len() {
-        let b = enc[i];
-        if b == 0 {
-            match enc.get(i + 1) {
-                Some(0xFF) => {
-                    out.push(0);
-                    i += 2;
-                }
-                Some(0x01) => return Some(i + 2),
-                _ => return None,
+    loop {
+        let run = enc[i..].iter().position(|&b| b == 0)?;
+        out.extend_from_slice(&enc[i..i + run]);
+        i += run;
+        match enc.get(i + 1) {
+            Some(0xFF) => {
+                out.push(0);
+                i += 2;
             }
-        } else {
-            out.push(b);
-            i += 1;
+            Some(0x01) => return Some(i + 2),
+            _ => return None,
         }
     }
-    None
 }
 
 /// The meta key of epoch `n`.
@@ -215,6 +212,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn malformed_encodings_are_rejected() {
+        let mut out = Vec::new();
+        for bad in [&b"abc"[..], b"a\0", b"a\0\x02", b"\0\xff"] {
+            assert_eq!(decode_into(bad, &mut out), None, "{bad:?}");
+        }
+        out.clear();
+        assert_eq!(decode_into(b"a\0\xffb\0\x01rest", &mut out), Some(6));
+        assert_eq!(out, b"a\0b");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use std::sync::Arc;
 
 /// Entries between restart points.
-pub const RESTART_INTERVAL: usize = 16;
+pub const RESTART_INTERVAL: usize = 8;
 /// Envelope type byte: stored as is.
 const RAW: u8 = 0;
 /// Envelope type byte: LZ4 block with the uncompressed size prepended.
