@@ -369,7 +369,8 @@ impl Store {
             return Ok(true);
         }
         let table = {
-            let (mut w, _) = self.new_table_writer()?;
+            let (w, _) = self.new_table_writer()?;
+            let mut w = w.cache_blocks(self.cache.clone());
             fz.table.for_each(|k, v| w.add(k, v))?;
             Some(self.open_table(w.finish()?)?)
         };

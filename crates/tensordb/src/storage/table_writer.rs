@@ -2,9 +2,11 @@
 //! fixed-size footer. Layout in docs/FORMAT.md.
 
 use super::backend::WritableFile;
-use super::block::{seal, BlockBuilder};
+use super::block::{seal, Block, BlockBuilder};
 use super::bloom::BloomBuilder;
+use super::cache::BlockCache;
 use crate::error::Result;
+use std::sync::Arc;
 
 /// Magic number at the very end of every SSTable ("TDBSST01" as LE u64 bytes).
 pub const TABLE_MAGIC: u64 = u64::from_le_bytes(*b"TDBSST01");
@@ -42,6 +44,8 @@ pub struct TableWriter {
     entries: u64,
     smallest: Option<Vec<u8>>,
     largest: Vec<u8>,
+    /// Where written data blocks also go (see `cache_blocks`).
+    cache: Option<Arc<BlockCache>>,
 }
 
 impl TableWriter {
@@ -58,7 +62,18 @@ impl TableWriter {
             entries: 0,
             smallest: None,
             largest: Vec::new(),
+            cache: None,
         }
+    }
+
+    /// Also puts every data block written into `cache`, decoded: rows just
+    /// flushed from a memtable are the likeliest to be read next, and would
+    /// otherwise each cost a file read, a checksum and a decompression
+    /// the first time (flushes use it; compactions, which rewrite older
+    /// data in bulk, do not).
+    pub fn cache_blocks(mut self, cache: Arc<BlockCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Adds an entry; keys must be strictly ascending.
@@ -89,9 +104,13 @@ impl TableWriter {
         let last = self.data.last_key().to_vec();
         let raw = self.data.finish();
         let sealed = seal(&raw, self.compress);
-        let handle = encode_handle(self.file.len(), sealed.len() as u32);
+        let offset = self.file.len();
+        let handle = encode_handle(offset, sealed.len() as u32);
         self.file.append(&sealed)?;
         self.index.add(&last, &handle);
+        if let Some(cache) = &self.cache {
+            cache.insert(self.id, offset, Block::new(raw)?);
+        }
         Ok(())
     }
 
