@@ -153,8 +153,17 @@ impl HistoryCursor {
 /// a `WouldBlock` error instead.
 pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Result<Option<Vec<u8>>> {
     let ver = store.tree(shard_of(key, store.shards())).current();
-    let ck = crate::ledger::keys::current_key(key);
-    let found = ver.get(&ck, cache_only, |b| decide(b, t, v))?;
+    // The storage key is built on the stack when it fits (most keys).
+    let mut stack = [0u8; 96];
+    let heap;
+    let ck: &[u8] = match crate::ledger::keys::current_key_in(key, &mut stack) {
+        Some(n) => &stack[..n],
+        None => {
+            heap = crate::ledger::keys::current_key(key);
+            &heap
+        }
+    };
+    let found = ver.get(ck, cache_only, |b| decide(b, t, v))?;
     match found.transpose()? {
         None => Ok(None),
         Some(Decision::Value(val)) => Ok(Some(val)),

@@ -53,6 +53,27 @@ pub fn current_key(key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// `current_key` written into `buf`: its length, or `None` when it does
+/// not fit.
+pub fn current_key_in(key: &[u8], buf: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut put = |b: u8| {
+        *buf.get_mut(n)? = b;
+        n += 1;
+        Some(())
+    };
+    put(NS_CURRENT)?;
+    for &b in key {
+        put(b)?;
+        if b == 0 {
+            put(0xFF)?;
+        }
+    }
+    put(TERM[0])?;
+    put(TERM[1])?;
+    Some(n)
+}
+
 /// The storage key of one fact in history.
 pub fn history_key(key: &[u8], sys: u64, seq: u32) -> Vec<u8> {
     let mut k = history_prefix(key);
@@ -134,12 +155,14 @@ pub fn decode_current_key_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
 /// Unescapes the `encode_into` form at the start of `enc` into `out`;
 /// returns the bytes it took (terminator included), `None` if malformed.
 pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    // Copy the runs between zero bytes whole.
+    out.reserve(enc.len());
     let mut i = 0;
-    loop {
-        let run = enc[i..].iter().position(|&b| b == 0)?;
-        out.extend_from_slice(&enc[i..i + run]);
-        i += run;
+    while let Some(&b) = enc.get(i) {
+        if b != 0 {
+            out.push(b);
+            i += 1;
+            continue;
+        }
         match enc.get(i + 1) {
             Some(0xFF) => {
                 out.push(0);
@@ -149,6 +172,7 @@ pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
             _ => return None,
         }
     }
+    None
 }
 
 /// The meta key of epoch `n`.
@@ -212,6 +236,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn current_key_in_a_buffer_matches() {
+        let mut buf = [0u8; 16];
+        for k in [&b""[..], b"a\0b", b"\0\0\0", b"0123456789abc"] {
+            let want = current_key(k);
+            match current_key_in(k, &mut buf) {
+                Some(n) => assert_eq!(&buf[..n], want.as_slice()),
+                None => assert!(want.len() > buf.len()),
+            }
+        }
+        assert_eq!(current_key_in(b"0123456789abcdef", &mut buf), None);
     }
 
     #[test]

@@ -197,7 +197,9 @@ impl BlockIter {
             block,
             pos: end,
             next: end,
-            key: Vec::new(),
+            // Room for typical keys up front: one allocation, not a few
+            // growths while seeking.
+            key: Vec::with_capacity(64),
             val: (0, 0),
             error: None,
         }

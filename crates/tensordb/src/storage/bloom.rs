@@ -38,13 +38,19 @@ impl BloomBuilder {
 
 /// True when `key` may be in the set the filter was built from; false means surely absent.
 pub fn may_contain(filter: &[u8], key: &[u8]) -> bool {
+    may_contain_hash(filter, hash64(key))
+}
+
+/// `may_contain` for a key whose `hash64` is `h` (a point read probing
+/// several tables hashes its key once).
+pub fn may_contain_hash(filter: &[u8], h: u64) -> bool {
     if filter.len() < 2 {
         return true;
     }
     let bytes = filter.len() - 1;
     let m = (bytes * 8) as u64;
     let k = filter[bytes];
-    let mut probe = Probe::new(hash64(key), m);
+    let mut probe = Probe::new(h, m);
     for _ in 0..k {
         let bit = probe.next();
         if filter[(bit / 8) as usize] & (1 << (bit % 8)) == 0 {

@@ -4,7 +4,7 @@
 
 use super::backend::ReadableFile;
 use super::block::{unseal, Block, BlockIter};
-use super::bloom::may_contain;
+use super::bloom::may_contain_hash;
 use super::cache::BlockCache;
 use super::coding::{get_u32_le, get_u64_le};
 use super::iter::{KvIter, Range};
@@ -156,20 +156,23 @@ impl Table {
     /// Looks up one exact key. With `cache_only`, a needed block that is not
     /// cached gives a `WouldBlock` error instead of reading the disk.
     pub fn get(&self, key: &[u8], cache_only: bool) -> Result<Option<Vec<u8>>> {
-        self.get_with(key, cache_only, <[u8]>::to_vec)
+        let h = super::hash::hash64(key);
+        self.get_with(key, h, cache_only, <[u8]>::to_vec)
     }
 
-    /// Like `get`, mapping the value in place with `f` (no copy).
+    /// Like `get`, for a key whose `hash64` is `hash`, mapping the value in
+    /// place with `f` (no copy).
     pub fn get_with<R>(
         &self,
         key: &[u8],
+        hash: u64,
         cache_only: bool,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
         if key < self.meta.smallest.as_slice() || key > self.meta.largest.as_slice() {
             return Ok(None);
         }
-        if !may_contain(&self.bloom, key) {
+        if !may_contain_hash(&self.bloom, hash) {
             return Ok(None);
         }
         let Some((off, len)) = self.separators.handle(self.separators.seek(key)) else {

@@ -47,10 +47,12 @@ impl Version {
                 return Ok(r);
             }
         }
+        // Hashed once for the bloom filters of every table probed.
+        let hash = super::hash::hash64(key);
         for (i, level) in self.levels.iter().enumerate() {
             let table = if i == 0 {
                 for t in level {
-                    if let Some(r) = t.get_with(key, cache_only, &mut call)? {
+                    if let Some(r) = t.get_with(key, hash, cache_only, &mut call)? {
                         return Ok(r);
                     }
                 }
@@ -60,7 +62,7 @@ impl Version {
                 level.get(idx)
             };
             if let Some(t) = table {
-                if let Some(r) = t.get_with(key, cache_only, &mut call)? {
+                if let Some(r) = t.get_with(key, hash, cache_only, &mut call)? {
                     return Ok(r);
                 }
             }
