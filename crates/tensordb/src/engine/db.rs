@@ -392,6 +392,21 @@ impl Database {
         read::get(&self.check()?.store, key, t, v, false)
     }
 
+    /// Point reads of many keys by the bitemporal rule against one snapshot
+    /// of each shard: `f(i, value)` for each `keys[i]` with a visible value,
+    /// in order. With `cache_only`, a read needing disk I/O fails with
+    /// `WouldBlock`.
+    pub fn get_many(
+        &self,
+        keys: &[Vec<u8>],
+        at: &ReadAt,
+        cache_only: bool,
+        f: impl FnMut(usize, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let tv = self.resolve_with(at, cache_only)?;
+        read::get_many(&self.check()?.store, keys, tv, cache_only, f)
+    }
+
     /// Point read answered only from memory: `Ok(None)` means it would need
     /// disk I/O (use `get` on another thread); `Ok(Some(x))` is the answer.
     pub fn get_cached(&self, key: &[u8], at: &ReadAt) -> Result<Option<Option<Vec<u8>>>> {

@@ -14,6 +14,7 @@ use crate::ledger::timeline::Fact;
 use crate::storage::iter::{prefix_successor, KvIter, MergeIter, Range};
 use crate::storage::store::Store;
 use crate::storage::version::Version;
+use std::sync::Arc;
 
 /// One key's fact, with both periods, as `history` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,24 +47,6 @@ pub struct ScanRange {
     pub limit: Option<usize>,
     /// Largest key first.
     pub reverse: bool,
-}
-
-enum Decision {
-    Value(Vec<u8>),
-    Absent,
-    Search,
-}
-
-fn decide(stored: &[u8], t: u64, v: i64) -> Result<Decision> {
-    let f = FactView::decode(stored)?;
-    Ok(if f.visible(t, v) {
-        match f.kind {
-            FactKind::Put => Decision::Value(f.value.to_vec()),
-            FactKind::Delete => Decision::Absent,
-        }
-    } else {
-        Decision::Search
-    })
 }
 
 /// Advances a history iterator (standing at or before a key's facts at
@@ -153,6 +136,41 @@ impl HistoryCursor {
 /// a `WouldBlock` error instead.
 pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Result<Option<Vec<u8>>> {
     let ver = store.tree(shard_of(key, store.shards())).current();
+    let mut out = None;
+    get_in(&ver, key, (t, v), cache_only, |val| {
+        out = Some(val.to_vec());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Point reads of many keys at (t, v) against one snapshot per shard:
+/// calls `f(i, value)` for each key `keys[i]` that has a visible value, in
+/// order, with the value where it lies (no copy when it is current).
+pub fn get_many(
+    store: &Store,
+    keys: &[Vec<u8>],
+    (t, v): (u64, i64),
+    cache_only: bool,
+    mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut versions: Vec<Option<Arc<Version>>> = vec![None; store.shards()];
+    for (i, key) in keys.iter().enumerate() {
+        let shard = shard_of(key, store.shards());
+        let ver = versions[shard].get_or_insert_with(|| store.tree(shard).current());
+        get_in(ver, key, (t, v), cache_only, |val| f(i, val))?;
+    }
+    Ok(())
+}
+
+/// One point read in `ver`; calls `f` with the visible value, if any.
+fn get_in(
+    ver: &Version,
+    key: &[u8],
+    (t, v): (u64, i64),
+    cache_only: bool,
+    f: impl FnOnce(&[u8]) -> Result<()>,
+) -> Result<()> {
     // The storage key is built on the stack when it fits (most keys).
     let mut stack = [0u8; 96];
     let heap;
@@ -163,12 +181,30 @@ pub fn get(store: &Store, key: &[u8], t: u64, v: i64, cache_only: bool) -> Resul
             &heap
         }
     };
-    let found = ver.get(ck, cache_only, |b| decide(b, t, v))?;
+    // The current record decides in place when it is visible; otherwise
+    // the history is searched.
+    let mut f = Some(f);
+    let found = ver.get(ck, cache_only, |b| -> Result<bool> {
+        let fact = FactView::decode(b)?;
+        if !fact.visible(t, v) {
+            return Ok(false);
+        }
+        if fact.kind == FactKind::Put {
+            if let Some(f) = f.take() {
+                f(fact.value)?;
+            }
+        }
+        Ok(true)
+    })?;
     match found.transpose()? {
-        None => Ok(None),
-        Some(Decision::Value(val)) => Ok(Some(val)),
-        Some(Decision::Absent) => Ok(None),
-        Some(Decision::Search) => search_history(&ver, key, t, v, cache_only),
+        None | Some(true) => Ok(()),
+        Some(false) => match search_history(ver, key, t, v, cache_only)? {
+            Some(val) => match f.take() {
+                Some(f) => f(&val),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        },
     }
 }
 

@@ -134,13 +134,15 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
                     Ok(())
                 })?;
             }
-            let mut out = Vec::with_capacity(row_keys.len());
-            for row_key in row_keys {
-                if let Some(v) = ctx.get(&row_key)? {
-                    out.push((row_key, t.decode(&v)?));
-                }
-            }
-            out
+            let mut found = Vec::with_capacity(row_keys.len());
+            ctx.get_many(&row_keys, |i, v| {
+                found.push((i, t.decode(v)?));
+                Ok(())
+            })?;
+            found
+                .into_iter()
+                .map(|(i, row)| (std::mem::take(&mut row_keys[i]), row))
+                .collect()
         }
         How::Scan => ctx.table(&t.name)?.1.clone(),
     })

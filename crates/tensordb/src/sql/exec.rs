@@ -222,6 +222,49 @@ impl<'a> Ctx<'a> {
         self.db.get(key, at)
     }
 
+    /// Point reads of many keys (own writes first): `f(i, value)` for each
+    /// `keys[i]` that has a value, in order. Each key counts against the
+    /// memory-only budget like a `get`.
+    pub fn get_many(
+        &self,
+        keys: &[Vec<u8>],
+        mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if self.cache_only {
+            let left = self.budget.get();
+            if left < keys.len() {
+                return Err(Self::would_block());
+            }
+            self.budget.set(left - keys.len());
+        }
+        if !self.historical {
+            let tx = self.tx.borrow();
+            if !tx.overlay_is_empty() {
+                for (i, key) in keys.iter().enumerate() {
+                    let own = tx.get(key).map(|v| v.map(<[u8]>::to_vec));
+                    match own {
+                        Some(Some(v)) => f(i, &v)?,
+                        Some(None) => {}
+                        None => {
+                            let v = if self.cache_only {
+                                self.db
+                                    .get_cached(key, &self.at)?
+                                    .ok_or_else(Self::would_block)?
+                            } else {
+                                self.db.get(key, &self.at)?
+                            };
+                            if let Some(v) = v {
+                                f(i, &v)?;
+                            }
+                        }
+                    }
+                }
+                return Ok(());
+            }
+        }
+        self.db.get_many(keys, &self.at, self.cache_only, f)
+    }
+
     /// `scan_each` for schema metadata (see `get_meta`).
     pub fn scan_meta(
         &self,

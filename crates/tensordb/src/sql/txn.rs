@@ -76,6 +76,11 @@ impl TxState {
         self.wrote_schema
     }
 
+    /// True when the transaction has buffered no writes.
+    pub fn overlay_is_empty(&self) -> bool {
+        self.overlay.is_empty()
+    }
+
     /// The buffered state of `key`: `None` when the transaction did not
     /// write it, `Some(None)` when it deleted it.
     pub fn get(&self, key: &[u8]) -> Option<Option<&[u8]>> {
