@@ -329,7 +329,7 @@ pub fn scan_rows_with(
     for v in &versions {
         sources.push(Box::new(v.iter_with(&range, cache_only)?));
     }
-    let mut it = MergeIter::new(sources, range.reverse);
+    let mut it = MergeIter::new(sources, range.reverse)?;
     // Forward scans search history with one moving cursor per shard, made
     // when a key first needs it (most scans "now" never do).
     let mut cursors: Vec<Option<HistoryCursor>> = Vec::new();
@@ -412,7 +412,7 @@ pub fn facts(
     for v in &versions {
         sources.push(Box::new(v.iter(&range)?));
     }
-    let mut it = MergeIter::new(sources, false);
+    let mut it = MergeIter::new(sources, false)?;
     // The encoded key (namespace byte included) of the group being gathered.
     let mut key: Option<Vec<u8>> = None;
     let mut group: Vec<Fact> = Vec::new();

@@ -71,43 +71,54 @@ pub struct MergeIter {
     sources: Vec<Box<dyn KvIter>>,
     current: Option<usize>,
     reverse: bool,
-    /// Reused copy of the current key while sources advance past it.
-    scratch: Vec<u8>,
 }
 
 impl MergeIter {
-    /// Merges `sources` (newest first), all built over the same range and direction.
-    pub fn new(sources: Vec<Box<dyn KvIter>>, reverse: bool) -> Self {
+    /// Merges `sources` (newest first), all built over the same range and
+    /// direction.
+    pub fn new(sources: Vec<Box<dyn KvIter>>, reverse: bool) -> Result<Self> {
         let mut m = MergeIter {
             sources,
             current: None,
             reverse,
-            scratch: Vec::new(),
         };
-        m.pick();
-        m
+        m.pick()?;
+        Ok(m)
     }
 
-    fn pick(&mut self) {
-        let mut best: Option<usize> = None;
-        for (i, s) in self.sources.iter().enumerate() {
-            if !s.valid() {
-                continue;
-            }
-            best = match best {
-                None => Some(i),
-                Some(b) => {
-                    let (k, bk) = (s.key(), self.sources[b].key());
-                    let better = if self.reverse { k > bk } else { k < bk };
-                    if better {
-                        Some(i)
-                    } else {
-                        Some(b)
-                    }
+    /// Finds the source holding the next key, skipping the same key in the
+    /// sources after it (older facts of a key the first one holds). Every
+    /// source holding the smallest key is compared with a best holding it
+    /// too, so after a pick no other source stands on the current key, and
+    /// advancing the current source alone moves past it.
+    fn pick(&mut self) -> Result<()> {
+        'again: loop {
+            let mut best: Option<usize> = None;
+            for i in 0..self.sources.len() {
+                if !self.sources[i].valid() {
+                    continue;
                 }
-            };
+                let Some(b) = best else {
+                    best = Some(i);
+                    continue;
+                };
+                let mut ord = self.sources[i].key().cmp(self.sources[b].key());
+                if self.reverse {
+                    ord = ord.reverse();
+                }
+                match ord {
+                    std::cmp::Ordering::Less => best = Some(i),
+                    std::cmp::Ordering::Equal => {
+                        // `i` comes after `b`: the older copy of the key.
+                        self.sources[i].advance()?;
+                        continue 'again;
+                    }
+                    std::cmp::Ordering::Greater => {}
+                }
+            }
+            self.current = best;
+            return Ok(());
         }
-        self.current = best;
     }
 }
 
@@ -131,20 +142,8 @@ impl KvIter for MergeIter {
         let Some(cur) = self.current else {
             return Ok(());
         };
-        if self.sources.len() == 1 {
-            self.sources[0].advance()?;
-            self.current = self.sources[0].valid().then_some(0);
-            return Ok(());
-        }
-        self.scratch.clear();
-        self.scratch.extend_from_slice(self.sources[cur].key());
-        for (i, s) in self.sources.iter_mut().enumerate() {
-            if i == cur || (s.valid() && s.key() == self.scratch.as_slice()) {
-                s.advance()?;
-            }
-        }
-        self.pick();
-        Ok(())
+        self.sources[cur].advance()?;
+        self.pick()
     }
 
     fn seek_forward(&mut self, target: &[u8]) -> Result<()> {
@@ -156,8 +155,7 @@ impl KvIter for MergeIter {
                 s.seek_forward(target)?;
             }
         }
-        self.pick();
-        Ok(())
+        self.pick()
     }
 }
 

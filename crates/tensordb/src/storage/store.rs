@@ -442,7 +442,7 @@ impl Store {
             sources.push(Box::new(TableIter::new(t.clone(), range.clone())?));
         }
         sources.push(Box::new(LevelIter::new(&lower, range.clone())?));
-        let mut it = MergeIter::new(sources, false);
+        let mut it = MergeIter::new(sources, false)?;
         let mut outputs = Vec::new();
         let mut writer: Option<TableWriter> = None;
         while it.valid() {

@@ -100,7 +100,7 @@ impl Version {
                 )?));
             }
         }
-        Ok(MergeIter::new(sources, range.reverse))
+        MergeIter::new(sources, range.reverse)
     }
 
     /// Total bytes of the tables in level `i`.
