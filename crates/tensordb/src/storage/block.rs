@@ -176,6 +176,88 @@ impl Block {
     }
 }
 
+/// An entry as `entry_at` reads it: bytes shared with the previous key, and
+/// the byte ranges of the key's new bytes and of the value.
+type Entry = (usize, (usize, usize), (usize, usize));
+
+/// The entry at `p`; `None` when malformed or past `end`.
+fn entry_at(d: &[u8], mut p: usize, end: usize) -> Option<Entry> {
+    let shared = get_varint(d, &mut p)? as usize;
+    let unshared = get_varint(d, &mut p)? as usize;
+    let vlen = get_varint(d, &mut p)? as usize;
+    let kend = p.checked_add(unshared)?;
+    let vend = kend.checked_add(vlen)?;
+    if vend > end {
+        return None;
+    }
+    Some((shared, (p, kend), (kend, vend)))
+}
+
+impl Block {
+    /// The value stored under exactly `target`, found without rebuilding
+    /// keys: a binary search over the restart points, then a walk that
+    /// tracks how much of `target` the previous key matched, comparing each
+    /// entry's new bytes only (a point read's path; `BlockIter` serves
+    /// scans). `Err` when the block is malformed.
+    pub fn get(&self, target: &[u8]) -> Result<Option<&[u8]>> {
+        let bad = || Error::corrupt("block entry is malformed");
+        let d = &self.data;
+        let end = self.restarts_at;
+        // The last restart whose key is <= target.
+        let (mut lo, mut hi) = (0usize, self.num_restarts);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            let (shared, (ks, ke), _) = entry_at(d, self.restart(mid), end).ok_or_else(bad)?;
+            if shared != 0 {
+                return Err(bad());
+            }
+            if &d[ks..ke] <= target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let stop = if lo + 1 < self.num_restarts {
+            self.restart(lo + 1)
+        } else {
+            end
+        };
+        let mut p = self.restart(lo);
+        // `m`: how many leading bytes of `target` the previous key matched
+        // (that key is below `target`).
+        let mut m = 0usize;
+        let mut first = true;
+        while p < stop {
+            let (shared, (ks, ke), (vs, ve)) = entry_at(d, p, end).ok_or_else(bad)?;
+            p = ve;
+            if first {
+                if shared != 0 {
+                    return Err(bad());
+                }
+                first = false;
+            } else if shared < m {
+                // Differs from the previous key — which matched target up to
+                // `m` — at a byte inside that match, upward: above target.
+                return Ok(None);
+            } else if shared > m {
+                // Same bytes as the previous key through `m`: still below.
+                continue;
+            }
+            let delta = &d[ks..ke];
+            let rest = target.get(m..).unwrap_or_default();
+            let c = delta.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            match (c == delta.len(), c == rest.len()) {
+                (true, true) => return Ok(Some(&d[vs..ve])),
+                (true, false) => m += c,
+                (false, true) => return Ok(None),
+                (false, false) if delta[c] < rest[c] => m += c,
+                (false, false) => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// A cursor over one block. All decoding is bounds-checked; a malformed entry
 /// makes the iterator invalid and records a `TDB_CORRUPT` error.
 pub struct BlockIter {
@@ -424,6 +506,50 @@ mod tests {
             it.next();
         }
         assert_eq!(n, 100);
+    }
+
+    #[test]
+    fn get_finds_exactly_what_a_seek_finds() {
+        // Keys with long shared prefixes, prefixes of one another, zeros.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let mut keys: Vec<Vec<u8>> = (0..(next() % 120 + 1))
+                .map(|_| {
+                    let len = (next() % 7) as usize;
+                    (0..len).map(|_| b"ab\0z"[(next() % 4) as usize]).collect()
+                })
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let interval = [1, 2, 8, 16][round % 4];
+            let mut b = BlockBuilder::with_restart_interval(interval);
+            for (i, k) in keys.iter().enumerate() {
+                b.add(k, format!("v{i}").as_bytes());
+            }
+            let blk = Block::new(b.finish()).unwrap();
+            for _ in 0..200 {
+                let len = (next() % 8) as usize;
+                let probe: Vec<u8> = (0..len).map(|_| b"ab\0z"[(next() % 4) as usize]).collect();
+                let mut it = BlockIter::new(blk.clone());
+                it.seek(&probe);
+                let want =
+                    (it.valid() && it.key() == probe.as_slice()).then(|| it.value().to_vec());
+                assert_eq!(
+                    blk.get(&probe).unwrap().map(<[u8]>::to_vec),
+                    want,
+                    "{probe:?}"
+                );
+            }
+            for (i, k) in keys.iter().enumerate() {
+                assert_eq!(blk.get(k).unwrap(), Some(format!("v{i}").as_bytes()));
+            }
+        }
     }
 
     #[test]

@@ -178,12 +178,11 @@ impl Table {
         let Some((off, len)) = self.separators.handle(self.separators.seek(key)) else {
             return Ok(None);
         };
-        let mut it = BlockIter::new(self.block_at(off, len, cache_only)?);
-        it.seek(key);
-        if let Some(e) = it.error.take() {
-            return Err(Error::corrupt(format!("{}: {}", self.name, e.message)));
+        let block = self.block_at(off, len, cache_only)?;
+        match block.get(key) {
+            Ok(v) => Ok(v.map(f)),
+            Err(e) => Err(Error::corrupt(format!("{}: {}", self.name, e.message))),
         }
-        Ok((it.valid() && it.key() == key).then(|| f(it.value())))
     }
 
     /// True when the table's key span overlaps `range`.
