@@ -90,3 +90,47 @@ fn point_reads_come_from_memory_and_everything_else_falls_back() {
         .expect("the blocks are cached now");
     assert_eq!(warm.rows, r.rows);
 }
+
+#[test]
+fn reads_as_of_an_epoch_come_from_memory_and_history_reads_fall_back() {
+    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/asof", Options::default())
+        .unwrap();
+    db.sql(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 10), (2, 20)",
+        &[],
+    )
+    .unwrap();
+    let epoch = match &db.sql("ADVANCE EPOCH", &[]).unwrap().rows[0][0] {
+        Value::Int(n) => *n,
+        other => panic!("epoch {other:?}"),
+    };
+    db.sql("UPDATE t SET v = v + 1", &[]).unwrap();
+    let at = ReadAt::default();
+    let old = db
+        .prepare(&format!(
+            "SELECT id, v FROM t AS OF EPOCH {epoch} WHERE id >= $1 ORDER BY id"
+        ))
+        .unwrap();
+    let r = db
+        .run_prepared_cached(&old, &[Value::Int(1)], at)
+        .unwrap()
+        .expect("a point-in-time read of memtable data needs no thread");
+    let want = vec![
+        vec![Value::Int(1), Value::Int(10)],
+        vec![Value::Int(2), Value::Int(20)],
+    ];
+    assert_eq!(r.rows, want);
+    assert_eq!(
+        db.run_prepared(&old, &[Value::Int(1)], at).unwrap().rows,
+        want
+    );
+    // Period ranges read fact histories outside the budget: they decline.
+    let all = db
+        .prepare("SELECT id, v FROM t FOR SYSTEM_TIME ALL WHERE id = 1")
+        .unwrap();
+    assert!(db.run_prepared_cached(&all, &[], at).unwrap().is_none());
+    assert_eq!(db.run_prepared(&all, &[], at).unwrap().rows.len(), 2);
+    // A missing epoch is an error, not a fallback.
+    let none = db.prepare("SELECT id FROM t AS OF EPOCH 999").unwrap();
+    assert!(db.run_prepared_cached(&none, &[], at).is_err());
+}

@@ -340,6 +340,12 @@ impl Database {
         self.epoch_time_with(n, false)
     }
 
+    /// `epoch_time` answered from memory only: a `WouldBlock` error when the
+    /// epoch record would have to be read from disk.
+    pub fn epoch_time_cached(&self, n: u64) -> Result<u64> {
+        self.epoch_time_with(n, true)
+    }
+
     fn epoch_time_with(&self, n: u64, cache_only: bool) -> Result<u64> {
         let store = &self.check()?.store;
         let ver = store.tree(0).current();

@@ -135,7 +135,14 @@ impl<'a> Ctx<'a> {
         !self.historical && self.tx.borrow().range(&range).next().is_some()
     }
 
-    fn would_block() -> Error {
+    /// True for a memory-only (synchronous) attempt: reads that bypass the
+    /// budget must decline with `would_block` instead.
+    pub fn memory_only(&self) -> bool {
+        self.cache_only
+    }
+
+    /// The error a memory-only attempt gives up with.
+    pub(crate) fn would_block() -> Error {
         Error::new(
             ErrorCode::WouldBlock,
             "needs disk or too much work for a synchronous read",

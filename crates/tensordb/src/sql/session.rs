@@ -91,7 +91,9 @@ impl Prepared {
 
     /// True when a synchronous, memory-only attempt is worth making: one
     /// single-table query with no CTE, subquery or join (so its work is
-    /// bounded by the rows it reads).
+    /// bounded by the rows it reads). A table read at another time (`AS OF`)
+    /// qualifies; one that needs fact histories (period ranges, hidden
+    /// period columns) declines when it gets there.
     pub fn sync_candidate(&self) -> bool {
         let [(Statement::Query(q), _)] = self.statements.as_slice() else {
             return false;
@@ -102,7 +104,7 @@ impl Prepared {
         let super::ast::Body::Select(sel) = &q.body else {
             return false;
         };
-        let [super::ast::From::Table(_, _, None)] = sel.from.as_slice() else {
+        let [super::ast::From::Table(..)] = sel.from.as_slice() else {
             return false;
         };
         let simple = |e: &super::ast::Expr| !super::exec::has_subquery(e);

@@ -97,6 +97,7 @@ fn system_time(ctx: &Ctx, e: &Expr) -> Result<u64> {
 
 fn epoch_time(ctx: &Ctx, e: &Expr) -> Result<u64> {
     match super::exec::eval(ctx, e, &EMPTY_SCOPE)? {
+        Value::Int(n) if n >= 0 && ctx.memory_only() => ctx.db.epoch_time_cached(n as u64),
         Value::Int(n) if n >= 0 => ctx.db.epoch_time(n as u64),
         other => Err(Error::invalid(format!(
             "AS OF EPOCH takes an epoch number, not {other:?}"
@@ -225,6 +226,11 @@ pub fn versions_of(
     max_sys: u64,
     mut f: impl FnMut(&[u8], Vec<Value>, &timeline::Version) -> Result<()>,
 ) -> Result<()> {
+    if ctx.memory_only() {
+        // Fact histories are read from the store directly, outside the
+        // memory-only budget: such statements run on an engine thread.
+        return Err(Ctx::would_block());
+    }
     if ctx.has_own_writes(&rows_prefix(t.id)) {
         return Err(Error::new(
             ErrorCode::NotSupported,
@@ -251,6 +257,9 @@ pub fn versions_of(
 pub fn key_taken(ctx: &Ctx, key: &[u8], from: i64, to: i64) -> Result<bool> {
     if !ctx.historical_read() && ctx.own_write(key) == Some(true) {
         return Ok(true);
+    }
+    if ctx.memory_only() {
+        return Err(Ctx::would_block());
     }
     let (now_t, _) = ctx.db.resolve(&ctx.at)?;
     let mut taken = false;
