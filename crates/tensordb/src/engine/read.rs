@@ -198,12 +198,9 @@ fn get_in(
     })?;
     match found.transpose()? {
         None | Some(true) => Ok(()),
-        Some(false) => match search_history(ver, key, t, v, cache_only)? {
-            Some(val) => match f.take() {
-                Some(f) => f(&val),
-                None => Ok(()),
-            },
-            None => Ok(()),
+        Some(false) => match (search_history(ver, key, t, v, cache_only)?, f.take()) {
+            (Some(val), Some(f)) => f(&val),
+            _ => Ok(()),
         },
     }
 }

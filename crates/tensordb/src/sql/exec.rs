@@ -237,37 +237,21 @@ impl<'a> Ctx<'a> {
         keys: &[Vec<u8>],
         mut f: impl FnMut(usize, &[u8]) -> Result<()>,
     ) -> Result<()> {
+        if !self.historical && !self.tx.borrow().overlay_is_empty() {
+            // The transaction's own writes come first: key by key.
+            for (i, key) in keys.iter().enumerate() {
+                if let Some(v) = self.get(key)? {
+                    f(i, &v)?;
+                }
+            }
+            return Ok(());
+        }
         if self.cache_only {
             let left = self.budget.get();
             if left < keys.len() {
                 return Err(Self::would_block());
             }
             self.budget.set(left - keys.len());
-        }
-        if !self.historical {
-            let tx = self.tx.borrow();
-            if !tx.overlay_is_empty() {
-                for (i, key) in keys.iter().enumerate() {
-                    let own = tx.get(key).map(|v| v.map(<[u8]>::to_vec));
-                    match own {
-                        Some(Some(v)) => f(i, &v)?,
-                        Some(None) => {}
-                        None => {
-                            let v = if self.cache_only {
-                                self.db
-                                    .get_cached(key, &self.at)?
-                                    .ok_or_else(Self::would_block)?
-                            } else {
-                                self.db.get(key, &self.at)?
-                            };
-                            if let Some(v) = v {
-                                f(i, &v)?;
-                            }
-                        }
-                    }
-                }
-                return Ok(());
-            }
         }
         self.db.get_many(keys, &self.at, self.cache_only, f)
     }

@@ -194,6 +194,15 @@ fn entry_at(d: &[u8], mut p: usize, end: usize) -> Option<Entry> {
 }
 
 impl Block {
+    /// The key stored at restart point `i`, read in place (restart entries
+    /// share no prefix); `None` when malformed.
+    fn restart_key(&self, i: usize) -> Option<&[u8]> {
+        match entry_at(&self.data, self.restart(i), self.restarts_at)? {
+            (0, (ks, ke), _) => Some(&self.data[ks..ke]),
+            _ => None,
+        }
+    }
+
     /// The value stored under exactly `target`, found without rebuilding
     /// keys: a binary search over the restart points, then a walk that
     /// tracks how much of `target` the previous key matched, comparing each
@@ -207,11 +216,7 @@ impl Block {
         let (mut lo, mut hi) = (0usize, self.num_restarts);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            let (shared, (ks, ke), _) = entry_at(d, self.restart(mid), end).ok_or_else(bad)?;
-            if shared != 0 {
-                return Err(bad());
-            }
-            if &d[ks..ke] <= target {
+            if self.restart_key(mid).ok_or_else(bad)? <= target {
                 lo = mid;
             } else {
                 hi = mid;
@@ -310,28 +315,16 @@ impl BlockIter {
     /// previous entry's key, or anything at a restart point).
     fn decode_at(&mut self, off: usize) -> bool {
         let d = &self.block.data;
-        let mut p = off;
-        let parsed = (|| {
-            let shared = get_varint(d, &mut p)? as usize;
-            let unshared = get_varint(d, &mut p)? as usize;
-            let vlen = get_varint(d, &mut p)? as usize;
-            let kend = p.checked_add(unshared)?;
-            let vend = kend.checked_add(vlen)?;
-            if vend > self.block.restarts_at || shared > self.key.len() {
-                return None;
-            }
-            Some((shared, p, kend, vend))
-        })();
-        match parsed {
-            Some((shared, kstart, kend, vend)) => {
+        match entry_at(d, off, self.block.restarts_at) {
+            Some((shared, (ks, ke), (vs, ve))) if shared <= self.key.len() => {
                 self.key.truncate(shared);
-                self.key.extend_from_slice(&d[kstart..kend]);
-                self.val = (kend, vend);
+                self.key.extend_from_slice(&d[ks..ke]);
+                self.val = (vs, ve);
                 self.pos = off;
-                self.next = vend;
+                self.next = ve;
                 true
             }
-            None => {
+            _ => {
                 self.error = Some(Error::corrupt("block entry is malformed"));
                 self.pos = self.end();
                 false
@@ -367,24 +360,6 @@ impl BlockIter {
         self.seek_restart(0);
     }
 
-    /// The key stored at restart point `i`, read in place (restart entries
-    /// share no prefix); `None` when malformed.
-    fn restart_key(&self, i: usize) -> Option<&[u8]> {
-        let d = &self.block.data;
-        let mut p = self.block.restart(i);
-        if p >= self.end() {
-            return None;
-        }
-        let shared = get_varint(d, &mut p)?;
-        let unshared = get_varint(d, &mut p)? as usize;
-        get_varint(d, &mut p)?;
-        let end = p.checked_add(unshared)?;
-        if shared != 0 || end > self.block.restarts_at {
-            return None;
-        }
-        Some(&d[p..end])
-    }
-
     /// Positions on the first entry with key >= `target`.
     pub fn seek(&mut self, target: &[u8]) {
         // Binary search for the last restart point whose key < target,
@@ -392,7 +367,7 @@ impl BlockIter {
         let (mut lo, mut hi) = (0usize, self.block.num_restarts);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            match self.restart_key(mid) {
+            match self.block.restart_key(mid) {
                 Some(k) if k < target => lo = mid,
                 Some(_) => hi = mid,
                 None => {

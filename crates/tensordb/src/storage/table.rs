@@ -153,15 +153,10 @@ impl Table {
         Ok(block)
     }
 
-    /// Looks up one exact key. With `cache_only`, a needed block that is not
-    /// cached gives a `WouldBlock` error instead of reading the disk.
-    pub fn get(&self, key: &[u8], cache_only: bool) -> Result<Option<Vec<u8>>> {
-        let h = super::hash::hash64(key);
-        self.get_with(key, h, cache_only, <[u8]>::to_vec)
-    }
-
-    /// Like `get`, for a key whose `hash64` is `hash`, mapping the value in
-    /// place with `f` (no copy).
+    /// Looks up one exact key whose `hash64` is `hash` (for the bloom
+    /// filter) and maps its value in place with `f`. With `cache_only`, a
+    /// needed block that is not cached gives a `WouldBlock` error instead of
+    /// reading the disk.
     pub fn get_with<R>(
         &self,
         key: &[u8],

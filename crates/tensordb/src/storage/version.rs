@@ -50,18 +50,17 @@ impl Version {
         // Hashed once for the bloom filters of every table probed.
         let hash = super::hash::hash64(key);
         for (i, level) in self.levels.iter().enumerate() {
-            let table = if i == 0 {
-                for t in level {
-                    if let Some(r) = t.get_with(key, hash, cache_only, &mut call)? {
-                        return Ok(r);
-                    }
-                }
-                continue;
+            // Level 0 tables overlap: each may hold the key. Deeper levels
+            // are sorted and disjoint: only the table spanning it may.
+            let tables = if i == 0 {
+                level.as_slice()
             } else {
                 let idx = level.partition_point(|t| t.meta.largest.as_slice() < key);
-                level.get(idx)
+                level
+                    .get(idx..(idx + 1).min(level.len()))
+                    .unwrap_or_default()
             };
-            if let Some(t) = table {
+            for t in tables {
                 if let Some(r) = t.get_with(key, hash, cache_only, &mut call)? {
                     return Ok(r);
                 }
