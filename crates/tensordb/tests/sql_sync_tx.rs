@@ -72,3 +72,35 @@ fn transaction_statements_run_from_memory_and_decline_cleanly() {
         ]]
     );
 }
+
+#[test]
+fn statements_that_read_fact_histories_decline_and_then_run_normally() {
+    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/stx2", Options::default())
+        .unwrap();
+    db.sql(
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO p VALUES (1, 'a')",
+        &[],
+    )
+    .unwrap();
+    let mut s = Session::new();
+    s.begin(&db).unwrap();
+    // FOR PORTION OF reads the row's facts from the store: no memory-only
+    // attempt may do that, so it declines and leaves nothing behind.
+    let portion = db
+        .prepare("UPDATE p FOR PORTION OF VALID_TIME FROM '2030-03-01' TO '2030-04-01' SET name = 'x' WHERE id = 1")
+        .unwrap();
+    assert!(s.run_cached_in_tx(&db, &portion, &[]).unwrap().is_none());
+    let r = s
+        .run_prepared(&db, &portion, &[], ReadAt::default())
+        .unwrap();
+    assert_eq!(r.changes, 1);
+    s.run(&db, "COMMIT", &[], ReadAt::default()).unwrap();
+    let all = db
+        .sql("SELECT name FROM p FOR VALID_TIME ALL ORDER BY name", &[])
+        .unwrap();
+    assert!(
+        all.rows.contains(&vec![Value::Text("x".into())]),
+        "{:?}",
+        all.rows
+    );
+}
