@@ -183,6 +183,8 @@ export interface NativeOpenOptions {
   memtableBytes?: number
   /** Block cache budget in bytes. */
   cacheBytes?: number
+  /** Row cache budget in bytes (0 disables it). */
+  rowCacheBytes?: number
   /** "full" (default) or "buffered". */
   durability?: string
   /** Buffered mode: maximum milliseconds between a write and its sync. */

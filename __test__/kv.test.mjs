@@ -176,3 +176,22 @@ test('writes issued in one tick commit in call order, each with its own time', a
   await db.close()
   cleanup()
 })
+
+test('row cache: flushed values stay current, and rowCacheBytes: 0 turns it off', async () => {
+  for (const rowCacheBytes of [undefined, 0]) {
+    const { dir, cleanup } = tempDir('rowcache')
+    const db = await open(dir, rowCacheBytes === undefined ? {} : { rowCacheBytes })
+    for (let i = 0; i < 200; i++) await db.put(`r${i}`, 1)
+    await db.flush()
+    for (let i = 0; i < 200; i++) assert.equal(await db.get(`r${i}`), 1)
+    for (let i = 0; i < 200; i += 2) await db.put(`r${i}`, 2)
+    await db.delete('r1')
+    await db.flush()
+    for (let i = 0; i < 200; i++) {
+      assert.equal(await db.get(`r${i}`), i === 1 ? undefined : i % 2 === 0 ? 2 : 1, `r${i} (rowCacheBytes ${rowCacheBytes})`)
+      assert.equal(db.getSync(`r${i}`), i === 1 ? undefined : i % 2 === 0 ? 2 : 1)
+    }
+    await db.close()
+    cleanup()
+  }
+})

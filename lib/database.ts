@@ -26,6 +26,8 @@ export interface OpenOptions {
   memtableBytes?: number
   /** Block cache budget in bytes (default 128 MiB). */
   cacheBytes?: number
+  /** Row cache budget in bytes: point-read values of flushed rows (default 32 MiB, 0 disables). */
+  rowCacheBytes?: number
   /** Engine threads serving reads that touch disk (default 2). */
   readThreads?: number
 }

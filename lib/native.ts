@@ -9,6 +9,7 @@ export interface NativeOpenOptions {
   shards?: number
   memtableBytes?: number
   cacheBytes?: number
+  rowCacheBytes?: number
   durability?: string
   syncIntervalMs?: number
   readThreads?: number

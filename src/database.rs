@@ -21,6 +21,8 @@ pub struct NativeOpenOptions {
     pub memtable_bytes: Option<f64>,
     /// Block cache budget in bytes.
     pub cache_bytes: Option<f64>,
+    /// Row cache budget in bytes (0 disables it).
+    pub row_cache_bytes: Option<f64>,
     /// "full" (default) or "buffered".
     pub durability: Option<String>,
     /// Buffered mode: maximum milliseconds between a write and its sync.
@@ -195,6 +197,9 @@ impl NativeDb {
         }
         if let Some(c) = opts.cache_bytes {
             o.store.cache_bytes = c.max(0.0) as usize;
+        }
+        if let Some(c) = opts.row_cache_bytes {
+            o.store.row_cache_bytes = c.max(0.0) as usize;
         }
         if let Some(t) = opts.read_threads {
             o.read_threads = t.clamp(1, 64) as usize;

@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod mem_backend;
 pub mod memtable;
 pub mod options;
+pub mod row_cache;
 pub mod store;
 pub mod table;
 pub mod table_writer;

@@ -15,6 +15,9 @@ pub struct StoreOptions {
     pub compress: bool,
     /// Block cache budget in bytes.
     pub cache_bytes: usize,
+    /// Row cache budget in bytes, split across shards (0 disables it): the
+    /// newest table value of recently point-read keys.
+    pub row_cache_bytes: usize,
     /// Level-0 table count that triggers a compaction into level 1.
     pub l0_trigger: usize,
     /// Byte budget of level 1; each deeper level is `level_ratio` times larger.
@@ -36,6 +39,7 @@ impl Default for StoreOptions {
             block_size: 4096,
             compress: true,
             cache_bytes: 128 << 20,
+            row_cache_bytes: 32 << 20,
             l0_trigger: 4,
             l1_bytes: 64 << 20,
             level_ratio: 10,

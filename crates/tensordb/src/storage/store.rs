@@ -8,6 +8,7 @@ use super::iter::{KvIter, MergeIter, Range};
 use super::manifest::{Manifest, MANIFEST_FILE};
 use super::memtable::Memtable;
 use super::options::StoreOptions;
+use super::row_cache::RowCache;
 use super::table::{LevelIter, Table, TableIter};
 use super::table_writer::{TableMeta, TableWriter};
 use super::version::{Frozen, Tree, Version};
@@ -107,6 +108,8 @@ impl Store {
                 active: Arc::new(Memtable::new()),
                 frozen: Vec::new(),
                 levels,
+                flushes: 0,
+                rows: Arc::new(RowCache::new(opts.row_cache_bytes / opts.shards.max(1))),
             }));
         }
         // Orphans: tables a crash left behind before the manifest named them.
@@ -376,12 +379,17 @@ impl Store {
         };
         self.backend.sync_dir(&self.dir)?;
         let mut m = lock(&self.manifest);
+        // The flushed keys' table values are about to change: their cached
+        // rows go first, so no reader of the new version finds them.
+        let before = self.trees[shard].current();
+        before.rows.flushed(before.flushes + 1, &fz.table);
         self.trees[shard].update(|v| {
             let mut n = v.clone();
             n.frozen.retain(|f| !Arc::ptr_eq(&f.table, &fz.table));
             if let Some(t) = &table {
                 n.levels[0].insert(0, t.clone());
             }
+            n.flushes += 1;
             n
         });
         m.flushed[shard] = m.flushed[shard].max(fz.until_segment);

@@ -4,6 +4,7 @@
 
 use super::iter::{KvIter, MergeIter, Range};
 use super::memtable::{MemIter, Memtable};
+use super::row_cache::RowCache;
 use super::table::{LevelIter, Table, TableIter};
 use crate::error::Result;
 use std::sync::{Arc, RwLock};
@@ -26,6 +27,10 @@ pub struct Version {
     pub frozen: Vec<Frozen>,
     /// Level 0 (overlapping, newest first) and sorted levels 1.. .
     pub levels: Vec<Vec<Arc<Table>>>,
+    /// Flushes of this shard before this snapshot (the row cache's epoch).
+    pub flushes: u64,
+    /// The shard's row cache, shared by all its snapshots.
+    pub rows: Arc<RowCache>,
 }
 
 impl Version {
@@ -47,8 +52,18 @@ impl Version {
                 return Ok(r);
             }
         }
-        // Hashed once for the bloom filters of every table probed.
+        // Hashed once for the row cache and the bloom filters of every
+        // table probed.
         let hash = super::hash::hash64(key);
+        if let Some(v) = self.rows.get(hash, key) {
+            return Ok(call(&v));
+        }
+        // The newest table holding the key gives its value, which the row
+        // cache keeps for the next read.
+        let mut call = |v: &[u8]| {
+            self.rows.insert(self.flushes, hash, key, v);
+            call(v)
+        };
         for (i, level) in self.levels.iter().enumerate() {
             // Level 0 tables overlap: each may hold the key. Deeper levels
             // are sorted and disjoint: only the table spanning it may.
