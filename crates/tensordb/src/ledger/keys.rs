@@ -157,12 +157,12 @@ pub fn decode_current_key_into(stored: &[u8], out: &mut Vec<u8>) -> Result<()> {
 pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     out.reserve(enc.len());
     let mut i = 0;
-    while let Some(&b) = enc.get(i) {
-        if b != 0 {
-            out.push(b);
-            i += 1;
-            continue;
-        }
+    loop {
+        // Copy up to the next zero byte in one go; it escapes or terminates.
+        let rest = enc.get(i..)?;
+        let z = rest.iter().position(|&b| b == 0)?;
+        out.extend_from_slice(&rest[..z]);
+        i += z;
         match enc.get(i + 1) {
             Some(0xFF) => {
                 out.push(0);
@@ -172,7 +172,6 @@ pub fn decode_into(enc: &[u8], out: &mut Vec<u8>) -> Option<usize> {
             _ => return None,
         }
     }
-    None
 }
 
 /// The meta key of epoch `n`.

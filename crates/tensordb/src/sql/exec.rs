@@ -440,6 +440,11 @@ impl<'a> Ctx<'a> {
         self.plan_only.get()
     }
 
+    /// True while EXPLAIN is recording operators.
+    pub fn tracing(&self) -> bool {
+        self.trace.borrow().is_some()
+    }
+
     /// Reports an operator starting (when EXPLAIN is recording).
     pub fn op_start(&self, op: &str, detail: impl FnOnce() -> String) -> super::trace::Token {
         let mut t = self.trace.borrow_mut();

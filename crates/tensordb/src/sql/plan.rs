@@ -145,6 +145,16 @@ fn describe_range(t: &Table, col: usize, b: &Bounds) -> String {
     parts.join(" AND ")
 }
 
+/// A candidate's description, built only when EXPLAIN records it (the
+/// formatting cost a measurable share of a short statement).
+fn traced(ctx: &Ctx, f: impl FnOnce() -> String) -> String {
+    if ctx.tracing() {
+        f()
+    } else {
+        String::new()
+    }
+}
+
 /// Every usable path for `t` under `conds`, priced.
 pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<Vec<Candidate>> {
     use super::access::Path;
@@ -170,7 +180,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
             rows: 1.0,
             cost: SEEK,
             how: How::Point(t.row_key(&probe, 0)),
-            detail: describe(t, &t.pk, &eqs),
+            detail: traced(ctx, || describe(t, &t.pk, &eqs)),
         }]);
     }
     let st = super::stats::load(ctx, t)?;
@@ -209,7 +219,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
                         ..Default::default()
                     }],
                 },
-                detail: describe(t, &ix.columns, &eqs),
+                detail: traced(ctx, || describe(t, &ix.columns, &eqs)),
             });
         }
     }
@@ -222,7 +232,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
                 rows,
                 cost: SEEK * ranges.len() as f64 + rows * ROW,
                 how: How::RowRanges(ranges),
-                detail: describe_range(t, pk, &b),
+                detail: traced(ctx, || describe_range(t, pk, &b)),
             });
         }
     }
@@ -242,7 +252,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
                     skip: ix.entries_prefix().len(),
                     values: ix.columns.len(),
                 },
-                detail: describe_range(t, first, &b),
+                detail: traced(ctx, || describe_range(t, first, &b)),
             });
         }
     }

@@ -15,63 +15,80 @@
 
 use super::hash::FastState;
 use super::memtable::Memtable;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Independently locked parts.
 const STRIPES: usize = 16;
-/// Bytes charged per entry beyond its key and value (map slot, slot record,
-/// the value's `Arc` header).
+/// Bytes charged per entry beyond its key and value (map slot, ring slot,
+/// the entry's `Arc` header).
 const ENTRY_OVERHEAD: usize = 64;
 
-struct Slot {
-    hash: u64,
-    key: Box<[u8]>,
-    value: Arc<[u8]>,
-    /// Set by hits; the clock hand clears it and evicts unreferenced slots.
+/// One cached key: the key and its value in one allocation (a hit touches
+/// the map's slot and this, nothing else).
+struct Entry {
+    /// Key bytes, then value bytes.
+    bytes: Arc<[u8]>,
+    key_len: u32,
+    /// Set by hits; the clock hand clears it and evicts unreferenced entries.
     referenced: bool,
 }
 
-impl Slot {
+impl Entry {
+    fn key(&self) -> &[u8] {
+        &self.bytes[..self.key_len as usize]
+    }
+
     fn charge(&self) -> usize {
-        self.key.len() + self.value.len() + ENTRY_OVERHEAD
+        self.bytes.len() + ENTRY_OVERHEAD
+    }
+}
+
+/// A cached value: the entry's bytes past the key.
+pub struct Hit {
+    bytes: Arc<[u8]>,
+    key_len: usize,
+}
+
+impl std::ops::Deref for Hit {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[self.key_len..]
     }
 }
 
 #[derive(Default)]
 struct Stripe {
-    /// Key hash (`hash64`) to slot. Two keys with one hash share a slot: the
-    /// later insert replaces the earlier, and lookups compare the key.
-    map: HashMap<u64, u32, FastState>,
-    slots: Vec<Option<Slot>>,
-    free: Vec<u32>,
-    hand: usize,
+    /// Key hash (`hash64`) to entry. Two keys with one hash share a slot:
+    /// the later insert replaces the earlier, and lookups compare the key.
+    map: HashMap<u64, Entry, FastState>,
+    /// The clock: every hash in `map`, in insertion order (plus hashes of
+    /// removed entries, skipped, and duplicates of replaced ones).
+    ring: VecDeque<u64>,
     bytes: usize,
 }
 
 impl Stripe {
-    fn remove_slot(&mut self, i: usize) {
-        if let Some(s) = self.slots.get_mut(i).and_then(Option::take) {
-            self.map.remove(&s.hash);
-            self.bytes -= s.charge();
-            self.free.push(i as u32);
+    fn remove(&mut self, hash: u64) {
+        if let Some(e) = self.map.remove(&hash) {
+            self.bytes -= e.charge();
         }
     }
 
     /// Evicts by the CLOCK rule until the stripe is within `budget`.
     fn evict_to(&mut self, budget: usize) {
-        let n = self.slots.len();
-        // Two sweeps clear every reference bit, so this ends.
-        let mut steps = 2 * n + 1;
-        while self.bytes > budget && steps > 0 {
-            steps -= 1;
-            let i = self.hand % n.max(1);
-            self.hand = i + 1;
-            match self.slots.get_mut(i) {
-                Some(Some(s)) if s.referenced => s.referenced = false,
-                Some(Some(_)) => self.remove_slot(i),
-                _ => {}
+        while self.bytes > budget {
+            let Some(h) = self.ring.pop_front() else {
+                break;
+            };
+            match self.map.get_mut(&h) {
+                Some(e) if e.referenced => {
+                    e.referenced = false;
+                    self.ring.push_back(h);
+                }
+                Some(_) => self.remove(h),
+                None => {}
             }
         }
     }
@@ -108,34 +125,37 @@ impl RowCache {
     }
 
     /// The cached value of `key` (whose `hash64` is `hash`).
-    pub fn get(&self, hash: u64, key: &[u8]) -> Option<Arc<[u8]>> {
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<Hit> {
         if !self.enabled() {
             return None;
         }
         let mut s = self.stripe(hash);
-        let i = *s.map.get(&hash)? as usize;
-        match s.slots.get_mut(i) {
-            Some(Some(slot)) if *slot.key == *key => {
-                slot.referenced = true;
-                Some(slot.value.clone())
-            }
-            _ => None,
+        let e = s.map.get_mut(&hash)?;
+        if e.key() != key {
+            return None;
         }
+        e.referenced = true;
+        Some(Hit {
+            bytes: e.bytes.clone(),
+            key_len: e.key_len as usize,
+        })
     }
 
     /// Adds `key`'s newest table value, read from a snapshot that had seen
     /// `flushes` flushes; ignored when the shard has flushed since.
     pub fn insert(&self, flushes: u64, hash: u64, key: &[u8], value: &[u8]) {
-        if !self.enabled() {
+        if !self.enabled() || key.len() > u32::MAX as usize {
             return;
         }
-        let slot = Slot {
-            hash,
-            key: key.into(),
-            value: value.into(),
+        let mut bytes = Vec::with_capacity(key.len() + value.len());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(value);
+        let entry = Entry {
+            bytes: bytes.into(),
+            key_len: key.len() as u32,
             referenced: false,
         };
-        let charge = slot.charge();
+        let charge = entry.charge();
         if charge > self.budget_per_stripe {
             return;
         }
@@ -143,26 +163,23 @@ impl RowCache {
         if self.epoch.load(Ordering::Acquire) != flushes {
             return;
         }
-        if let Some(&i) = s.map.get(&hash) {
-            s.remove_slot(i as usize);
-        }
+        s.remove(hash);
         s.evict_to(self.budget_per_stripe - charge);
         s.bytes += charge;
-        let i = match s.free.pop() {
-            Some(i) => i as usize,
-            None => {
-                s.slots.push(None);
-                s.slots.len() - 1
-            }
-        };
-        s.slots[i] = Some(slot);
-        s.map.insert(hash, i as u32);
+        s.map.insert(hash, entry);
+        s.ring.push_back(hash);
+        // Removed and replaced entries leave their hashes on the clock (the
+        // hand skips them); rebuild it before they pile up.
+        if s.ring.len() > 2 * s.map.len() + 64 {
+            let live: VecDeque<u64> = s.map.keys().copied().collect();
+            s.ring = live;
+        }
     }
 
     /// Accounts for the shard's flush number `flushes` of `flushed`: from
     /// now on only snapshots that include it may add entries, and every
-    /// cached key `flushed` holds (its value in the tables just changed) is
-    /// evicted.
+    /// cached key `flushed` holds (its value in the tables is about to
+    /// change) is evicted.
     pub fn flushed(&self, flushes: u64, flushed: &Memtable) {
         self.epoch.store(flushes, Ordering::Release);
         if !self.enabled() {
@@ -170,13 +187,14 @@ impl RowCache {
         }
         for stripe in self.stripes.iter() {
             let mut s = stripe.lock().unwrap_or_else(|p| p.into_inner());
-            for i in 0..s.slots.len() {
-                let stale = s.slots[i]
-                    .as_ref()
-                    .is_some_and(|slot| flushed.get(&slot.key, |_| ()).is_some());
-                if stale {
-                    s.remove_slot(i);
-                }
+            let stale: Vec<u64> = s
+                .map
+                .iter()
+                .filter(|(_, e)| flushed.get(e.key(), |_| ()).is_some())
+                .map(|(h, _)| *h)
+                .collect();
+            for h in stale {
+                s.remove(h);
             }
         }
     }
@@ -243,6 +261,17 @@ mod tests {
         }
         assert!(c.bytes() <= budget);
         assert!(c.bytes() > budget / 2, "cache barely used: {}", c.bytes());
+    }
+
+    #[test]
+    fn the_clock_stays_small_when_keys_are_replaced() {
+        let c = RowCache::new(1 << 20);
+        for round in 0..100u32 {
+            put(&c, 0, b"hot", &round.to_be_bytes());
+        }
+        let ring: usize = c.stripes.iter().map(|s| s.lock().unwrap().ring.len()).sum();
+        assert!(ring <= 2 + 64, "clock holds {ring} hashes for one key");
+        assert_eq!(get(&c, b"hot"), Some(99u32.to_be_bytes().to_vec()));
     }
 
     #[test]
