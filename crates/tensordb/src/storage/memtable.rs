@@ -43,7 +43,9 @@ pub struct Memtable {
 type Value = Arc<RwLock<Vec<u8>>>;
 
 /// One independently locked part of the hash index.
-type Stripe = RwLock<HashMap<Vec<u8>, Value, super::hash::FastState>>;
+/// Keys are `MemKey`s: a lookup compares short keys inside the map's slot
+/// instead of following a pointer to them.
+type Stripe = RwLock<HashMap<MemKey, Value, super::hash::FastState>>;
 
 /// Parts of the hash index.
 const STRIPES: usize = 64;
@@ -88,9 +90,10 @@ impl Memtable {
             return;
         }
         let v: Value = Arc::new(RwLock::new(value));
+        let key = MemKey::from(key.as_slice());
         let guard = &epoch::pin();
         self.map
-            .insert(MemKey::from(key.as_slice()), v.clone(), guard)
+            .insert(key.clone(), v.clone(), guard)
             .release(guard);
         index.insert(key, v);
     }
