@@ -229,3 +229,23 @@ test('rows keep odd column names as own properties (packed results, generated ro
   await db.close()
   cleanup()
 })
+
+test('text values round-trip: ASCII, non-ASCII and empty, in small and large results', async () => {
+  const { dir, cleanup } = tempDir('texts')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE s (id INTEGER PRIMARY KEY, t TEXT)')
+  const texts = ['plain', '', 'ünïcødé ✓', 'a'.repeat(200), '日本語', 'x\u0000y', 'tab\tand\nnewline']
+  const want = []
+  for (let i = 0; i < 2000; i++) want.push(texts[i % texts.length] + (i % 3 === 0 ? ` #${i}` : ''))
+  for (let i = 0; i < want.length; i += 500) {
+    const chunk = want.slice(i, i + 500)
+    await db.sql(`INSERT INTO s VALUES ${chunk.map(() => '(?, ?)').join(',')}`, chunk.flatMap((t, j) => [i + j, t]))
+  }
+  const small = db.prepare('SELECT t FROM s WHERE id < 20 ORDER BY id')
+  assert.deepEqual((await small.all()).map((r) => r.t), want.slice(0, 20))
+  // Over 64 KiB of packed values: the per-value path.
+  const all = await db.sql('SELECT t FROM s ORDER BY id')
+  assert.deepEqual(all.map((r) => r.t), want)
+  await db.close()
+  cleanup()
+})

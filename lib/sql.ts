@@ -59,11 +59,17 @@ export type SqlTuple = [string[], Buffer | unknown[], number, number | null, num
  * Decodes the addon's packed result values (see `pack_values` in
  * src/completion.rs): a tag byte per value — 0 NULL, 1 integer as f64,
  * 5 integer as i64 (a bigint), 2 REAL, 3 TEXT (u32 length + UTF-8),
- * 4 BLOB (u32 length + bytes).
+ * 6 TEXT that is all ASCII (u32 length + bytes), 4 BLOB (u32 length + bytes).
  */
 function unpackValues(b: Buffer, end = b.length, dv = new DataView(b.buffer, b.byteOffset, b.byteLength)): unknown[] {
   const out: unknown[] = []
   let p = 0
+  // ASCII texts are cut from one latin1 copy of the buffer (byte offsets
+  // are character offsets there): one call into Node per result instead of
+  // one per value. Only for small buffers, so that a row kept from a large
+  // result never holds a slice of all of it.
+  let ascii: string | undefined
+  const shared = end <= 65536
   while (p < end) {
     const tag = b[p++]
     switch (tag) {
@@ -83,6 +89,18 @@ function unpackValues(b: Buffer, end = b.length, dv = new DataView(b.buffer, b.b
         const n = dv.getUint32(p, true)
         p += 4
         out.push(b.toString('utf8', p, p + n))
+        p += n
+        break
+      }
+      case 6: {
+        const n = dv.getUint32(p, true)
+        p += 4
+        if (shared) {
+          if (ascii === undefined) ascii = b.toString('latin1', 0, end)
+          out.push(ascii.slice(p, p + n))
+        } else {
+          out.push(b.toString('latin1', p, p + n))
+        }
         p += n
         break
       }

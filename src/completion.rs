@@ -97,7 +97,9 @@ pub(crate) fn pack_values(rows: &[Vec<tensordb::sql::Value>]) -> Vec<u8> {
                     out.extend_from_slice(&r.to_le_bytes());
                 }
                 V::Text(t) => {
-                    out.push(3);
+                    // ASCII text is tagged apart: the SDK cuts it from one
+                    // latin1 copy of the buffer instead of decoding each.
+                    out.push(if t.is_ascii() { 6 } else { 3 });
                     out.extend_from_slice(&(t.len() as u32).to_le_bytes());
                     out.extend_from_slice(t.as_bytes());
                 }
