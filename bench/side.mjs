@@ -1,29 +1,9 @@
 // Side-by-side, interleaved rounds of the prepared point SELECT and the
 // 100-row indexed range (sql.mjs's data) for TensorDB and better-sqlite3 in
-// one process, so machine noise hits both alike. Prints per-round figures
-// and medians.   node side.mjs
-import { open } from '../dist/esm/index.mjs'
-import BetterSqlite from 'better-sqlite3'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-const N = 100000
-const dir = mkdtempSync(join(tmpdir(), 'side-'))
-const db = await open(join(dir, 'tdb'))
-const bs = new BetterSqlite(join(dir, 'b.db'))
-bs.pragma('journal_mode = WAL')
-for (const s of ['CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, a TEXT, b REAL, c INTEGER, d TEXT)', 'CREATE INDEX t_k ON t(k)']) {
-  await db.sql(s)
-  bs.exec(s)
-}
-const row = (i) => [i, (i * 7919) % N, `name-${i}`, (i % 1000) / 10, i % 100, `tag-${i % 17}`]
-const bins = bs.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)')
-bs.transaction(() => { for (let i = 0; i < N; i++) bins.run(...row(i)) })()
-for (let base = 0; base < N; base += 1000) {
-  const vals = []; const params = []
-  for (let i = base; i < base + 1000; i++) { vals.push('(?,?,?,?,?,?)'); params.push(...row(i)) }
-  await db.sql(`INSERT INTO t VALUES ${vals.join(',')}`, params)
-}
+// one process, so machine noise hits both alike. Prints the medians of the
+// per-round ratios and of the timings.   node side.mjs  (COLD=1: see below)
+import { N, loadPair } from './pair.mjs'
+const { db, bs, close } = await loadPair('side')
 const tp = db.prepare('SELECT id, k, a, b, c, d FROM t WHERE id = ?')
 const bp = bs.prepare('SELECT id, k, a, b, c, d FROM t WHERE id = ?')
 const tr = db.prepare('SELECT id, k, a, b, c FROM t WHERE k >= ? AND k < ?')
@@ -52,13 +32,9 @@ for (let round = 0; round <= ROUNDS; round++) {
   res.br.push(((performance.now() - s) * 1000) / R)
 }
 const f = (x) => x.toFixed(1)
-// (per-round figures omitted: 40 rounds)
-
 // Per-round ratios: the machine's speed drifts between rounds, and both
 // engines of one round see the same drift.
 const ratio = (a, b) => median(a.map((x, i) => x / b[i])).toFixed(2)
 console.log(`median of per-round ratios: point ${ratio(res.tp, res.bp)}x; range ${ratio(res.tr, res.br)}x`)
 console.log(`median: point ${f(median(res.tp))} vs ${f(median(res.bp))} (${(median(res.tp) / median(res.bp)).toFixed(2)}x); range ${f(median(res.tr))} vs ${f(median(res.br))} (${(median(res.tr) / median(res.br)).toFixed(2)}x)`)
-await db.close()
-bs.close()
-rmSync(dir, { recursive: true, force: true })
+await close()

@@ -178,43 +178,30 @@ impl MemIter {
             entries.push((start, k.len() as u32, v.len() as u32));
         };
         let guard = &epoch::pin();
-        if !self.range.reverse {
+        let list = &self.table.map;
+        let entries: Box<dyn Iterator<Item = _>> = if !self.range.reverse {
             let from = match &self.resume {
                 Some(k) => Bound::Excluded(k.as_slice()),
                 None => Bound::Included(lower),
             };
-            for e in self
-                .table
-                .map
-                .range::<[u8], _>((from, upper), guard)
-                .take(CHUNK)
-            {
-                push(
-                    e.key().as_slice(),
-                    &read(e.value()),
-                    &mut self.buf,
-                    &mut self.entries,
-                );
-            }
+            Box::new(list.range::<[u8], _>((from, upper), guard))
         } else {
             let to = match &self.resume {
                 Some(k) => Bound::Excluded(k.as_slice()),
                 None => upper,
             };
-            for e in self
-                .table
-                .map
-                .range::<[u8], _>((Bound::Included(lower), to), guard)
-                .rev()
-                .take(CHUNK)
-            {
-                push(
-                    e.key().as_slice(),
-                    &read(e.value()),
-                    &mut self.buf,
-                    &mut self.entries,
-                );
-            }
+            Box::new(
+                list.range::<[u8], _>((Bound::Included(lower), to), guard)
+                    .rev(),
+            )
+        };
+        for e in entries.take(CHUNK) {
+            push(
+                e.key().as_slice(),
+                &read(e.value()),
+                &mut self.buf,
+                &mut self.entries,
+            );
         }
         if self.entries.len() < CHUNK {
             self.done = true;
