@@ -185,16 +185,29 @@ impl RowCache {
         if !self.enabled() {
             return;
         }
+        // No entry can be added from here until the flush publishes its
+        // version (every reader's snapshot predates the new epoch), so each
+        // stripe's entries are listed under its lock, checked against the
+        // memtable without it (readers of the stripe do not wait for
+        // thousands of memtable lookups), and the stale ones removed.
         for stripe in self.stripes.iter() {
-            let mut s = stripe.lock().unwrap_or_else(|p| p.into_inner());
-            let stale: Vec<u64> = s
-                .map
+            let listed: Vec<(u64, Arc<[u8]>, usize)> = {
+                let s = stripe.lock().unwrap_or_else(|p| p.into_inner());
+                s.map
+                    .iter()
+                    .map(|(h, e)| (*h, e.bytes.clone(), e.key_len as usize))
+                    .collect()
+            };
+            let stale: Vec<u64> = listed
                 .iter()
-                .filter(|(_, e)| flushed.get(e.key(), |_| ()).is_some())
-                .map(|(h, _)| *h)
+                .filter(|(_, b, n)| flushed.get(&b[..*n], |_| ()).is_some())
+                .map(|(h, _, _)| *h)
                 .collect();
-            for h in stale {
-                s.remove(h);
+            if !stale.is_empty() {
+                let mut s = stripe.lock().unwrap_or_else(|p| p.into_inner());
+                for h in stale {
+                    s.remove(h);
+                }
             }
         }
     }
