@@ -1,7 +1,8 @@
 //! Engine benchmarks without Node, so the binding's overhead is visible:
 //! point reads and 1,000-key scans on keys with 1 version vs 50 versions
 //! (current-time reads must not slow down as history grows), time-travel
-//! reads, and durable writes.
+//! reads, point reads of flushed keys with and without the row cache, and
+//! durable writes.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use tensordb::{Database, Options, ReadAt, ScanRange, WriteOp};
@@ -13,9 +14,14 @@ fn key(i: u32) -> Vec<u8> {
 }
 
 fn load(versions: u32) -> (Database, std::path::PathBuf, Vec<u64>) {
-    let dir = std::env::temp_dir().join(format!("tdb-bench-{}-{versions}", std::process::id()));
+    load_with(versions, Options::default(), "")
+}
+
+fn load_with(versions: u32, opts: Options, tag: &str) -> (Database, std::path::PathBuf, Vec<u64>) {
+    let dir =
+        std::env::temp_dir().join(format!("tdb-bench-{}-{versions}{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let db = Database::open_unshared(&dir, Options::default()).expect("open");
+    let db = Database::open_unshared(&dir, opts).expect("open");
     let mut times = Vec::new();
     for v in 0..versions {
         for chunk in (0..KEYS).collect::<Vec<_>>().chunks(2000) {
@@ -77,6 +83,34 @@ fn reads(c: &mut Criterion) {
                 b.iter(|| black_box(db.history(&key(17)).expect("history")))
             });
         }
+        db.close().expect("close");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    g.finish();
+}
+
+/// Point reads of flushed keys (all blocks cached), with the default row
+/// cache and with it disabled.
+fn row_cache(c: &mut Criterion) {
+    let mut g = c.benchmark_group("flushed point get");
+    for (name, bytes) in [("row cache", None), ("no row cache", Some(0))] {
+        let mut opts = Options::default();
+        if let Some(b) = bytes {
+            opts.store.row_cache_bytes = b;
+        }
+        let (db, dir, _) = load_with(1, opts, &name.replace(" ", "-"));
+        let now = ReadAt::default();
+        let mut i = 0u32;
+        // One pass first: blocks into the block cache, rows into the row cache.
+        for k in 0..KEYS {
+            black_box(db.get(&key(k), &now).expect("get"));
+        }
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i.wrapping_mul(7919) + 1) % KEYS;
+                black_box(db.get(&key(i), &now).expect("get"))
+            })
+        });
         db.close().expect("close");
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -145,6 +179,6 @@ fn writes(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3));
-    targets = reads, seek, writes
+    targets = reads, row_cache, seek, writes
 }
 criterion_main!(benches);
