@@ -1,5 +1,6 @@
-//! Storage: the WAL, memtables, SSTables, the manifest, compaction and the
-//! block cache, over a pluggable file backend. Knows nothing about time or SQL.
+//! Storage: the WAL, memtables, SSTables, the manifest, compaction, the
+//! block cache and the row cache, over a pluggable file backend. Knows
+//! nothing about time or SQL.
 
 pub mod backend;
 pub mod block;
