@@ -120,7 +120,7 @@ impl RowCache {
     }
 
     /// True when the cache takes entries at all.
-    pub fn enabled(&self) -> bool {
+    fn enabled(&self) -> bool {
         self.budget_per_stripe > 0
     }
 
@@ -213,7 +213,8 @@ impl RowCache {
     }
 
     /// Bytes held (keys, values and overhead).
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
         self.stripes
             .iter()
             .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).bytes)

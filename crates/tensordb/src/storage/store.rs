@@ -382,14 +382,15 @@ impl Store {
         // The flushed keys' table values are about to change: their cached
         // rows go first, so no reader of the new version finds them.
         let before = self.trees[shard].current();
-        before.rows.flushed(before.flushes + 1, &fz.table);
+        let flushes = before.flushes + 1;
+        before.rows.flushed(flushes, &fz.table);
         self.trees[shard].update(|v| {
             let mut n = v.clone();
             n.frozen.retain(|f| !Arc::ptr_eq(&f.table, &fz.table));
             if let Some(t) = &table {
                 n.levels[0].insert(0, t.clone());
             }
-            n.flushes += 1;
+            n.flushes = flushes;
             n
         });
         m.flushed[shard] = m.flushed[shard].max(fz.until_segment);
