@@ -13,6 +13,7 @@ use crate::ledger::fact::{FactKind, FactView};
 use crate::ledger::keys::{change_key, history_key};
 use crate::storage::coding::get_u64_le;
 use crate::storage::iter::{KvIter, Range};
+use crate::storage::memtable::Lookup;
 
 /// Keys starting with this are the engine's own (cursor positions) and
 /// never appear in change feeds.
@@ -112,7 +113,7 @@ impl Database {
                 let ver = store.tree(shard_of(key, shards)).current();
                 let hk = history_key(key, sys, seq);
                 let fact = ver
-                    .get(&hk, false, |b| {
+                    .get(&hk, Lookup::Scan, false, |b| {
                         let f = FactView::decode(b)?;
                         Ok::<_, Error>((
                             f.kind,

@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::batch::{change_entry, encode_commit, op_entries, Op, OpKind};
 use crate::ledger::fact::VALID_END;
 use crate::storage::hash::hash64;
+use crate::storage::memtable::Lookup;
 use crate::storage::store::Store;
 use crate::storage::wal::WalWriter;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -524,10 +525,12 @@ impl Committer {
                 } else {
                     shard_of(&op.key, shards)
                 };
-                op_entries(op, p.sys, seq as u32, |k, v| actives[shard].insert(k, v));
+                op_entries(op, p.sys, seq as u32, |k, v, l| {
+                    actives[shard].insert(k, v, l)
+                });
             }
             if let Some((k, v)) = change_entry(p.sys, &p.ops) {
-                actives[0].insert(k, v);
+                actives[0].insert(k, v, Lookup::Scan);
             }
         }
     }

@@ -16,6 +16,7 @@ use crate::ledger::keys::epoch_key;
 use crate::storage::backend::{Backend, FsBackend};
 use crate::storage::coding::get_u64_le;
 use crate::storage::iter::{KvIter, Range};
+use crate::storage::memtable::Lookup;
 use crate::storage::store::{ReplayReport, Store};
 use std::any::Any;
 use std::path::{Path, PathBuf};
@@ -81,12 +82,14 @@ impl Engine {
                 if seg < flushed[shard] {
                     continue;
                 }
-                op_entries(op, sys, seq as u32, |k, v| actives[shard].insert(k, v));
+                op_entries(op, sys, seq as u32, |k, v, l| {
+                    actives[shard].insert(k, v, l)
+                });
             }
             // The change log lives in shard 0, like epochs.
             if seg >= flushed[0] {
                 if let Some((k, v)) = change_entry(sys, &ops) {
-                    actives[0].insert(k, v);
+                    actives[0].insert(k, v, Lookup::Scan);
                 }
             }
             Ok(())
@@ -349,7 +352,9 @@ impl Database {
     fn epoch_time_with(&self, n: u64, cache_only: bool) -> Result<u64> {
         let store = &self.check()?.store;
         let ver = store.tree(0).current();
-        let found = ver.get(&epoch_key(n), cache_only, |b| get_u64_le(b, 0))?;
+        let found = ver.get(&epoch_key(n), Lookup::Exact, cache_only, |b| {
+            get_u64_le(b, 0)
+        })?;
         match found {
             Some(Some(t)) => Ok(t),
             Some(None) => Err(Error::corrupt(format!("epoch {n} record is malformed"))),

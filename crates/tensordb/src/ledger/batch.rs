@@ -8,6 +8,7 @@ use super::fact::{encode_fact, FactKind};
 use super::keys::{current_key, epoch_key, history_key};
 use crate::error::{Error, Result};
 use crate::storage::coding::{get_i64_le, get_u64_le, get_varint, put_varint};
+use crate::storage::memtable::Lookup;
 
 /// What an operation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,14 +98,15 @@ pub fn decode_commit(b: &[u8]) -> Result<(u64, Vec<Op>)> {
     Ok((sys, ops))
 }
 
-/// The storage entries (key, value) that operation `seq` of a commit at `sys` writes.
-pub fn op_entries(op: &Op, sys: u64, seq: u32, mut emit: impl FnMut(Vec<u8>, Vec<u8>)) {
+/// The storage entries (key, value, how they are read) that operation `seq`
+/// of a commit at `sys` writes.
+pub fn op_entries(op: &Op, sys: u64, seq: u32, mut emit: impl FnMut(Vec<u8>, Vec<u8>, Lookup)) {
     let kind = match op.kind {
         OpKind::Put => FactKind::Put,
         OpKind::Delete => FactKind::Delete,
         OpKind::Epoch => {
             let n = get_u64_be(&op.key);
-            emit(epoch_key(n), sys.to_le_bytes().to_vec());
+            emit(epoch_key(n), sys.to_le_bytes().to_vec(), Lookup::Exact);
             return;
         }
     };
@@ -114,8 +116,8 @@ pub fn op_entries(op: &Op, sys: u64, seq: u32, mut emit: impl FnMut(Vec<u8>, Vec
         &[]
     };
     let fact = encode_fact(kind, sys, seq, op.valid_from, op.valid_to, value);
-    emit(history_key(&op.key, sys, seq), fact.clone());
-    emit(current_key(&op.key), fact);
+    emit(history_key(&op.key, sys, seq), fact.clone(), Lookup::Scan);
+    emit(current_key(&op.key), fact, Lookup::Exact);
 }
 
 /// The change-log entry of a commit at `sys` (see `keys::change_key`):

@@ -2,19 +2,20 @@
 //!
 //! A lock-free skip list keeps the entries in order for iteration (the
 //! committer inserts while readers iterate without taking any lock); a
-//! striped hash index beside it answers exact-key lookups. A point read of
-//! a memtable of 50,000 entries cost ~3 µs in the skip list — a pointer
-//! chase of ~16 levels, mostly cache misses — and ~0.2 µs in the index.
+//! lock-free hash index beside it (`mem_index`) answers exact-key lookups.
+//! A point read of a memtable of 50,000 entries cost ~3 µs in the skip list
+//! — a pointer chase of ~16 levels, mostly cache misses — and ~0.2 µs in
+//! the index.
 
 use super::iter::{KvIter, Range};
+use super::mem_index::{Entry, MemIndex};
 use super::mem_key::MemKey;
 use crate::error::Result;
-use crossbeam_epoch as epoch;
+use crossbeam_epoch::{self as epoch, Guard};
 use crossbeam_skiplist::SkipList;
-use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Approximate per-entry overhead of the skip list and the index, for size
 /// accounting.
@@ -22,50 +23,40 @@ const ENTRY_OVERHEAD: usize = 112;
 /// Entries copied out per refill of a memtable iterator.
 const CHUNK: usize = 128;
 
+/// How an entry will be read, which decides whether the hash index holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// By exact key (current-fact records, engine metadata): indexed.
+    Exact,
+    /// Only by scans (history, the change log): kept out of the index, so
+    /// the index stays small and cache-friendly. `get_scanned` finds them.
+    Scan,
+}
+
 /// A sorted, concurrently readable map from LSM key to value.
 ///
-/// Values sit behind a lock so that overwriting a key (the current-fact
-/// record is rewritten by every write of its key) happens in place: the skip
-/// list's own replace removes the old node before linking the new one, and a
-/// reader in that window would see the key as absent.
+/// Values are replaced in place (the current-fact record is rewritten by
+/// every write of its key): the skip list's own replace removes the old node
+/// before linking the new one, and a reader in that window would see the key
+/// as absent.
 pub struct Memtable {
     /// The base skip list (not `SkipMap`): its iterators borrow an epoch
     /// guard instead of taking and dropping a reference count per entry
     /// (two atomic operations per entry a scan copies).
-    map: SkipList<MemKey, Value>,
-    /// The same entries by key, in `STRIPES` independently locked parts
-    /// (one writer, many readers: the locks are rarely contended).
-    index: Box<[Stripe]>,
+    map: SkipList<MemKey, Arc<Entry>>,
+    /// The `Lookup::Exact` entries by key.
+    index: MemIndex,
     bytes: AtomicUsize,
 }
-
-/// An entry's value, shared by the skip list and the index.
-type Value = Arc<RwLock<Vec<u8>>>;
-
-/// One independently locked part of the hash index.
-/// Keys are `MemKey`s: a lookup compares short keys inside the map's slot
-/// instead of following a pointer to them.
-type Stripe = RwLock<HashMap<MemKey, Value, super::hash::FastState>>;
-
-/// Parts of the hash index.
-const STRIPES: usize = 64;
 
 impl Default for Memtable {
     fn default() -> Self {
         Memtable {
             map: SkipList::new(epoch::default_collector().clone()),
-            index: (0..STRIPES).map(|_| RwLock::default()).collect(),
+            index: MemIndex::default(),
             bytes: AtomicUsize::new(0),
         }
     }
-}
-
-fn stripe(key: &[u8]) -> usize {
-    (super::hash::hash64(key) % STRIPES as u64) as usize
-}
-
-fn read(v: &RwLock<Vec<u8>>) -> std::sync::RwLockReadGuard<'_, Vec<u8>> {
-    v.read().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Memtable {
@@ -76,34 +67,67 @@ impl Memtable {
 
     /// Inserts an entry, or replaces an existing entry's value in place.
     /// One thread writes a memtable at a time (the commit thread, or replay).
-    pub fn insert(&self, key: Vec<u8>, value: Vec<u8>) {
-        // The key is held twice (list and index).
-        self.bytes.fetch_add(
-            2 * key.len() + value.len() + ENTRY_OVERHEAD,
-            Ordering::Relaxed,
-        );
-        let mut index = self.index[stripe(&key)]
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(v) = index.get(key.as_slice()) {
-            *v.write().unwrap_or_else(|p| p.into_inner()) = value;
-            return;
-        }
-        let v: Value = Arc::new(RwLock::new(value));
-        let key = MemKey::from(key.as_slice());
+    pub fn insert(&self, key: Vec<u8>, value: Vec<u8>, lookup: Lookup) {
         let guard = &epoch::pin();
+        let indexed = lookup == Lookup::Exact;
+        // An indexed key is held twice (list and index).
+        let key_bytes = if indexed { 2 * key.len() } else { key.len() };
+        self.bytes
+            .fetch_add(key_bytes + value.len() + ENTRY_OVERHEAD, Ordering::Relaxed);
+        let hash = indexed.then(|| self.index.hash(&key));
+        if let Some(hash) = hash {
+            if let Some(e) = self.index.find(hash, &key, guard) {
+                e.replace(&value, guard);
+                return;
+            }
+        }
+        // A `Lookup::Scan` key is written once (replay may repeat it, before
+        // any reader exists): the skip list's replace is enough.
+        let e = Arc::new(Entry::new(&key, &value));
         self.map
-            .insert(key.clone(), v.clone(), guard)
+            .insert(MemKey::from(key.as_slice()), e.clone(), guard)
             .release(guard);
-        index.insert(key, v);
+        if let Some(hash) = hash {
+            self.index.insert(hash, e, guard);
+        }
     }
 
-    /// Calls `f` with the value of `key`, if present.
+    /// Calls `f` with the value of `key`, if present as a `Lookup::Exact`
+    /// entry.
     pub fn get<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-        let index = self.index[stripe(key)]
-            .read()
-            .unwrap_or_else(|p| p.into_inner());
-        index.get(key).map(|v| f(&read(v)))
+        let guard = &epoch::pin();
+        self.get_in(key, self.index.hash(key), guard, f)
+    }
+
+    /// Calls `f` with the value of `key`, a `Lookup::Scan` entry, found by
+    /// a skip-list search.
+    pub fn get_scanned<R>(&self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let guard = &epoch::pin();
+        self.map.get(key, guard).map(|e| f(e.value().value(guard)))
+    }
+
+    /// The index's hash of `key`, for `prefetch` and `get_in`.
+    #[inline]
+    pub fn hash(&self, key: &[u8]) -> u64 {
+        self.index.hash(key)
+    }
+
+    /// Starts loading the index slot of a key whose `hash` a `get_in` will
+    /// soon look up (batches of point reads overlap their cache misses).
+    #[inline]
+    pub fn prefetch(&self, hash: u64, guard: &Guard) {
+        self.index.prefetch(hash, guard)
+    }
+
+    /// `get` with the key's `hash` and an epoch guard supplied.
+    pub fn get_in<R>(
+        &self,
+        key: &[u8],
+        hash: u64,
+        guard: &Guard,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        self.index.find(hash, key, guard).map(|e| f(e.value(guard)))
     }
 
     /// Bytes inserted so far (keys, values and overhead): the flush trigger.
@@ -125,7 +149,7 @@ impl Memtable {
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8]) -> Result<()>) -> Result<()> {
         let guard = &epoch::pin();
         for e in self.map.iter(guard) {
-            f(e.key().as_slice(), &read(e.value()))?;
+            f(e.key().as_slice(), e.value().value(guard))?;
         }
         Ok(())
     }
@@ -198,7 +222,7 @@ impl MemIter {
         for e in entries.take(CHUNK) {
             push(
                 e.key().as_slice(),
-                &read(e.value()),
+                e.value().value(guard),
                 &mut self.buf,
                 &mut self.entries,
             );

@@ -11,6 +11,7 @@ pub mod hash;
 pub mod iter;
 pub mod manifest;
 pub mod mem_backend;
+pub mod mem_index;
 pub mod mem_key;
 pub mod memtable;
 pub mod options;

@@ -253,7 +253,11 @@ mod tests {
         put(&c, 0, b"a", b"old");
         put(&c, 0, b"b", b"kept");
         let m = Memtable::new();
-        m.insert(b"a".to_vec(), b"new".to_vec());
+        m.insert(
+            b"a".to_vec(),
+            b"new".to_vec(),
+            crate::storage::memtable::Lookup::Exact,
+        );
         c.flushed(1, &m);
         assert_eq!(get(&c, b"a"), None, "flushed key still cached");
         assert_eq!(get(&c, b"b").as_deref(), Some(&b"kept"[..]));

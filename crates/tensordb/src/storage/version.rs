@@ -3,7 +3,7 @@
 //! compaction changes it. Readers clone an `Arc` and never block the writer.
 
 use super::iter::{KvIter, MergeIter, Range};
-use super::memtable::{MemIter, Memtable};
+use super::memtable::{Lookup, MemIter, Memtable};
 use super::row_cache::RowCache;
 use super::table::{LevelIter, Table, TableIter};
 use crate::error::Result;
@@ -34,21 +34,32 @@ pub struct Version {
 }
 
 impl Version {
+    /// Starts loading the first memory a `get` of `key` will touch (the
+    /// active memtable's index slot), so a batch of reads overlaps its cache
+    /// misses instead of taking them one after another.
+    #[inline]
+    pub fn prefetch(&self, key: &[u8], guard: &crossbeam_epoch::Guard) {
+        self.active.prefetch(self.active.hash(key), guard);
+    }
+
     /// Finds one exact key, newest source first, and maps its value with `f`.
+    /// `key` was written as `lookup` (see `Memtable::insert`).
     pub fn get<R>(
         &self,
         key: &[u8],
+        lookup: Lookup,
         cache_only: bool,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
         // `f` runs once, on the first source holding the key.
         let mut f = Some(f);
         let mut call = |v: &[u8]| f.take().map(|f| f(v));
-        if let Some(r) = self.active.get(key, &mut call) {
-            return Ok(r);
-        }
-        for fz in &self.frozen {
-            if let Some(r) = fz.table.get(key, &mut call) {
+        for m in std::iter::once(&self.active).chain(self.frozen.iter().map(|fz| &fz.table)) {
+            let found = match lookup {
+                Lookup::Exact => m.get(key, &mut call),
+                Lookup::Scan => m.get_scanned(key, &mut call),
+            };
+            if let Some(r) = found {
                 return Ok(r);
             }
         }
