@@ -12,7 +12,7 @@ use crate::ledger::keys::{
 };
 use crate::ledger::timeline::Fact;
 use crate::storage::iter::{prefix_successor, KvIter, MergeIter, Range};
-use crate::storage::memtable::Lookup;
+use crate::storage::memtable::Prefetch;
 use crate::storage::store::Store;
 use crate::storage::version::Version;
 use std::sync::Arc;
@@ -163,28 +163,39 @@ pub fn get_many(
     let mut at = Vec::with_capacity(keys.len());
     for key in keys {
         let shard = shard_of(key, store.shards());
-        versions[shard].get_or_insert_with(|| store.tree(shard).current());
+        let ver = versions[shard].get_or_insert_with(|| store.tree(shard).current());
         let start = buf.len();
         buf.push(crate::ledger::keys::NS_CURRENT);
         crate::ledger::keys::encode_into(&mut buf, key);
-        at.push((start, buf.len(), shard));
+        at.push((start, buf.len(), shard, ver.active.hash(&buf[start..])));
     }
     let version = |shard: usize| versions[shard].as_deref().expect("set above");
     for (i, key) in keys.iter().enumerate() {
-        if let Some(&(s, e, shard)) = at.get(i + PREFETCH_AHEAD) {
-            version(shard).prefetch(&buf[s..e], &guard);
+        // Each key's three dependent loads (index slot, entry, value) are
+        // started 4, 2 and 1 keys ahead, each when the one before it is in
+        // cache.
+        for (dist, stage) in [
+            (4, Prefetch::Slot),
+            (2, Prefetch::Entry),
+            (1, Prefetch::Value),
+        ] {
+            if let Some(&(s, e, shard, h)) = at.get(i + dist) {
+                version(shard).prefetch(&buf[s..e], h, stage, &guard);
+            }
         }
-        let (s, e, shard) = at[i];
-        get_current(version(shard), key, &buf[s..e], (t, v), cache_only, |val| {
-            f(i, val)
-        })?;
+        let (s, e, shard, h) = at[i];
+        get_current(
+            version(shard),
+            key,
+            &buf[s..e],
+            Some(h),
+            (t, v),
+            cache_only,
+            |val| f(i, val),
+        )?;
     }
     Ok(())
 }
-
-/// How many keys ahead `get_many` prefetches: enough to cover a memory
-/// access while the reads in between run.
-const PREFETCH_AHEAD: usize = 4;
 
 /// One point read in `ver`; calls `f` with the visible value, if any.
 fn get_in(
@@ -204,7 +215,7 @@ fn get_in(
             &heap
         }
     };
-    get_current(ver, key, ck, at, cache_only, f)
+    get_current(ver, key, ck, None, at, cache_only, f)
 }
 
 /// `get_in` with the current-record key `ck` of `key` already built.
@@ -212,6 +223,7 @@ fn get_current(
     ver: &Version,
     key: &[u8],
     ck: &[u8],
+    mem_hash: Option<u64>,
     (t, v): (u64, i64),
     cache_only: bool,
     f: impl FnOnce(&[u8]) -> Result<()>,
@@ -219,7 +231,8 @@ fn get_current(
     // The current record decides in place when it is visible; otherwise
     // the history is searched.
     let mut f = Some(f);
-    let found = ver.get(ck, Lookup::Exact, cache_only, |b| -> Result<bool> {
+    let mem_hash = mem_hash.unwrap_or_else(|| ver.active.hash(ck));
+    let found = ver.get_hashed(ck, Some(mem_hash), cache_only, |b| -> Result<bool> {
         let fact = FactView::decode(b)?;
         if !fact.visible(t, v) {
             return Ok(false);

@@ -131,6 +131,18 @@ impl Slots {
     }
 }
 
+/// Asks the CPU to start loading the cache line at `p`.
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Starting slot count.
 const INITIAL: usize = 64;
 
@@ -153,7 +165,8 @@ impl Default for MemIndex {
 }
 
 impl MemIndex {
-    /// The index's hash of `key` (never 0: 0 marks an empty slot).
+    /// The index's hash of `key` (never 0: 0 marks an empty slot): seeded
+    /// once per process, so every index of the process agrees.
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
         self.state.hash_one(key).max(1)
@@ -164,14 +177,27 @@ impl MemIndex {
     pub fn prefetch(&self, hash: u64, guard: &Guard) {
         // SAFETY: the array pointer is never null and outlives the guard.
         let slots = unsafe { self.slots.load(Ordering::Acquire, guard).deref() };
-        let p = &slots.slots[hash as usize & slots.mask] as *const Slot;
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: prefetching never faults, whatever the address.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = p;
+        prefetch(&slots.slots[hash as usize & slots.mask] as *const Slot as *const u8);
+    }
+
+    /// Starts loading the entry in the first slot probed for `hash`.
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64, guard: &Guard) {
+        // SAFETY: as in `prefetch`.
+        let slots = unsafe { self.slots.load(Ordering::Acquire, guard).deref() };
+        let s = &slots.slots[hash as usize & slots.mask];
+        if s.hash.load(Ordering::Acquire) == hash {
+            prefetch(s.entry.load(Ordering::Relaxed) as *const u8);
+        }
+    }
+
+    /// Starts loading the value bytes of `key`.
+    #[inline]
+    pub fn prefetch_value(&self, hash: u64, key: &[u8], guard: &Guard) {
+        if let Some(e) = self.find(hash, key, guard) {
+            let p = e.value.load(Ordering::Acquire, guard);
+            prefetch(crossbeam_epoch::Pointer::into_usize(p) as *const u8);
+        }
     }
 
     /// The entry of `key` (whose `hash` is `self.hash(key)`), if present.

@@ -33,6 +33,17 @@ pub enum Lookup {
     Scan,
 }
 
+/// What `Memtable::prefetch` starts loading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefetch {
+    /// The index slot where the key's search starts.
+    Slot,
+    /// The entry that slot points at (key and value pointer).
+    Entry,
+    /// The value's bytes.
+    Value,
+}
+
 /// A sorted, concurrently readable map from LSM key to value.
 ///
 /// Values are replaced in place (the current-fact record is rewritten by
@@ -106,17 +117,24 @@ impl Memtable {
         self.map.get(key, guard).map(|e| f(e.value().value(guard)))
     }
 
-    /// The index's hash of `key`, for `prefetch` and `get_in`.
+    /// The index's hash of `key`, for `prefetch` and `get_in`: the same in
+    /// every memtable of the process.
     #[inline]
     pub fn hash(&self, key: &[u8]) -> u64 {
         self.index.hash(key)
     }
 
-    /// Starts loading the index slot of a key whose `hash` a `get_in` will
-    /// soon look up (batches of point reads overlap their cache misses).
+    /// Starts loading one of the three things a `get_in` of `key` (whose
+    /// index hash is `hash`) reads one after another, so a batch of point
+    /// reads overlaps its cache misses. Each stage only helps once the one
+    /// before it has arrived: a caller issues them a few keys apart.
     #[inline]
-    pub fn prefetch(&self, hash: u64, guard: &Guard) {
-        self.index.prefetch(hash, guard)
+    pub fn prefetch(&self, key: &[u8], hash: u64, stage: Prefetch, guard: &Guard) {
+        match stage {
+            Prefetch::Slot => self.index.prefetch(hash, guard),
+            Prefetch::Entry => self.index.prefetch_entry(hash, guard),
+            Prefetch::Value => self.index.prefetch_value(hash, key, guard),
+        }
     }
 
     /// `get` with the key's `hash` and an epoch guard supplied.

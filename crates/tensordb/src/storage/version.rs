@@ -3,10 +3,11 @@
 //! compaction changes it. Readers clone an `Arc` and never block the writer.
 
 use super::iter::{KvIter, MergeIter, Range};
-use super::memtable::{Lookup, MemIter, Memtable};
+use super::memtable::{Lookup, MemIter, Memtable, Prefetch};
 use super::row_cache::RowCache;
 use super::table::{LevelIter, Table, TableIter};
 use crate::error::Result;
+use crossbeam_epoch::Guard;
 use std::sync::{Arc, RwLock};
 
 /// A memtable that no longer takes writes, waiting to be flushed.
@@ -34,12 +35,12 @@ pub struct Version {
 }
 
 impl Version {
-    /// Starts loading the first memory a `get` of `key` will touch (the
-    /// active memtable's index slot), so a batch of reads overlaps its cache
-    /// misses instead of taking them one after another.
+    /// Starts loading memory a `get_hashed` of `key` will touch in the
+    /// active memtable (see `Memtable::prefetch`), so a batch of reads
+    /// overlaps its cache misses instead of taking them one after another.
     #[inline]
-    pub fn prefetch(&self, key: &[u8], guard: &crossbeam_epoch::Guard) {
-        self.active.prefetch(self.active.hash(key), guard);
+    pub fn prefetch(&self, key: &[u8], mem_hash: u64, stage: Prefetch, guard: &Guard) {
+        self.active.prefetch(key, mem_hash, stage, guard);
     }
 
     /// Finds one exact key, newest source first, and maps its value with `f`.
@@ -51,13 +52,27 @@ impl Version {
         cache_only: bool,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
+        let mem_hash = (lookup == Lookup::Exact).then(|| self.active.hash(key));
+        self.get_hashed(key, mem_hash, cache_only, f)
+    }
+
+    /// `get` with the memtable hash (`Memtable::hash`) of a `Lookup::Exact`
+    /// key supplied, or `None` for a `Lookup::Scan` key.
+    pub fn get_hashed<R>(
+        &self,
+        key: &[u8],
+        mem_hash: Option<u64>,
+        cache_only: bool,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         // `f` runs once, on the first source holding the key.
         let mut f = Some(f);
         let mut call = |v: &[u8]| f.take().map(|f| f(v));
+        let guard = &crossbeam_epoch::pin();
         for m in std::iter::once(&self.active).chain(self.frozen.iter().map(|fz| &fz.table)) {
-            let found = match lookup {
-                Lookup::Exact => m.get(key, &mut call),
-                Lookup::Scan => m.get_scanned(key, &mut call),
+            let found = match mem_hash {
+                Some(h) => m.get_in(key, h, guard, &mut call),
+                None => m.get_scanned(key, &mut call),
             };
             if let Some(r) = found {
                 return Ok(r);
