@@ -134,13 +134,20 @@ impl Slots {
 /// Asks the CPU to start loading the cache line at `p`.
 #[inline]
 fn prefetch(p: *const u8) {
+    prefetch_addr(p as usize)
+}
+
+/// Asks the CPU to start loading the cache line at address `addr` (any
+/// address: a prefetch never faults and reads nothing into the program).
+#[inline]
+pub(crate) fn prefetch_addr(addr: usize) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: prefetching never faults, whatever the address.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
     };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
+    let _ = addr;
 }
 
 /// Starting slot count.
@@ -180,15 +187,19 @@ impl MemIndex {
         prefetch(&slots.slots[hash as usize & slots.mask] as *const Slot as *const u8);
     }
 
-    /// Starts loading the entry in the first slot probed for `hash`.
+    /// Starts loading the entry in the first slot probed for `hash`; false
+    /// when that slot holds no entry of this hash (the key is most likely
+    /// absent).
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64, guard: &Guard) {
+    pub fn prefetch_entry(&self, hash: u64, guard: &Guard) -> bool {
         // SAFETY: as in `prefetch`.
         let slots = unsafe { self.slots.load(Ordering::Acquire, guard).deref() };
         let s = &slots.slots[hash as usize & slots.mask];
-        if s.hash.load(Ordering::Acquire) == hash {
+        let found = s.hash.load(Ordering::Acquire) == hash;
+        if found {
             prefetch(s.entry.load(Ordering::Relaxed) as *const u8);
         }
+        found
     }
 
     /// Starts loading the value bytes of `key`.

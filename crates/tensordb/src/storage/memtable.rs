@@ -127,14 +127,16 @@ impl Memtable {
     /// Starts loading one of the three things a `get_in` of `key` (whose
     /// index hash is `hash`) reads one after another, so a batch of point
     /// reads overlaps its cache misses. Each stage only helps once the one
-    /// before it has arrived: a caller issues them a few keys apart.
+    /// before it has arrived: a caller issues them a few keys apart. False
+    /// when the entry stage finds the key most likely absent.
     #[inline]
-    pub fn prefetch(&self, key: &[u8], hash: u64, stage: Prefetch, guard: &Guard) {
+    pub fn prefetch(&self, key: &[u8], hash: u64, stage: Prefetch, guard: &Guard) -> bool {
         match stage {
             Prefetch::Slot => self.index.prefetch(hash, guard),
-            Prefetch::Entry => self.index.prefetch_entry(hash, guard),
+            Prefetch::Entry => return self.index.prefetch_entry(hash, guard),
             Prefetch::Value => self.index.prefetch_value(hash, key, guard),
         }
+        true
     }
 
     /// `get` with the key's `hash` and an epoch guard supplied.

@@ -15,6 +15,7 @@ pub mod mem_index;
 pub mod mem_key;
 pub mod memtable;
 pub mod options;
+pub mod probe_table;
 pub mod row_cache;
 pub mod store;
 pub mod table;

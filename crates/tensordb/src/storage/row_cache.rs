@@ -13,9 +13,9 @@
 //! snapshot saw as many flushes as the cache's epoch, so a value read from
 //! tables older than the latest flush is never added.
 
-use super::hash::FastState;
 use super::memtable::Memtable;
-use std::collections::{HashMap, VecDeque};
+use super::probe_table::{Layout, ProbeTable};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -62,7 +62,7 @@ impl std::ops::Deref for Hit {
 struct Stripe {
     /// Key hash (`hash64`) to entry. Two keys with one hash share a slot:
     /// the later insert replaces the earlier, and lookups compare the key.
-    map: HashMap<u64, Entry, FastState>,
+    map: ProbeTable<Entry>,
     /// The clock: every hash in `map`, in insertion order (plus hashes of
     /// removed entries, skipped, and duplicates of replaced ones).
     ring: VecDeque<u64>,
@@ -71,7 +71,7 @@ struct Stripe {
 
 impl Stripe {
     fn remove(&mut self, hash: u64) {
-        if let Some(e) = self.map.remove(&hash) {
+        if let Some(e) = self.map.remove(hash) {
             self.bytes -= e.charge();
         }
     }
@@ -82,7 +82,7 @@ impl Stripe {
             let Some(h) = self.ring.pop_front() else {
                 break;
             };
-            match self.map.get_mut(&h) {
+            match self.map.get_mut(h) {
                 Some(e) if e.referenced => {
                     e.referenced = false;
                     self.ring.push_back(h);
@@ -97,6 +97,8 @@ impl Stripe {
 /// One shard's row cache (see the module comment for the rules).
 pub struct RowCache {
     stripes: Box<[Mutex<Stripe>]>,
+    /// Where each stripe's slots lie, for `prefetch` (no lock taken).
+    layouts: Box<[Layout]>,
     budget_per_stripe: usize,
     /// Flushes of the shard so far, as the cache has accounted for them.
     epoch: AtomicU64,
@@ -107,16 +109,29 @@ impl RowCache {
     pub fn new(budget: usize) -> Self {
         RowCache {
             stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+            layouts: (0..STRIPES).map(|_| Layout::default()).collect(),
             budget_per_stripe: budget / STRIPES,
             epoch: AtomicU64::new(0),
         }
     }
 
+    fn stripe_of(hash: u64) -> usize {
+        // The top bits pick the stripe; the map mixes the whole value again.
+        (hash >> 58) as usize % STRIPES
+    }
+
     fn stripe(&self, hash: u64) -> MutexGuard<'_, Stripe> {
-        // The top bits pick the stripe; the map hashes the whole value again.
-        self.stripes[(hash >> 58) as usize % STRIPES]
+        self.stripes[Self::stripe_of(hash)]
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts loading the slot a `get` of `hash` looks at first.
+    #[inline]
+    pub fn prefetch(&self, hash: u64) {
+        if self.enabled() {
+            self.layouts[Self::stripe_of(hash)].prefetch::<Entry>(hash);
+        }
     }
 
     /// True when the cache takes entries at all.
@@ -130,7 +145,7 @@ impl RowCache {
             return None;
         }
         let mut s = self.stripe(hash);
-        let e = s.map.get_mut(&hash)?;
+        let e = s.map.get_mut(hash)?;
         if e.key() != key {
             return None;
         }
@@ -166,12 +181,13 @@ impl RowCache {
         s.remove(hash);
         s.evict_to(self.budget_per_stripe - charge);
         s.bytes += charge;
-        s.map.insert(hash, entry);
+        s.map
+            .insert(hash, entry, &self.layouts[Self::stripe_of(hash)]);
         s.ring.push_back(hash);
         // Removed and replaced entries leave their hashes on the clock (the
         // hand skips them); rebuild it before they pile up.
         if s.ring.len() > 2 * s.map.len() + 64 {
-            let live: VecDeque<u64> = s.map.keys().copied().collect();
+            let live: VecDeque<u64> = s.map.hashes().collect();
             s.ring = live;
         }
     }
@@ -195,7 +211,7 @@ impl RowCache {
                 let s = stripe.lock().unwrap_or_else(|p| p.into_inner());
                 s.map
                     .iter()
-                    .map(|(h, e)| (*h, e.bytes.clone(), e.key_len as usize))
+                    .map(|(h, e)| (h, e.bytes.clone(), e.key_len as usize))
                     .collect()
             };
             let stale: Vec<u64> = listed

@@ -36,11 +36,14 @@ pub struct Version {
 
 impl Version {
     /// Starts loading memory a `get_hashed` of `key` will touch in the
-    /// active memtable (see `Memtable::prefetch`), so a batch of reads
-    /// overlaps its cache misses instead of taking them one after another.
+    /// active memtable (see `Memtable::prefetch`), or in the row cache when
+    /// the key is not in memory tables, so a batch of reads overlaps its
+    /// cache misses instead of taking them one after another.
     #[inline]
     pub fn prefetch(&self, key: &[u8], mem_hash: u64, stage: Prefetch, guard: &Guard) {
-        self.active.prefetch(key, mem_hash, stage, guard);
+        if !self.active.prefetch(key, mem_hash, stage, guard) && self.frozen.is_empty() {
+            self.rows.prefetch(super::hash::hash64(key));
+        }
     }
 
     /// Finds one exact key, newest source first, and maps its value with `f`.
