@@ -67,6 +67,13 @@ impl Entry {
         unsafe { &*(s as *const [MaybeUninit<u8>] as *const [u8]) }
     }
 
+    /// Starts loading the current value's bytes.
+    #[inline]
+    pub fn prefetch_value(&self, guard: &Guard) {
+        let p = self.value.load(Ordering::Acquire, guard);
+        prefetch_addr(crossbeam_epoch::Pointer::into_usize(p));
+    }
+
     /// Replaces the value (the single writer only).
     pub fn replace(&self, value: &[u8], guard: &Guard) {
         let old = self.value.swap(owned_bytes(value), Ordering::AcqRel, guard);
@@ -206,8 +213,7 @@ impl MemIndex {
     #[inline]
     pub fn prefetch_value(&self, hash: u64, key: &[u8], guard: &Guard) {
         if let Some(e) = self.find(hash, key, guard) {
-            let p = e.value.load(Ordering::Acquire, guard);
-            prefetch(crossbeam_epoch::Pointer::into_usize(p) as *const u8);
+            e.prefetch_value(guard);
         }
     }
 
