@@ -131,7 +131,13 @@ pub(crate) unsafe fn sql_result_to_js(
             .iter()
             .map(|c| js_string(env, c.as_bytes()))
             .collect::<Result<_>>()?;
-        let packed = pack_values(&r.rows);
+        // No rows (a write without RETURNING): an empty array, which costs
+        // far less to make than an empty Buffer.
+        let values = if r.rows.is_empty() {
+            js_array(env, &[])?
+        } else {
+            js_buffer(env, &pack_values(&r.rows))?
+        };
         let opt = |x: Option<f64>| match x {
             Some(n) => js_number(env, n),
             None => js_null(env),
@@ -140,7 +146,7 @@ pub(crate) unsafe fn sql_result_to_js(
             env,
             &[
                 js_array(env, &names)?,
-                js_buffer(env, &packed)?,
+                values,
                 js_number(env, r.changes as f64)?,
                 opt(r.last_insert_rowid.map(|i| i as f64))?,
                 opt(r.system_time.map(|t| t as f64))?,
