@@ -395,10 +395,20 @@ pub fn find(ctx: &Ctx, name: &str) -> Result<Option<Arc<Table>>> {
     if let Some(hit) = ctx.schema_cached(name) {
         return Ok(hit);
     }
+    // Decoded once per schema generation for every statement that may share
+    // the folder's schema cache (see `Ctx::get_meta`).
+    let shared = ctx.shared_generation();
+    if let Some(hit) = shared.as_ref().and_then(|(c, g)| c.table(*g, name)) {
+        ctx.cache_schema(name, hit.clone());
+        return Ok(hit);
+    }
     let t = match ctx.get_meta(&catalog_key(name))? {
         Some(v) => Some(decode_entry(&v)?),
         None => None,
     };
+    if let Some((c, g)) = &shared {
+        c.put_table(*g, name, t.clone());
+    }
     ctx.cache_schema(name, t.clone());
     Ok(t)
 }

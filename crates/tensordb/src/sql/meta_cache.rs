@@ -10,6 +10,7 @@
 //! all three). Entries are tagged with the generation they were read under;
 //! a new generation empties the cache.
 
+use super::catalog::Table;
 use crate::engine::db::Database;
 use crate::engine::read::ScanRange;
 use std::collections::HashMap;
@@ -28,16 +29,22 @@ struct Inner {
     generation: u64,
     gets: HashMap<Vec<u8>, Option<Vec<u8>>>,
     scans: HashMap<Vec<u8>, ScanRows>,
+    /// Catalog entries already decoded, by table name (`None`: no such
+    /// table).
+    tables: HashMap<String, Option<Arc<Table>>>,
 }
 
 impl Inner {
     /// Empties the cache when `generation` differs from its tag; false when
     /// `generation` is older than the cache's (a reader that fell behind).
     fn at(&mut self, generation: u64) -> bool {
-        if generation > self.generation || self.gets.len() + self.scans.len() > MAX_ENTRIES {
+        if generation > self.generation
+            || self.gets.len() + self.scans.len() + self.tables.len() > MAX_ENTRIES
+        {
             self.generation = generation;
             self.gets.clear();
             self.scans.clear();
+            self.tables.clear();
         }
         generation == self.generation
     }
@@ -105,6 +112,26 @@ impl MetaCache {
     }
 }
 
+impl MetaCache {
+    /// A decoded catalog entry cached under `generation`: `Some(table or
+    /// absent)`.
+    pub fn table(&self, generation: u64, name: &str) -> Option<Option<Arc<Table>>> {
+        let mut inner = self.lock();
+        if !inner.at(generation) {
+            return None;
+        }
+        inner.tables.get(name).cloned()
+    }
+
+    /// Remembers a catalog entry decoded under `generation`.
+    pub fn put_table(&self, generation: u64, name: &str, table: Option<Arc<Table>>) {
+        let mut inner = self.lock();
+        if inner.at(generation) {
+            inner.tables.insert(name.to_string(), table);
+        }
+    }
+}
+
 /// A scan range as a map key (each part length-prefixed).
 fn range_key(r: &ScanRange) -> Vec<u8> {
     let mut k = Vec::new();
@@ -137,6 +164,18 @@ mod tests {
         c.put(2, b"k", Some(b"old".to_vec()));
         assert_eq!(c.get(2, b"k"), None);
         assert_eq!(c.get(4, b"k"), None);
+    }
+
+    #[test]
+    fn decoded_tables_follow_the_generation() {
+        let c = MetaCache::default();
+        c.put_table(3, "t", None);
+        assert_eq!(c.table(3, "t").map(|t| t.is_none()), Some(true));
+        assert!(c.table(3, "u").is_none());
+        // A schema change empties it; an old reader neither sees nor fills.
+        assert!(c.table(5, "t").is_none());
+        c.put_table(3, "t", None);
+        assert!(c.table(5, "t").is_none());
     }
 
     #[test]
