@@ -347,4 +347,55 @@ mod tests {
         }
         assert!(reader.join().unwrap() > 0);
     }
+
+    #[test]
+    fn readers_never_see_a_freed_or_torn_value_while_values_are_replaced() {
+        // Values are `key | round` with lengths that change every round, so
+        // a reader holding freed or half-written bytes fails the check.
+        let idx = Arc::new(MemIndex::default());
+        let keys: Vec<[u8; 8]> = (0..256u64).map(|i| i.to_be_bytes()).collect();
+        let value = |k: &[u8], round: u32| {
+            let mut v = k.to_vec();
+            v.extend(std::iter::repeat_n(round as u8, 1 + round as usize % 40));
+            v
+        };
+        {
+            let guard = &epoch::pin();
+            for k in &keys {
+                idx.insert(idx.hash(k), Arc::new(Entry::new(k, &value(k, 0))), guard);
+            }
+        }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (idx, stop, keys) = (idx.clone(), stop.clone(), keys.clone());
+                std::thread::spawn(move || {
+                    let mut reads = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let guard = &epoch::pin();
+                        for k in &keys {
+                            let v = idx.find(idx.hash(k), k, guard).unwrap().value(guard);
+                            assert_eq!(&v[..8], k, "value of another key");
+                            let round = v[8];
+                            assert_eq!(v.len(), 9 + round as usize % 40, "torn value");
+                            assert!(v[8..].iter().all(|&b| b == round), "torn value");
+                            reads += 1;
+                        }
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for round in 1..2000u32 {
+            let guard = &epoch::pin();
+            for k in &keys {
+                let e = idx.find(idx.hash(k), k, guard).unwrap();
+                e.replace(&value(k, round % 200), guard);
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() > 0);
+        }
+    }
 }
