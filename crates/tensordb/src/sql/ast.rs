@@ -83,6 +83,27 @@ pub enum Expr {
     Window(Box<Expr>, Box<Window>),
 }
 
+impl Expr {
+    /// The result column name of an unaliased select item, as PostgreSQL
+    /// names it: a column's name, a function's (also under OVER), a cast's
+    /// operand's (else its type), `case`, `exists`; anything else
+    /// `?column?`.
+    pub fn output_name(&self) -> String {
+        match self {
+            Expr::Column(_, c) => c.clone(),
+            Expr::Func { name, .. } => name.clone(),
+            Expr::Window(f, _) => f.output_name(),
+            Expr::Cast(x, ty) => match x.output_name() {
+                n if n == "?column?" => ty.to_lowercase(),
+                n => n,
+            },
+            Expr::Case(..) => "case".into(),
+            Expr::Exists(..) => "exists".into(),
+            _ => "?column?".into(),
+        }
+    }
+}
+
 /// The unit a window frame counts in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameUnits {

@@ -476,11 +476,9 @@ pub fn returning(
     let mut names = Vec::new();
     for it in items {
         match it {
-            SelectItem::Expr(e, alias) => names.push(match (alias, e) {
-                (Some(a), _) => a.clone(),
-                (None, Expr::Column(_, c)) => c.clone(),
-                (None, _) => "?column?".into(),
-            }),
+            SelectItem::Expr(e, alias) => {
+                names.push(alias.clone().unwrap_or_else(|| e.output_name()))
+            }
             SelectItem::Star | SelectItem::TableStar(_) => {
                 names.extend(t.columns.iter().map(|c| c.name.clone()))
             }

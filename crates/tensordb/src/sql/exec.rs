@@ -1359,10 +1359,7 @@ fn item_name(e: &Expr, alias: &Option<String>) -> String {
     if let Some(a) = alias {
         return a.clone();
     }
-    match e {
-        Expr::Column(_, c) => c.clone(),
-        _ => "?column?".into(),
-    }
+    e.output_name()
 }
 
 /// Output rows plus, per row, the values ORDER BY sorts on.
