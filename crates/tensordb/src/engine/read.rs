@@ -165,8 +165,7 @@ pub fn get_many(
         let shard = shard_of(key, store.shards());
         let ver = versions[shard].get_or_insert_with(|| store.tree(shard).current());
         let start = buf.len();
-        buf.push(crate::ledger::keys::NS_CURRENT);
-        crate::ledger::keys::encode_into(&mut buf, key);
+        crate::ledger::keys::current_key_into(&mut buf, key);
         at.push((start, buf.len(), shard, ver.active.hash(&buf[start..])));
     }
     let version = |shard: usize| versions[shard].as_deref().expect("set above");
@@ -188,7 +187,7 @@ pub fn get_many(
             version(shard),
             key,
             &buf[s..e],
-            Some(h),
+            h,
             (t, v),
             cache_only,
             |val| f(i, val),
@@ -215,15 +214,16 @@ fn get_in(
             &heap
         }
     };
-    get_current(ver, key, ck, None, at, cache_only, f)
+    get_current(ver, key, ck, ver.active.hash(ck), at, cache_only, f)
 }
 
-/// `get_in` with the current-record key `ck` of `key` already built.
+/// `get_in` with the current-record key `ck` of `key` and its memtable
+/// hash (`Memtable::hash`) already computed.
 fn get_current(
     ver: &Version,
     key: &[u8],
     ck: &[u8],
-    mem_hash: Option<u64>,
+    mem_hash: u64,
     (t, v): (u64, i64),
     cache_only: bool,
     f: impl FnOnce(&[u8]) -> Result<()>,
@@ -231,7 +231,6 @@ fn get_current(
     // The current record decides in place when it is visible; otherwise
     // the history is searched.
     let mut f = Some(f);
-    let mem_hash = mem_hash.unwrap_or_else(|| ver.active.hash(ck));
     let found = ver.get_hashed(ck, Some(mem_hash), cache_only, |b| -> Result<bool> {
         let fact = FactView::decode(b)?;
         if !fact.visible(t, v) {

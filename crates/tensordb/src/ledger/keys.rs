@@ -48,9 +48,14 @@ pub fn encode_into(out: &mut Vec<u8>, key: &[u8]) {
 pub fn current_key(key: &[u8]) -> Vec<u8> {
     let zeros = key.iter().filter(|&&b| b == 0).count();
     let mut k = Vec::with_capacity(key.len() + zeros + 3);
-    k.push(NS_CURRENT);
-    encode_into(&mut k, key);
+    current_key_into(&mut k, key);
     k
+}
+
+/// Appends `current_key(key)` to `out`.
+pub fn current_key_into(out: &mut Vec<u8>, key: &[u8]) {
+    out.push(NS_CURRENT);
+    encode_into(out, key);
 }
 
 /// `current_key` written into `buf`: its length, or `None` when it does

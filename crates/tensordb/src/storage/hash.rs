@@ -46,14 +46,21 @@ pub struct FastState {
     seed: u64,
 }
 
+/// A random seed chosen once per process (odd), for in-memory tables whose
+/// layout must not be predictable from outside the process.
+pub fn process_seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(K) | 1
+    })
+}
+
 impl Default for FastState {
     fn default() -> Self {
-        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        let seed = *SEED.get_or_init(|| {
-            use std::hash::BuildHasher;
-            std::collections::hash_map::RandomState::new().hash_one(K) | 1
-        });
-        FastState { seed }
+        FastState {
+            seed: process_seed(),
+        }
     }
 }
 

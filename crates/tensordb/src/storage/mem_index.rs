@@ -138,14 +138,9 @@ impl Slots {
     }
 }
 
-/// Asks the CPU to start loading the cache line at `p`.
-#[inline]
-fn prefetch(p: *const u8) {
-    prefetch_addr(p as usize)
-}
-
 /// Asks the CPU to start loading the cache line at address `addr` (any
 /// address: a prefetch never faults and reads nothing into the program).
+/// Here because it needs `unsafe`; the row cache's table uses it too.
 #[inline]
 pub(crate) fn prefetch_addr(addr: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -191,7 +186,7 @@ impl MemIndex {
     pub fn prefetch(&self, hash: u64, guard: &Guard) {
         // SAFETY: the array pointer is never null and outlives the guard.
         let slots = unsafe { self.slots.load(Ordering::Acquire, guard).deref() };
-        prefetch(&slots.slots[hash as usize & slots.mask] as *const Slot as *const u8);
+        prefetch_addr(&slots.slots[hash as usize & slots.mask] as *const Slot as usize);
     }
 
     /// Starts loading the entry in the first slot probed for `hash`; false
@@ -204,7 +199,7 @@ impl MemIndex {
         let s = &slots.slots[hash as usize & slots.mask];
         let found = s.hash.load(Ordering::Acquire) == hash;
         if found {
-            prefetch(s.entry.load(Ordering::Relaxed) as *const u8);
+            prefetch_addr(s.entry.load(Ordering::Relaxed) as usize);
         }
         found
     }

@@ -81,7 +81,10 @@ impl Memtable {
     pub fn insert(&self, key: Vec<u8>, value: Vec<u8>, lookup: Lookup) {
         let guard = &epoch::pin();
         let indexed = lookup == Lookup::Exact;
-        // An indexed key is held twice (list and index).
+        // Approximate: the key is charged twice for an indexed entry and
+        // once for a scan-only one, though both kinds hold it in the
+        // skip-list node and in the entry (short keys sit inline there, at
+        // a fixed size, whatever their length).
         let key_bytes = if indexed { 2 * key.len() } else { key.len() };
         self.bytes
             .fetch_add(key_bytes + value.len() + ENTRY_OVERHEAD, Ordering::Relaxed);

@@ -4,23 +4,35 @@
 //! that slot before it takes the lock guarding the map: a batch of lookups
 //! then overlaps its cache misses.
 
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Starting slot count.
 const INITIAL: usize = 16;
 
-/// The slot array's address and mask, published for prefetching by whoever
-/// owns the table (stale values only make a prefetch useless).
-#[derive(Default)]
-pub struct Layout {
+/// The slot array's address and mask of a `ProbeTable<V>`, published for
+/// prefetching by whoever owns the table (stale values only make a
+/// prefetch useless).
+pub struct Layout<V> {
     base: AtomicUsize,
     mask: AtomicUsize,
+    slot: PhantomData<fn() -> V>,
 }
 
-impl Layout {
+impl<V> Default for Layout<V> {
+    fn default() -> Self {
+        Layout {
+            base: AtomicUsize::new(0),
+            mask: AtomicUsize::new(0),
+            slot: PhantomData,
+        }
+    }
+}
+
+impl<V> Layout<V> {
     /// Starts loading the slot where the search for `hash` begins.
     #[inline]
-    pub fn prefetch<V>(&self, hash: u64) {
+    pub fn prefetch(&self, hash: u64) {
         let base = self.base.load(Ordering::Relaxed);
         if base == 0 {
             return;
@@ -35,12 +47,7 @@ impl Layout {
 /// not collide in another's.
 #[inline]
 fn position(hash: u64) -> usize {
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let seed = *SEED.get_or_init(|| {
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one(0u64)
-    });
-    let x = (hash ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let x = (hash ^ super::hash::process_seed()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x ^ (x >> 29)) as usize
 }
 
@@ -95,7 +102,7 @@ impl<V> ProbeTable<V> {
 
     /// Sets the value of `hash`, returning the one it replaces; `layout` is
     /// updated when the slot array moves.
-    pub fn insert(&mut self, hash: u64, value: V, layout: &Layout) -> Option<V> {
+    pub fn insert(&mut self, hash: u64, value: V, layout: &Layout<V>) -> Option<V> {
         if let Some(i) = self.find(hash) {
             return self.slots[i].replace((hash, value)).map(|(_, v)| v);
         }
@@ -190,6 +197,6 @@ mod tests {
         }
         assert_eq!(t.iter().count(), m.len());
         assert!(t.get_mut(2).is_none());
-        layout.prefetch::<u64>(7);
+        layout.prefetch(7);
     }
 }

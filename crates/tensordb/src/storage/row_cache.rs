@@ -98,7 +98,7 @@ impl Stripe {
 pub struct RowCache {
     stripes: Box<[Mutex<Stripe>]>,
     /// Where each stripe's slots lie, for `prefetch` (no lock taken).
-    layouts: Box<[Layout]>,
+    layouts: Box<[Layout<Entry>]>,
     budget_per_stripe: usize,
     /// Flushes of the shard so far, as the cache has accounted for them.
     epoch: AtomicU64,
@@ -130,7 +130,7 @@ impl RowCache {
     #[inline]
     pub fn prefetch(&self, hash: u64) {
         if self.enabled() {
-            self.layouts[Self::stripe_of(hash)].prefetch::<Entry>(hash);
+            self.layouts[Self::stripe_of(hash)].prefetch(hash);
         }
     }
 
