@@ -56,6 +56,9 @@ test('temporal clauses: asOf an epoch or a time, validAt, history, forPortionOf'
   const { db, cleanup } = await setup('qbt')
   await db.insertInto('accounts').values({ id: 1, name: 'ann', balance: 100 })
   const { epoch } = await db.advanceEpoch()
+  // Date.now() has millisecond precision, system times microseconds: wait
+  // so that `before` is surely after the insert's commit.
+  await new Promise((r) => setTimeout(r, 2))
   const before = Date.now()
   await new Promise((r) => setTimeout(r, 5))
   await db.updateTable('accounts').set({ balance: 200 }).where('id', '=', 1)

@@ -64,8 +64,8 @@ test('SQL errors carry stable codes', async () => {
   await assert.rejects(db.sql("INSERT INTO t VALUES (2, 'x')"), { code: 'TDB_CONSTRAINT' })
   await assert.rejects(db.sql("INSERT INTO t VALUES (1, 'y')"), { code: 'TDB_CONSTRAINT' })
   await assert.rejects(db.sql('SELECT 1', [() => 1]), { code: 'TDB_INVALID_ARGUMENT' })
-  // Plain objects and arrays are JSON text, Dates ISO-8601 text.
-  assert.deepEqual(await db.sql('SELECT $1 AS j, $2 AS d', [{ a: 1 }, new Date(0)]), [{ j: '{"a":1}', d: '1970-01-01T00:00:00.000Z' }])
+  // Plain objects and arrays are JSON text, Dates canonical TIMESTAMP text.
+  assert.deepEqual(await db.sql('SELECT $1 AS j, $2 AS d', [{ a: 1 }, new Date(0)]), [{ j: '{"a":1}', d: '1970-01-01 00:00:00' }])
   await db.close()
   cleanup()
 })

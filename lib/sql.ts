@@ -243,13 +243,37 @@ export function shapeResult([columns, values, changes, lastInsertRowid, systemTi
 }
 
 /**
- * A parameter as the engine takes it: a Date becomes ISO-8601 text (for
- * TIMESTAMP / DATE columns), a plain object or array becomes JSON text (for
- * JSON columns); everything else passes through.
+ * A JS Date as canonical TIMESTAMP text (`YYYY-MM-DD HH:MM:SS[.fff]`, UTC,
+ * trailing fraction zeros dropped) — the form TIMESTAMP columns store, so a
+ * Date parameter compares equal to the same instant stored in one.
  */
-function toParam(v: unknown): unknown {
-  if (v instanceof Date) return v.toISOString()
-  if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) return JSON.stringify(v)
+export function dateParam(d: Date, what: string): string {
+  const t = d.getTime()
+  if (!Number.isFinite(t)) throw invalid(`${what}: an invalid Date (NaN)`)
+  const y = d.getUTCFullYear()
+  if (y < 0 || y > 9999) throw invalid(`${what}: a Date outside the years 0000-9999`)
+  const p = (n: number, w = 2) => String(n).padStart(w, '0')
+  let s = `${p(y, 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+  const ms = d.getUTCMilliseconds()
+  if (ms !== 0) s += '.' + p(ms, 3).replace(/0+$/, '')
+  return s
+}
+
+/**
+ * A parameter as the engine takes it: a Date becomes canonical TIMESTAMP
+ * text (see `dateParam`), a plain object or array becomes JSON text (for
+ * JSON columns); everything else passes through (the native layer checks
+ * its type).
+ */
+function toParam(v: unknown, i: number): unknown {
+  if (v instanceof Date) return dateParam(v, `parameter ${i + 1}`)
+  if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
+    try {
+      return JSON.stringify(v)
+    } catch (e) {
+      throw invalid(`parameter ${i + 1}: an object that cannot be JSON text (${(e as Error).message})`)
+    }
+  }
   return v
 }
 

@@ -337,6 +337,9 @@ pub enum AlterOp {
 pub enum ConflictAction {
     /// Skip the row.
     Nothing,
+    /// Delete every row the new one clashes with (primary key or UNIQUE
+    /// index), then insert it (`INSERT OR REPLACE`, `REPLACE INTO`).
+    Replace,
     /// Update the existing row (`excluded.col` names the proposed values).
     Update {
         /// `col = expr` pairs.

@@ -9,7 +9,6 @@ use super::value::Value;
 use crate::engine::commit::WriteOp;
 use crate::engine::read::ScanRange;
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::HashSet;
 
 /// What a statement produced.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -434,7 +433,7 @@ pub fn rewrite_row(
     key: &[u8],
     old: &[Value],
     new: &[Value],
-    pending: &mut HashSet<Vec<u8>>,
+    pending: &mut super::index::Pending,
     ops: &mut Vec<WriteOp>,
 ) -> Result<Vec<u8>> {
     let new_key = if t.pk.is_empty() {
@@ -525,7 +524,7 @@ fn update(
         .collect();
     let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     let mut ops = Vec::new();
     let mut written = Vec::new();
     for (key, row) in &rows {
@@ -546,7 +545,7 @@ fn update(
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let indexes = index::of_table(ctx, &t)?;
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     let mut ops = Vec::new();
     for (k, row) in &rows {
         index::maintain(
@@ -611,7 +610,7 @@ fn create_index(
         columns: columns.iter().filter_map(|c| t.column(c)).collect(),
         unique,
     };
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     for (key, row) in &loaded.1 {
         index::maintain(
             ctx,

@@ -770,7 +770,8 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
         }
         Expr::InQuery(x, q, negated) => {
             let v = eval(ctx, x, s)?;
-            let (_, rows) = subquery(ctx, "IN", q, Some(s))?;
+            let (names, rows) = subquery(ctx, "IN", q, Some(s))?;
+            one_column("IN", names.len())?;
             in_values(&v, rows.iter().map(|r| &r[0]), *negated)
         }
         Expr::Exists(q, negated) => {
@@ -778,7 +779,8 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
             Value::bool(rows.is_empty() == *negated)
         }
         Expr::Scalar(q) => {
-            let (_, rows) = subquery(ctx, "scalar", q, Some(s))?;
+            let (names, rows) = subquery(ctx, "scalar", q, Some(s))?;
+            one_column("scalar", names.len())?;
             rows.into_iter()
                 .next()
                 .and_then(|r| r.into_iter().next())
@@ -934,7 +936,24 @@ pub fn has_subquery(e: &Expr) -> bool {
     !found.is_empty()
 }
 
+/// A subquery used as a value (IN, scalar) must yield exactly one column.
+fn one_column(kind: &str, n: usize) -> Result<()> {
+    if n == 1 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::Syntax,
+        format!("{kind} subquery returns {n} columns - expected 1"),
+    ))
+}
+
+/// `v IN vals` (or NOT IN) under three-valued logic: over an empty set the
+/// answer is false (true for NOT IN) even when `v` is NULL.
 fn in_values<'v>(v: &Value, vals: impl Iterator<Item = &'v Value>, negated: bool) -> Value {
+    let mut vals = vals.peekable();
+    if vals.peek().is_none() {
+        return Value::bool(negated);
+    }
     if v.is_null() {
         return Value::Null;
     }
@@ -1467,6 +1486,7 @@ fn select_inner(
         }
     }
     let names: Vec<String> = exprs.iter().map(|(_, n)| n.clone()).collect();
+    let group_by = group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
     let aggregate_query = !sel.group_by.is_empty()
         || exprs.iter().any(|(e, _)| has_aggregate(e))
         || sel.having.as_ref().is_some_and(has_aggregate);
@@ -1509,7 +1529,7 @@ fn select_inner(
                     outer,
                 };
                 let mut key = Vec::new();
-                for g in &sel.group_by {
+                for g in &group_by {
                     encode_key_value(&eval(ctx, g, &sc)?, &mut key);
                 }
                 match index.get(&key) {
@@ -1613,6 +1633,61 @@ fn select_inner(
         out.push((vals, keys));
     }
     Ok((names, out))
+}
+
+/// GROUP BY terms as expressions over the input: an integer literal `n` is
+/// the n-th select item, and a bare name that is no input column but a
+/// select item's alias is that item (an input column wins, as in SQLite and
+/// PostgreSQL).
+fn group_terms(
+    terms: &[Expr],
+    exprs: &[(Expr, String)],
+    items: &[SelectItem],
+    cols: &[ColRef],
+) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(terms.len());
+    for (k, g) in terms.iter().enumerate() {
+        let item = match g {
+            Expr::Lit(Value::Int(n)) => {
+                let Some((e, _)) = usize::try_from(*n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| exprs.get(i))
+                else {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!(
+                            "GROUP BY term {} is out of range: it must be between 1 and {}",
+                            k + 1,
+                            exprs.len()
+                        ),
+                    ));
+                };
+                Some(e)
+            }
+            Expr::Column(None, c) if !cols.iter().any(|(_, n)| n == c) => {
+                items.iter().find_map(|it| match it {
+                    SelectItem::Expr(e, Some(a)) if a == c => Some(e),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        match item {
+            Some(e) if has_aggregate(e) => {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    format!(
+                        "aggregate functions are not allowed in GROUP BY (term {})",
+                        k + 1
+                    ),
+                ))
+            }
+            Some(e) => out.push(e.clone()),
+            None => out.push(g.clone()),
+        }
+    }
+    Ok(out)
 }
 
 fn order_key(

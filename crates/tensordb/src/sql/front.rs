@@ -201,6 +201,10 @@ pub struct Front {
     pub pieces: Vec<(std::ops::Range<usize>, Piece)>,
     /// True when the text names a hidden period column.
     pub hidden: bool,
+    /// The number of every plain `?` placeholder, by its position: in text
+    /// order within each statement, each taking the largest number used so
+    /// far plus one (as in SQLite), whichever clause it is in.
+    pub qmarks: Vec<(Location, usize)>,
 }
 
 fn syntax(msg: impl Into<String>, at: Location) -> Error {
@@ -568,13 +572,40 @@ pub fn run(sql: &str) -> Result<Front> {
     let hidden = pass.sig.iter().any(
         |&i| matches!(&pass.toks[i].token, Token::Word(w) if super::temporal::is_hidden(&w.value)),
     );
+    let qmarks = number_qmarks(&pass);
     Ok(Front {
         source: sql.to_string(),
         text,
         lifted,
         pieces,
         hidden,
+        qmarks,
     })
+}
+
+/// Numbers plain `?` placeholders in text order, per statement: each takes
+/// the largest number used so far in its statement plus one; `?NNN` and
+/// `$NNN` raise that largest number.
+fn number_qmarks(pass: &Pass) -> Vec<(Location, usize)> {
+    let mut out = Vec::new();
+    let mut max = 0usize;
+    for &i in &pass.sig {
+        let t = &pass.toks[i];
+        match &t.token {
+            Token::SemiColon => max = 0,
+            Token::Placeholder(p) if p == "?" => {
+                max += 1;
+                out.push((t.span.start, max));
+            }
+            Token::Placeholder(p) => {
+                if let Ok(n) = p.trim_start_matches(['$', '?']).parse::<usize>() {
+                    max = max.max(n);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn set_time(pass: &Pass, k: usize, end: usize) -> Result<SetTime> {

@@ -176,38 +176,46 @@ impl Index {
         table: &Table,
         row: &[Value],
         row_key: &[u8],
-        pending: &std::collections::HashSet<Vec<u8>>,
+        pending: &Pending,
     ) -> Result<Option<Vec<u8>>> {
+        let deleted = &pending.deleted_rows;
         if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
             return Ok(None);
         }
         let prefix = self.values_prefix(row);
         let own = self.entry_key(table, row, row_key);
+        let row_key_of = |k: &[u8]| {
+            let mut rk = rows_prefix(table.id);
+            rk.extend_from_slice(&k[prefix.len()..]);
+            rk
+        };
         let mut found: Option<Vec<u8>> = None;
+        // Entries of rows the statement deleted are still stored; a few
+        // more than them are read so a live holder is not missed.
         ctx.scan_each(
             &ScanRange {
                 prefix: Some(prefix.clone()),
-                limit: Some(2),
+                limit: Some(2 + deleted.len()),
                 ..Default::default()
             },
             |k, _| {
                 if found.is_none() && k != own.as_slice() {
-                    found = Some(k.to_vec());
+                    let rk = row_key_of(k);
+                    if !deleted.contains(&rk) {
+                        found = Some(rk);
+                    }
                 }
                 Ok(())
             },
         )?;
         if found.is_none() {
             found = pending
+                .entries
                 .iter()
                 .find(|k| k.starts_with(&prefix) && **k != own)
-                .cloned();
+                .map(|k| row_key_of(k));
         }
-        Ok(found.map(|k| {
-            let mut rk = rows_prefix(table.id);
-            rk.extend_from_slice(&k[prefix.len()..]);
-            rk
-        }))
+        Ok(found)
     }
 
     /// For a UNIQUE index: fails if another row (not `row_key`) holds the
@@ -220,7 +228,7 @@ impl Index {
         table: &Table,
         row: &[Value],
         row_key: &[u8],
-        pending: &std::collections::HashSet<Vec<u8>>,
+        pending: &Pending,
     ) -> Result<()> {
         if !self.unique || self.columns.iter().any(|&c| row[c].is_null()) {
             return Ok(());
@@ -252,6 +260,17 @@ impl Index {
     }
 }
 
+/// What a statement has done to indexes so far, beyond what its snapshot
+/// shows: the entries it added, and the rows it deleted (whose stored
+/// entries it still sees, so they must not count as holders of a value).
+#[derive(Default)]
+pub struct Pending {
+    /// Index entry keys this statement added.
+    entries: std::collections::HashSet<Vec<u8>>,
+    /// Row keys of stored rows this statement deleted (`OR REPLACE`).
+    pub deleted_rows: std::collections::HashSet<Vec<u8>>,
+}
+
 /// Adds the index maintenance of one row change to `ops`: the old entry goes,
 /// the new one comes (either may be absent). UNIQUE indexes are checked.
 pub fn maintain(
@@ -260,7 +279,7 @@ pub fn maintain(
     indexes: &[Index],
     old: Option<(&[Value], &[u8])>,
     new: Option<(&[Value], &[u8])>,
-    pending: &mut std::collections::HashSet<Vec<u8>>,
+    pending: &mut Pending,
     ops: &mut Vec<WriteOp>,
 ) -> Result<()> {
     for ix in indexes {
@@ -270,12 +289,12 @@ pub fn maintain(
             continue;
         }
         if let Some(k) = old_key {
-            pending.remove(&k);
+            pending.entries.remove(&k);
             ops.push(WriteOp::delete(k));
         }
         if let (Some(k), Some((row, row_key))) = (new_key, new) {
             ix.check_unique(ctx, table, row, row_key, pending)?;
-            pending.insert(k.clone());
+            pending.entries.insert(k.clone());
             ops.push(WriteOp::put(k, Vec::new()));
         }
     }

@@ -50,17 +50,27 @@ fn covers(target: &[usize], cols: &[usize]) -> bool {
     a == b
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Rows this statement wrote or deleted, for clashes within the statement.
+#[derive(Default)]
+struct Mine {
+    /// Keys of the rows this statement wrote.
+    written: HashSet<Vec<u8>>,
+    /// Their values, kept only for `OR REPLACE` (which may delete them again).
+    rows: std::collections::HashMap<Vec<u8>, Vec<Value>>,
+}
+
 fn find_clash(
     ctx: &Ctx,
     t: &Table,
     indexes: &[Index],
     row: &[Value],
     key: &[u8],
-    written: &HashSet<Vec<u8>>,
-    pending: &HashSet<Vec<u8>>,
+    mine: &Mine,
+    pending: &index::Pending,
 ) -> Result<Option<Clash>> {
-    if written.contains(key) || ctx.get(key)?.is_some() {
+    if mine.written.contains(key)
+        || (!pending.deleted_rows.contains(key) && ctx.get(key)?.is_some())
+    {
         return Ok(Some(Clash::PrimaryKey(key.to_vec())));
     }
     for (i, ix) in indexes.iter().enumerate() {
@@ -69,6 +79,31 @@ fn find_clash(
         }
     }
     Ok(None)
+}
+
+/// `OR REPLACE`: deletes the row `holder` (stored, or written earlier by
+/// this statement) with its index entries.
+fn replace_holder(
+    ctx: &Ctx,
+    t: &Table,
+    indexes: &[Index],
+    holder: Vec<u8>,
+    mine: &mut Mine,
+    pending: &mut index::Pending,
+    ops: &mut Vec<WriteOp>,
+) -> Result<()> {
+    let old = match mine.rows.remove(&holder) {
+        Some(r) => r,
+        None => match ctx.get(&holder)? {
+            Some(v) => t.decode(&v)?,
+            None => return Err(Error::internal("conflicting row vanished")),
+        },
+    };
+    index::maintain(ctx, t, indexes, Some((&old, &holder)), None, pending, ops)?;
+    ops.push(WriteOp::delete(holder.clone()));
+    mine.written.remove(&holder);
+    pending.deleted_rows.insert(holder);
+    Ok(())
 }
 
 /// Runs an INSERT.
@@ -166,10 +201,10 @@ pub fn insert(
     // needs one; `floor` is one past the largest id this statement used.
     let mut db_next: Option<i64> = None;
     let mut floor = i64::MIN;
-    let mut pending = HashSet::new();
+    let mut pending = index::Pending::default();
     let mut ops = Vec::with_capacity(rows.len());
-    // Keys of the rows this statement wrote (for clashes within the statement).
-    let mut written: HashSet<Vec<u8>> = HashSet::new();
+    let mut mine = Mine::default();
+    let replace = on_conflict.is_some_and(|oc| oc.action == ConflictAction::Replace);
     let mut out_rows = Vec::new();
     let mut last = None;
     let mut changes = 0u64;
@@ -266,10 +301,16 @@ pub fn insert(
         } else {
             None
         };
-        let clash = match period {
+        let mut clash = match period {
             Some(_) => None,
-            None => find_clash(ctx, &t, &indexes, &row, &key, &written, &pending)?,
+            None => find_clash(ctx, &t, &indexes, &row, &key, &mine, &pending)?,
         };
+        if replace {
+            while let Some(Clash::PrimaryKey(holder) | Clash::Unique(_, holder)) = clash {
+                replace_holder(ctx, &t, &indexes, holder, &mut mine, &mut pending, &mut ops)?;
+                clash = find_clash(ctx, &t, &indexes, &row, &key, &mine, &pending)?;
+            }
+        }
         if let Some(clash) = clash {
             let handled = match (&clash, &target) {
                 (_, None) => on_conflict.is_some(),
@@ -283,7 +324,7 @@ pub fn insert(
             let ConflictAction::Update { set, filter } = &oc.action else {
                 continue; // DO NOTHING
             };
-            if written.contains(&holder) {
+            if mine.written.contains(&holder) {
                 return Err(Error::invalid(
                     "ON CONFLICT DO UPDATE cannot change a row the same statement inserted",
                 ));
@@ -330,7 +371,7 @@ pub fn insert(
                 &mut pending,
                 &mut ops,
             )?;
-            written.insert(new_key);
+            mine.written.insert(new_key);
             changes += 1;
             if !ret.is_empty() {
                 out_rows.push(new);
@@ -362,7 +403,10 @@ pub fn insert(
         if let Some((vf, vt)) = period {
             super::temporal::set_period(&mut ops[start..], vf, vt);
         }
-        written.insert(key);
+        if replace {
+            mine.rows.insert(key.clone(), row.clone());
+        }
+        mine.written.insert(key);
         changes += 1;
         if !ret.is_empty() {
             out_rows.push(row);

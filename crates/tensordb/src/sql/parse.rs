@@ -41,7 +41,7 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
         }
     }
     let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).map_err(syntax_error)?;
-    super::translate::with_lifted(front.lifted, front.hidden, || {
+    super::translate::with_lifted(front.lifted, front.hidden, front.qmarks, || {
         let mut parsed = parsed.iter();
         let mut out = Vec::new();
         for (r, piece) in &front.pieces {

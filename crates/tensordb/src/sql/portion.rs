@@ -19,7 +19,6 @@ use super::value::Value;
 use crate::engine::commit::WriteOp;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::timeline::SYSTEM_END;
-use std::collections::HashSet;
 
 /// The period `[a, b)` of a FOR PORTION OF clause, in µs.
 fn period(ctx: &Ctx, p: &(Expr, Expr)) -> Result<(i64, i64)> {
@@ -129,7 +128,7 @@ pub fn update(
     }
     let (cols, indexes, found) = target(ctx, &t, filter, portion)?;
     let n = t.columns.len();
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     let mut ops: Vec<WriteOp> = Vec::new();
     let mut written = Vec::new();
     for (key, full, from, to) in &found {
@@ -169,7 +168,7 @@ pub fn delete(
     let t = catalog::lookup(ctx, table)?;
     let (_, indexes, found) = target(ctx, &t, filter, portion)?;
     let n = t.columns.len();
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     let mut ops: Vec<WriteOp> = Vec::new();
     for (key, full, from, to) in &found {
         let start = ops.len();

@@ -19,7 +19,7 @@ use crate::engine::commit::WriteOp;
 use crate::engine::db::ReadAt;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ledger::timeline::SYSTEM_END;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// One row's valid-time timeline: (from, to, values), sorted, disjoint.
 type Timeline = Vec<(i64, i64, Vec<Value>)>;
@@ -73,7 +73,7 @@ pub fn restore_table(ctx: &Ctx, name: &str, to: &TimeSpec) -> Result<SqlResult> 
     let old = timelines(ctx, &t, then)?;
     let cur = timelines(ctx, &t, now_t)?;
     let indexes = index::of_table(ctx, &t)?;
-    let mut pending = HashSet::new();
+    let mut pending = super::index::Pending::default();
     let mut ops: Vec<WriteOp> = Vec::new();
     let mut changes = 0u64;
     let empty = Timeline::new();

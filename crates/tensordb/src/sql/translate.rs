@@ -66,6 +66,9 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
     /// The text being translated names a hidden period column.
     static HIDDEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The front pass's numbers for plain `?` placeholders, by position.
+    static QMARKS: std::cell::RefCell<Vec<(sqlparser::tokenizer::Location, usize)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Translates `f` with the front pass's lifted clauses available to table
@@ -73,12 +76,15 @@ thread_local! {
 pub fn with_lifted<T>(
     lifted: Vec<super::front::Lifted>,
     hidden: bool,
+    qmarks: Vec<(sqlparser::tokenizer::Location, usize)>,
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
     LIFTED.with(|l| *l.borrow_mut() = lifted.into_iter().map(|x| (x, false)).collect());
     HIDDEN.with(|h| h.set(hidden));
+    QMARKS.with(|q| *q.borrow_mut() = qmarks);
     let res = f();
     HIDDEN.with(|h| h.set(false));
+    QMARKS.with(|q| q.borrow_mut().clear());
     let left = LIFTED.with(|l| {
         let v = std::mem::take(&mut *l.borrow_mut());
         v.into_iter()
@@ -446,9 +452,48 @@ fn insert(ins: &sp::Insert) -> Result<Statement> {
         table,
         columns: ins.columns.iter().map(object_name).collect::<Result<_>>()?,
         source: Box::new(source),
-        on_conflict: on_conflict(&ins.on)?,
+        on_conflict: insert_conflict(ins)?,
         returning: returning(&ins.returning)?,
     })
+}
+
+/// The conflict rule of an INSERT: `OR REPLACE` / `REPLACE INTO`, `OR
+/// IGNORE`, `OR ABORT` (the default), or an `ON CONFLICT` clause.
+fn insert_conflict(ins: &sp::Insert) -> Result<Option<OnConflict>> {
+    if ins.overwrite || ins.partitioned.is_some() || !ins.after_columns.is_empty() {
+        return Err(unsupported("INSERT OVERWRITE / PARTITION"));
+    }
+    if ins.by_name || !ins.assignments.is_empty() || ins.overriding.is_some() {
+        return Err(unsupported("INSERT … BY NAME / SET / OVERRIDING"));
+    }
+    if ins.table_alias.is_some() || ins.insert_alias.is_some() || ins.output.is_some() {
+        return Err(unsupported("an INSERT target alias or OUTPUT clause"));
+    }
+    let rule = match (&ins.or, ins.replace_into, ins.ignore) {
+        (None, false, false) | (Some(sp::SqliteOnConflict::Abort), false, false) => None,
+        (Some(sp::SqliteOnConflict::Replace), false, false) | (None, true, false) => {
+            Some(ConflictAction::Replace)
+        }
+        (Some(sp::SqliteOnConflict::Ignore), false, false) | (None, false, true) => {
+            Some(ConflictAction::Nothing)
+        }
+        (Some(other), _, _) => {
+            return Err(unsupported(format!(
+                "INSERT OR {other} (supported: OR REPLACE, OR IGNORE, OR ABORT)"
+            )))
+        }
+        _ => return Err(unsupported("this combination of INSERT conflict rules")),
+    };
+    match (rule, on_conflict(&ins.on)?) {
+        (None, oc) => Ok(oc),
+        (Some(action), None) => Ok(Some(OnConflict {
+            target: Vec::new(),
+            action,
+        })),
+        (Some(_), Some(_)) => Err(unsupported(
+            "INSERT OR … together with an ON CONFLICT clause",
+        )),
+    }
 }
 
 type Portion = Option<(Expr, Expr)>;
@@ -771,6 +816,27 @@ fn number(s: &str) -> Result<Value> {
         .map_err(|_| Error::new(ErrorCode::Syntax, format!("bad number `{s}`")))
 }
 
+/// A literal at a known position: a plain `?` takes the number the front
+/// pass gave it in text order (so `WHERE id >= ? LIMIT ?` binds in that
+/// order, whichever clause translation reaches first).
+fn literal_at(v: &sp::ValueWithSpan) -> Result<Expr> {
+    if matches!(&v.value, sp::Value::Placeholder(p) if p == "?") {
+        let start = v.span.start;
+        let n = QMARKS.with(|q| {
+            let q = q.borrow();
+            // In text order, so sorted by position.
+            q.binary_search_by(|(at, _)| (at.line, at.column).cmp(&(start.line, start.column)))
+                .ok()
+                .map(|i| q[i].1)
+        });
+        if let Some(n) = n {
+            NEXT_QMARK.with(|c| c.set(c.get().max(n)));
+            return Ok(Expr::Param(n - 1));
+        }
+    }
+    literal(&v.value)
+}
+
 fn literal(v: &sp::Value) -> Result<Expr> {
     Ok(match v {
         sp::Value::Number(n, _) => Expr::Lit(number(n)?),
@@ -849,7 +915,7 @@ pub fn expr(e: &sp::Expr) -> Result<Expr> {
             [t, c] => Expr::Column(Some(ident(t)), ident(c)),
             _ => return Err(unsupported(format!("the name `{e}`"))),
         },
-        E::Value(v) => literal(&v.value)?,
+        E::Value(v) => literal_at(v)?,
         E::Nested(inner) => expr(inner)?,
         E::BinaryOp { left, op, right } => match op {
             sp::BinaryOperator::Arrow => call("json_arrow", vec![expr(left)?, expr(right)?]),

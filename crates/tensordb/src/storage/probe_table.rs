@@ -181,7 +181,7 @@ mod tests {
             // A small key space, so removes and replaces hit often; a few
             // hashes share low bits to make long runs.
             let h = (x % 3000) << (x % 3) | 1;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 assert_eq!(t.remove(h), m.remove(&h), "remove at {step}");
             } else {
                 assert_eq!(
