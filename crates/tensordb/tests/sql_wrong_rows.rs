@@ -207,3 +207,31 @@ fn null_in_empty_subquery_and_row_subqueries() {
         .unwrap_err();
     assert_eq!(e.code.as_str(), "TDB_SYNTAX", "{e:?}");
 }
+
+#[test]
+fn clauses_that_are_not_run_are_refused() {
+    let db = db();
+    for sql in [
+        "DELETE FROM t WHERE v > 0 LIMIT 1",
+        "DELETE FROM t ORDER BY id LIMIT 1",
+        "UPDATE t SET v = 0 LIMIT 1",
+        "UPDATE OR REPLACE t SET id = 1 WHERE id = 2",
+        "INSERT OR FAIL INTO t VALUES (1, 'a', 1)",
+        "INSERT OR ROLLBACK INTO t VALUES (1, 'a', 1)",
+        "SELECT id FROM t FETCH FIRST 2 ROWS ONLY",
+        "SELECT id FROM t FOR UPDATE",
+    ] {
+        match db.sql(sql, &[]) {
+            Err(e) => assert!(
+                matches!(e.code.as_str(), "TDB_NOT_SUPPORTED" | "TDB_SYNTAX"),
+                "{sql}: {e:?}"
+            ),
+            Ok(r) => panic!("{sql} ran: {:?}", r.rows),
+        }
+    }
+    // Nothing was deleted or changed by the refused statements.
+    assert_eq!(
+        ints(&db, "SELECT count(*), sum(v) FROM t", &[]),
+        vec![vec![i(5), i(150)]]
+    );
+}

@@ -528,6 +528,15 @@ fn update(u: &sp::Update) -> Result<Statement> {
     if u.from.is_some() {
         return Err(unsupported("UPDATE … FROM"));
     }
+    if !u.order_by.is_empty() || u.limit.is_some() {
+        return Err(unsupported("UPDATE … ORDER BY / LIMIT"));
+    }
+    if u.output.is_some() || u.settings.is_some() || u.on_cluster.is_some() {
+        return Err(unsupported("UPDATE … OUTPUT / SETTINGS / ON CLUSTER"));
+    }
+    if let Some(or) = u.or.as_ref().filter(|o| **o != sp::SqliteOnConflict::Abort) {
+        return Err(unsupported(format!("UPDATE OR {or}")));
+    }
     let (table, portion) = single_table(&u.table)?;
     let set = assignments(&u.assignments)?;
     Ok(Statement::Update {
@@ -542,6 +551,15 @@ fn update(u: &sp::Update) -> Result<Statement> {
 fn delete(d: &sp::Delete) -> Result<Statement> {
     if d.using.is_some() {
         return Err(unsupported("DELETE … USING"));
+    }
+    if !d.order_by.is_empty() || d.limit.is_some() {
+        return Err(unsupported("DELETE … ORDER BY / LIMIT"));
+    }
+    if !d.tables.is_empty() || d.output.is_some() || d.settings.is_some() || d.on_cluster.is_some()
+    {
+        return Err(unsupported(
+            "DELETE of several tables / OUTPUT / SETTINGS / ON CLUSTER",
+        ));
     }
     let tables = match &d.from {
         sp::FromTable::WithFromKeyword(t) | sp::FromTable::WithoutKeyword(t) => t,
@@ -559,7 +577,64 @@ fn delete(d: &sp::Delete) -> Result<Statement> {
 }
 
 /// Translates a query.
+/// Clauses sqlparser can hand over that TensorDB does not run: refused, so
+/// that none is silently dropped (a dropped FETCH FIRST would return wrong
+/// rows).
+fn refuse_query_extras(q: &sp::Query) -> Result<()> {
+    if q.fetch.is_some() {
+        return Err(unsupported("FETCH FIRST … ROWS (write LIMIT)"));
+    }
+    if !q.locks.is_empty() {
+        return Err(unsupported(
+            "FOR UPDATE / FOR SHARE (transactions are snapshot-isolated)",
+        ));
+    }
+    if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() {
+        return Err(unsupported("FOR XML/JSON, SETTINGS and FORMAT clauses"));
+    }
+    if !q.pipe_operators.is_empty() {
+        return Err(unsupported("pipe operators (|>)"));
+    }
+    if let Some(sp::LimitClause::LimitOffset { limit_by, .. }) = &q.limit_clause {
+        if !limit_by.is_empty() {
+            return Err(unsupported("LIMIT … BY"));
+        }
+    }
+    Ok(())
+}
+
+/// SELECT clauses of other dialects that TensorDB does not run (see
+/// `refuse_query_extras`).
+fn refuse_select_extras(s: &sp::Select) -> Result<()> {
+    let what = if s.top.is_some() {
+        "TOP (write LIMIT)"
+    } else if s.select_modifiers.is_some() {
+        "SELECT modifiers"
+    } else if s.exclude.is_some() {
+        "SELECT * EXCLUDE"
+    } else if s.into.is_some() {
+        "SELECT … INTO (write CREATE TABLE … then INSERT … SELECT)"
+    } else if !s.lateral_views.is_empty() {
+        "LATERAL VIEW"
+    } else if s.prewhere.is_some() {
+        "PREWHERE"
+    } else if !s.connect_by.is_empty() {
+        "CONNECT BY (write WITH RECURSIVE)"
+    } else if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
+        "CLUSTER / DISTRIBUTE / SORT BY"
+    } else if s.value_table_mode.is_some() {
+        "SELECT AS STRUCT / VALUE"
+    } else if !matches!(s.flavor, sp::SelectFlavor::Standard) {
+        "FROM-first SELECT"
+    } else {
+        return Ok(());
+    };
+    Err(unsupported(what))
+}
+
+/// Translates a query (WITH, body, ORDER BY, LIMIT / OFFSET).
 pub fn query(q: &sp::Query) -> Result<Query> {
+    refuse_query_extras(q)?;
     let mut with = Vec::new();
     if let Some(w) = &q.with {
         for c in &w.cte_tables {
@@ -615,7 +690,11 @@ fn body(b: &sp::SetExpr) -> Result<Body> {
                 sp::SetOperator::Except | sp::SetOperator::Minus => SetOp::Except,
                 sp::SetOperator::Intersect => SetOp::Intersect,
             };
-            let all = matches!(set_quantifier, sp::SetQuantifier::All);
+            let all = match set_quantifier {
+                sp::SetQuantifier::All => true,
+                sp::SetQuantifier::Distinct | sp::SetQuantifier::None => false,
+                other => return Err(unsupported(format!("the set quantifier `{other}`"))),
+            };
             Ok(Body::Set(
                 Box::new(body(left)?),
                 op,
@@ -696,6 +775,7 @@ fn on_conflict(on: &Option<sp::OnInsert>) -> Result<Option<OnConflict>> {
 }
 
 fn select(s: &sp::Select) -> Result<Select> {
+    refuse_select_extras(s)?;
     let distinct = match &s.distinct {
         None | Some(sp::Distinct::All) => false,
         Some(sp::Distinct::Distinct) => true,
