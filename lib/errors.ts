@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'TDB_CONSTRAINT',
   'TDB_CONFLICT',
   'TDB_TYPE_MISMATCH',
+  'TDB_LIMIT',
 ] as const
 
 /** One of the stable error codes. */

@@ -36,6 +36,9 @@ pub enum ErrorCode {
     /// A value does not fit its column's type (JSON, TIMESTAMP, BOOLEAN) or
     /// a function's argument type.
     TypeMismatch,
+    /// A statement exceeded a documented limit (nesting depth, value size,
+    /// statement timeout, memory budget) or was cancelled.
+    Limit,
 }
 
 impl ErrorCode {
@@ -56,11 +59,12 @@ impl ErrorCode {
             ErrorCode::WouldBlock => "TDB_WOULD_BLOCK",
             ErrorCode::Conflict => "TDB_CONFLICT",
             ErrorCode::TypeMismatch => "TDB_TYPE_MISMATCH",
+            ErrorCode::Limit => "TDB_LIMIT",
         }
     }
 
     /// Every public code, for tests that keep the Rust and TypeScript lists in sync.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::Io,
         ErrorCode::Corrupt,
         ErrorCode::InvalidArgument,
@@ -75,6 +79,7 @@ impl ErrorCode {
         ErrorCode::WouldBlock,
         ErrorCode::Conflict,
         ErrorCode::TypeMismatch,
+        ErrorCode::Limit,
     ];
 }
 

@@ -28,3 +28,14 @@ fn own_sqllogictest_files_pass() {
     }
     assert!(failed.is_empty(), "failing .slt files: {failed:?}");
 }
+
+#[test]
+fn a_guarded_halt_stops_only_the_engines_it_names() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt/tensordb/halt_guarded.slt");
+    let o = run_file(&f);
+    assert_eq!(
+        (o.passed, o.total),
+        (3, 3),
+        "records after guarded halts must run"
+    );
+}

@@ -205,6 +205,8 @@ pub struct Front {
     /// order within each statement, each taking the largest number used so
     /// far plus one (as in SQLite), whichever clause it is in.
     pub qmarks: Vec<(Location, usize)>,
+    /// The estimated nesting depth (see `limits::estimate_depth`).
+    pub depth: usize,
 }
 
 fn syntax(msg: impl Into<String>, at: Location) -> Error {
@@ -269,7 +271,9 @@ impl Pass {
     fn expr(&self, k: usize, between: bool) -> Result<(sp::Expr, usize)> {
         let start = self.sig.get(k).copied().unwrap_or(self.toks.len());
         let toks = self.toks[start..].to_vec();
-        let mut p = Parser::new(&self.dialect).with_tokens_with_locations(toks);
+        let mut p = Parser::new(&self.dialect)
+            .with_recursion_limit(super::limits::PARSER_RECURSION)
+            .with_tokens_with_locations(toks);
         let e = if between {
             p.parse_subexpr(self.dialect.prec_value(Precedence::Between))
         } else {
@@ -490,6 +494,7 @@ pub fn run(sql: &str) -> Result<Front> {
     let rewritten = rewrite_periods(sql)?;
     let sql = rewritten.as_str();
     let (toks, sig) = tokenize(sql)?;
+    let depth = super::limits::estimate_depth(sig.iter().map(|&i| &toks[i].token))?;
     let pass = Pass {
         toks,
         sig,
@@ -580,6 +585,7 @@ pub fn run(sql: &str) -> Result<Front> {
         pieces,
         hidden,
         qmarks,
+        depth,
     })
 }
 

@@ -22,6 +22,7 @@ pub mod index;
 pub mod insert;
 pub mod join;
 pub mod json;
+pub mod limits;
 pub mod meta_cache;
 pub mod parse;
 pub mod period;

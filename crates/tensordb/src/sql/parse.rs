@@ -9,6 +9,9 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// A sqlparser error as `TDB_SYNTAX` (its position stays in the message).
 pub fn syntax_error(e: sqlparser::parser::ParserError) -> Error {
+    if matches!(e, sqlparser::parser::ParserError::RecursionLimitExceeded) {
+        return super::limits::too_deep();
+    }
     Error::new(
         ErrorCode::Syntax,
         e.to_string()
@@ -25,7 +28,20 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
 /// Parses SQL text into statements, each with its own normalized SQL text
 /// (what the catalog stores for CREATE TABLE).
 pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
+    Ok(parse_with_depth(sql)?.0)
+}
+
+/// Like `parse_with_text`, also returning the statements' estimated
+/// nesting depth. Deeply nested text is parsed on a big stack (see
+/// `limits`).
+pub fn parse_with_depth(sql: &str) -> Result<(Vec<(Statement, String)>, usize)> {
     let front = super::front::run(sql)?;
+    let depth = front.depth;
+    let parsed = super::limits::with_stack_for(depth, || parse_front(front))?;
+    Ok((parsed, depth))
+}
+
+fn parse_front(front: super::front::Front) -> Result<Vec<(Statement, String)>> {
     let custom = front
         .pieces
         .iter()
@@ -40,7 +56,11 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>> {
             }
         }
     }
-    let parsed = Parser::parse_sql(&SQLiteDialect {}, &text).map_err(syntax_error)?;
+    let parsed = Parser::new(&SQLiteDialect {})
+        .with_recursion_limit(super::limits::PARSER_RECURSION)
+        .try_with_sql(&text)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(syntax_error)?;
     super::translate::with_lifted(front.lifted, front.hidden, front.qmarks, || {
         let mut parsed = parsed.iter();
         let mut out = Vec::new();

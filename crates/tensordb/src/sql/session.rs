@@ -24,6 +24,8 @@ const AUTOCOMMIT_RETRIES: u32 = 32;
 #[derive(Clone, Debug)]
 pub struct Prepared {
     statements: Vec<(Statement, String)>,
+    /// Estimated nesting depth: deep statements run on a big stack.
+    depth: usize,
     source: String,
     /// Set when the text may compile to a primary-key point read.
     shape: Option<super::point::Shape>,
@@ -34,13 +36,14 @@ pub struct Prepared {
 impl Prepared {
     /// Parses SQL text (one or more `;`-separated statements).
     pub fn new(text: &str) -> Result<Prepared> {
-        let statements = super::parse::parse_with_text(text)?;
+        let (statements, depth) = super::parse::parse_with_depth(text)?;
         let shape = match statements.as_slice() {
             [(s, _)] => super::point::Shape::of(s),
             _ => None,
         };
         Ok(Prepared {
             statements,
+            depth,
             source: text.to_string(),
             shape,
             plan: Arc::default(),
@@ -95,6 +98,9 @@ impl Prepared {
     /// qualifies; one that needs fact histories (period ranges, hidden
     /// period columns) declines when it gets there.
     pub fn sync_candidate(&self) -> bool {
+        if self.depth > super::limits::SHALLOW {
+            return false;
+        }
         let [(Statement::Query(q), _)] = self.statements.as_slice() else {
             return false;
         };
@@ -182,13 +188,15 @@ impl Session {
         params: &[Value],
         at: ReadAt,
     ) -> Result<SqlResult> {
-        let mut last = SqlResult::default();
-        for (s, text) in &p.statements {
-            last = self
-                .execute(db, s, text, params, at)
-                .map_err(|e| super::hint::locate(e, &p.source))?;
-        }
-        Ok(last)
+        super::limits::with_stack_for(p.depth, || {
+            let mut last = SqlResult::default();
+            for (s, text) in &p.statements {
+                last = self
+                    .execute(db, s, text, params, at)
+                    .map_err(|e| super::hint::locate(e, &p.source))?;
+            }
+            Ok(last)
+        })
     }
 
     /// Runs a `sync_candidate` statement from memory only, outside any

@@ -676,6 +676,7 @@ pub fn query(q: &sp::Query) -> Result<Query> {
 }
 
 fn body(b: &sp::SetExpr) -> Result<Body> {
+    let _level = super::limits::DepthGuard::enter()?;
     match b {
         sp::SetExpr::Select(s) => Ok(Body::Select(Box::new(select(s)?))),
         sp::SetExpr::Query(q) => Ok(Body::Query(Box::new(query(q)?))),
@@ -987,6 +988,7 @@ fn binop(op: &sp::BinaryOperator) -> Result<BinOp> {
 
 /// Translates an expression.
 pub fn expr(e: &sp::Expr) -> Result<Expr> {
+    let _level = super::limits::DepthGuard::enter()?;
     use sp::Expr as E;
     let b = |e: &sp::Expr| expr(e).map(Box::new);
     Ok(match e {

@@ -1,0 +1,30 @@
+// Statements that used to kill the Node process or run away (issue #15):
+// deep nesting ends in TDB_LIMIT (never SIGSEGV), in db.sql and prepare.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { open } from 'tensordb'
+import { tempDir } from './helpers.mjs'
+
+test('deeply nested statements fail with TDB_LIMIT and the process lives', async () => {
+  const { dir, cleanup } = tempDir('deep')
+  const db = await open(dir)
+  const deep = [
+    'SELECT 1' + '+1'.repeat(1200),
+    'SELECT 1' + ' AND 1'.repeat(1500),
+    "SELECT 'a'" + " || 'b'".repeat(1500),
+    'SELECT 1' + ' UNION ALL SELECT 1'.repeat(3000),
+    'SELECT ' + '('.repeat(5000) + '1' + ')'.repeat(5000),
+  ]
+  for (const sql of deep) {
+    await assert.rejects(db.sql(sql), { code: 'TDB_LIMIT' }, sql.slice(0, 40))
+    assert.throws(() => db.prepare(sql), { code: 'TDB_LIMIT' })
+  }
+  // Up to the limit they run, also prepared (parsed on the JS thread's call).
+  const sum = 'SELECT ' + Array(900).fill('1').join(' + ') + ' AS n'
+  assert.deepEqual(await db.sql(sum), [{ n: 900 }])
+  assert.deepEqual(await db.prepare(sum).all(), [{ n: 900 }])
+  const parens = 'SELECT ' + '('.repeat(900) + '7' + ')'.repeat(900) + ' AS n'
+  assert.deepEqual(await db.prepare(parens).get(), { n: 7 })
+  await db.close()
+  cleanup()
+})
