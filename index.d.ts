@@ -112,6 +112,8 @@ export declare class NativeDb {
   now(): number
   /** Flushes memtables to tables on a read thread. */
   flush(id: number): void
+  /** What recovery cut or rebuilt at open; `null` when nothing. */
+  recovery(): NativeRecovery | null
   /** Closes this handle on a new thread (the last handle flushes the engine). */
   close(id: number): void
   /**
@@ -191,4 +193,36 @@ export interface NativeOpenOptions {
   syncIntervalMs?: number
   /** Threads serving reads that may touch disk. */
   readThreads?: number
+  /** Rebuild a missing manifest / cut a corrupt WAL instead of refusing. */
+  repair?: boolean
+}
+
+/** What recovery cut or rebuilt when the database opened (`db.recovery`). */
+export interface NativeRecovery {
+  /**
+   * "torn-tail" (the normal result of a crash) or "corruption" (cut only
+   * because `repair` was set); absent when the log was clean.
+   */
+  wal?: string
+  /** The WAL segment that was cut. */
+  segment?: number
+  /** Byte offset of the cut in that segment. */
+  offset: number
+  /** Bytes cut off. */
+  bytesDropped: number
+  /** Intact records dropped with the cut (acknowledged writes lost). */
+  recordsDropped: number
+  /** Later segments set aside (renamed `*.dropped`). */
+  segmentsDropped: Array<number>
+  /** Records replayed from the WAL. */
+  recordsReplayed: number
+  /** Table files the manifest was rebuilt from (repair), if it was. */
+  manifestTables?: number
+  /**
+   * Unfinished table files found by that rebuild (no data lost: their
+   * data is in the WAL or in other tables).
+   */
+  unfinishedTables?: number
+  /** Where the rebuild moved the old table files. */
+  tablesMovedTo?: string
 }

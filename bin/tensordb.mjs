@@ -3,17 +3,32 @@
 //   tensordb generate-types <folder> [--out file.ts] [--name Database]
 // writes the schema type of the database in <folder> for the query builder
 // (to stdout without --out).
+//   tensordb repair <folder>
+// opens the database with { repair: true } (rebuilds a missing MANIFEST from
+// the table files, cuts a corrupt WAL at the damage; deletes nothing) and
+// prints what recovery did as JSON.
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 const { open, generateTypes } = require('../dist/cjs/index.js')
 
-const usage = 'usage: tensordb generate-types <folder> [--out file.ts] [--name Database]'
+const usage = 'usage: tensordb generate-types <folder> [--out file.ts] [--name Database]\n       tensordb repair <folder>'
+
+async function repair(folder) {
+  const db = await open(folder, { repair: true })
+  try {
+    process.stdout.write(JSON.stringify({ repaired: db.recovery !== null, recovery: db.recovery }, null, 2) + '\n')
+  } finally {
+    await db.close()
+  }
+}
 
 async function main(argv) {
   const [command, folder, ...rest] = argv
-  if (command !== 'generate-types' || folder === undefined || folder.startsWith('-')) throw new Error(usage)
+  if (folder === undefined || folder.startsWith('-')) throw new Error(usage)
+  if (command === 'repair' && rest.length === 0) return repair(folder)
+  if (command !== 'generate-types') throw new Error(usage)
   const opts = { out: undefined, name: 'Database' }
   for (let i = 0; i < rest.length; i += 2) {
     const v = rest[i + 1]

@@ -30,6 +30,40 @@ export interface OpenOptions {
   rowCacheBytes?: number
   /** Engine threads serving reads that touch disk (default 2). */
   readThreads?: number
+  /**
+   * Repair what opening otherwise refuses with `TDB_CORRUPT` (default false):
+   * a missing MANIFEST is rebuilt from the table files (the old files are
+   * moved into `repair-<time>/`), a WAL with a damaged record followed by
+   * intact ones is cut at the damage. What was cut is in `db.recovery`.
+   */
+  repair?: boolean
+}
+
+/**
+ * What recovery cut or rebuilt when the database opened (`db.recovery`;
+ * `null` when it found nothing to do).
+ */
+export interface Recovery {
+  /** `'torn-tail'` (a crash's incomplete last write: cut as a matter of course) or `'corruption'` (cut because `repair` was set); absent when the WAL was clean. */
+  wal?: 'torn-tail' | 'corruption'
+  /** The WAL segment that was cut. */
+  segment?: number
+  /** Byte offset of the cut in that segment. */
+  offset: number
+  /** Bytes cut off. */
+  bytesDropped: number
+  /** Intact records dropped with the cut: acknowledged writes lost to corruption (0 for a torn tail). */
+  recordsDropped: number
+  /** Later WAL segments set aside (renamed `*.dropped`). */
+  segmentsDropped: number[]
+  /** Records replayed from the WAL. */
+  recordsReplayed: number
+  /** Table files the manifest was rebuilt from (repair), if it was rebuilt. */
+  manifestTables?: number
+  /** Unfinished table files that rebuild found (their data is in the WAL or other tables). */
+  unfinishedTables?: number
+  /** Where the rebuild moved the old table files. */
+  tablesMovedTo?: string
 }
 
 /** The valid period of a write, half-open `[validFrom, validTo)`. */
@@ -160,11 +194,14 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
   private readonly compiled = new Map<string, Statement>()
   /** The folder this database lives in. */
   readonly path: string
+  /** What recovery cut or rebuilt when the database opened; `null` when nothing. */
+  readonly recovery: Recovery | null
 
   /** @internal Use `open()`. */
   constructor(channel: Channel, path: string) {
     this.channel = channel
     this.path = path
+    this.recovery = (channel.native.recovery() as Recovery | null) ?? null
   }
 
   /** False once `close()` was called. */
@@ -589,6 +626,7 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
   if (options.durability !== undefined && options.durability !== 'full' && options.durability !== 'buffered') {
     throw invalid(`durability must be 'full' or 'buffered'`)
   }
+  if (options.repair !== undefined && typeof options.repair !== 'boolean') throw invalid('repair must be a boolean')
   const ch = new Channel()
   const native: NativeOpenOptions = { ...options }
   await ch.call<null>((id) => ch.native.open(path, native, id))

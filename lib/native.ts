@@ -13,6 +13,7 @@ export interface NativeOpenOptions {
   durability?: string
   syncIntervalMs?: number
   readThreads?: number
+  repair?: boolean
 }
 
 type Bytes = string | Uint8Array
@@ -31,6 +32,8 @@ export interface NativeSession {
 /** The native class as the SDK uses it. */
 export interface NativeDb {
   open(path: string, opts: NativeOpenOptions, id: number): void
+  /** What recovery cut or rebuilt at open (camelCase fields as in `Recovery`), or null. */
+  recovery(): unknown
   batch(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], id: number): void
   writeMany(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], ids: number[]): void
   getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown

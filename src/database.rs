@@ -29,6 +29,35 @@ pub struct NativeOpenOptions {
     pub sync_interval_ms: Option<f64>,
     /// Threads serving reads that may touch disk.
     pub read_threads: Option<u32>,
+    /// Rebuild a missing manifest / cut a corrupt WAL instead of refusing.
+    pub repair: Option<bool>,
+}
+
+/// What recovery cut or rebuilt when the database opened (`db.recovery`).
+#[napi(object)]
+pub struct NativeRecovery {
+    /// "torn-tail" (the normal result of a crash) or "corruption" (cut only
+    /// because `repair` was set); absent when the log was clean.
+    pub wal: Option<String>,
+    /// The WAL segment that was cut.
+    pub segment: Option<f64>,
+    /// Byte offset of the cut in that segment.
+    pub offset: f64,
+    /// Bytes cut off.
+    pub bytes_dropped: f64,
+    /// Intact records dropped with the cut (acknowledged writes lost).
+    pub records_dropped: f64,
+    /// Later segments set aside (renamed `*.dropped`).
+    pub segments_dropped: Vec<f64>,
+    /// Records replayed from the WAL.
+    pub records_replayed: f64,
+    /// Table files the manifest was rebuilt from (repair), if it was.
+    pub manifest_tables: Option<f64>,
+    /// Unfinished table files found by that rebuild (no data lost: their
+    /// data is in the WAL or in other tables).
+    pub unfinished_tables: Option<f64>,
+    /// Where the rebuild moved the old table files.
+    pub tables_moved_to: Option<String>,
 }
 
 /// One native database handle, owned by the SDK's `Database` object.
@@ -204,6 +233,7 @@ impl NativeDb {
         if let Some(t) = opts.read_threads {
             o.read_threads = t.clamp(1, 64) as usize;
         }
+        o.repair = opts.repair.unwrap_or(false);
         o.durability = match opts.durability.as_deref() {
             None | Some("full") => Durability::Full,
             Some("buffered") => Durability::Buffered {
@@ -575,6 +605,31 @@ impl NativeDb {
             Ok(()) => Outcome::Unit,
             Err(e) => Outcome::Err(e),
         });
+    }
+
+    /// What recovery cut or rebuilt at open; `null` when nothing.
+    #[napi(catch_unwind)]
+    pub fn recovery(&self) -> napi::Result<Option<NativeRecovery>, String> {
+        let db = self.handle().map_err(to_napi)?;
+        let r = db.replay_report();
+        if !r.changed_anything() {
+            return Ok(None);
+        }
+        let rebuilt = r.manifest_rebuilt.as_ref();
+        Ok(Some(NativeRecovery {
+            wal: (r.truncated_bytes > 0)
+                .then(|| if r.corrupt { "corruption" } else { "torn-tail" }.to_string()),
+            segment: r.truncated_segment.map(|s| s as f64),
+            offset: r.truncated_offset as f64,
+            bytes_dropped: r.truncated_bytes as f64,
+            records_dropped: r.dropped_records as f64,
+            segments_dropped: r.dropped_segments.iter().map(|&s| s as f64).collect(),
+            records_replayed: r.records as f64,
+            manifest_tables: rebuilt.map(|b| b.tables as f64),
+            unfinished_tables: rebuilt.map(|b| b.unfinished as f64),
+            tables_moved_to: rebuilt
+                .and_then(|b| b.aside.as_ref().map(|p| p.display().to_string())),
+        }))
     }
 
     /// Closes this handle on a new thread (the last handle flushes the engine).

@@ -64,10 +64,11 @@ impl Engine {
     pub(crate) fn open(backend: Arc<dyn Backend>, path: &Path, opts: Options) -> Result<Engine> {
         backend.create_dir_all(path)?;
         let lock = backend.lock(&path.join("LOCK"))?;
-        let store = Store::open(backend.clone(), path, opts.store.clone())?;
+        let rules = opts.repair.then(super::repair::rules);
+        let store = Store::open(backend.clone(), path, opts.store.clone(), rules.as_ref())?;
         let shards = store.shards();
         let mut last_sys = store.meta();
-        let (report, next_seg) = store.replay(|seg, flushed, rec| {
+        let (report, next_seg) = store.replay(opts.repair, |seg, flushed, rec| {
             let (sys, ops) = decode_commit(rec)?;
             last_sys = last_sys.max(sys);
             let actives: Vec<_> = (0..shards)

@@ -13,4 +13,5 @@ pub mod options;
 pub mod pool;
 pub mod read;
 mod registry;
+pub mod repair;
 pub mod schema_watch;

@@ -26,6 +26,11 @@ pub struct Options {
     pub durability: Durability,
     /// Threads that serve reads which may touch disk.
     pub read_threads: usize,
+    /// Repair what opening would otherwise refuse with `TDB_CORRUPT`: a
+    /// missing manifest is rebuilt from the table files, a corrupt WAL is
+    /// cut at the damage (what was cut is reported in `replay_report`).
+    /// Nothing is deleted: superseded files are set aside.
+    pub repair: bool,
 }
 
 impl Default for Options {
@@ -34,6 +39,7 @@ impl Default for Options {
             store: StoreOptions::default(),
             durability: Durability::Full,
             read_threads: 2,
+            repair: false,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod mem_key;
 pub mod memtable;
 pub mod options;
 pub mod probe_table;
+pub mod repair;
 pub mod row_cache;
 pub mod store;
 pub mod table;

@@ -8,6 +8,7 @@ use super::iter::{KvIter, MergeIter, Range};
 use super::manifest::{Manifest, MANIFEST_FILE};
 use super::memtable::Memtable;
 use super::options::StoreOptions;
+use super::repair::RepairRules;
 use super::row_cache::RowCache;
 use super::table::{LevelIter, Table, TableIter};
 use super::table_writer::{TableMeta, TableWriter};
@@ -23,7 +24,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What recovery found in the WAL.
+/// What recovery found and did when the database opened.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReplayReport {
     /// Records replayed.
@@ -32,6 +33,28 @@ pub struct ReplayReport {
     pub truncated_bytes: u64,
     /// The segment whose tail was cut, if any.
     pub truncated_segment: Option<u64>,
+    /// Where in that segment the cut was made.
+    pub truncated_offset: u64,
+    /// True when what was cut was corruption (intact records after damage),
+    /// cut only because the database was opened with `repair`.
+    pub corrupt: bool,
+    /// Intact records dropped with the cut (acknowledged writes lost to
+    /// corruption; 0 for a torn tail).
+    pub dropped_records: u64,
+    /// Later segments set aside (renamed `*.dropped`, not deleted) by a
+    /// repair that cut an older segment.
+    pub dropped_segments: Vec<u64>,
+    /// What a repair rebuilt the manifest from (None: the manifest was
+    /// read as written).
+    pub manifest_rebuilt: Option<super::repair::Rebuilt>,
+}
+
+impl ReplayReport {
+    /// True when recovery cut or rebuilt anything the application should
+    /// hear about.
+    pub fn changed_anything(&self) -> bool {
+        self.truncated_bytes > 0 || self.manifest_rebuilt.is_some()
+    }
 }
 
 #[derive(Default)]
@@ -61,6 +84,8 @@ pub struct Store {
     worker_meta: Mutex<Option<MetaFn>>,
     /// A handle on ourselves for starting workers lazily.
     me: Mutex<std::sync::Weak<Store>>,
+    /// What the manifest was rebuilt from at open (`repair`).
+    rebuilt: Option<super::repair::Rebuilt>,
 }
 
 /// Gives the value persisted with each flush.
@@ -72,15 +97,44 @@ fn table_path(dir: &Path, id: u64) -> PathBuf {
 
 impl Store {
     /// Opens (or creates) the store in `dir`. Tables are opened and orphan
-    /// files removed; the WAL is not replayed yet (see `replay`).
-    pub fn open(backend: Arc<dyn Backend>, dir: &Path, opts: StoreOptions) -> Result<Arc<Store>> {
+    /// files removed; the WAL is not replayed yet (see `replay`). A folder
+    /// with tables or WAL but no manifest is `TDB_CORRUPT` — nothing is
+    /// deleted — unless `repair` rules are given: then the manifest is
+    /// rebuilt from the files (see `repair`).
+    pub fn open(
+        backend: Arc<dyn Backend>,
+        dir: &Path,
+        opts: StoreOptions,
+        repair: Option<&RepairRules>,
+    ) -> Result<Arc<Store>> {
         backend.create_dir_all(dir)?;
+        let mut rebuilt = None;
         let manifest = match Manifest::load(backend.as_ref(), dir)? {
             Some(m) => m,
             None => {
-                let m = Manifest::new(opts.shards, opts.levels);
-                m.store(backend.as_ref(), dir)?;
-                m
+                let names = backend.list(dir)?;
+                let tables = names.iter().filter(|n| n.ends_with(".sst")).count();
+                let segs = names
+                    .iter()
+                    .filter(|n| parse_segment_name(n).is_some())
+                    .count();
+                if tables == 0 && segs == 0 {
+                    let m = Manifest::new(opts.shards, opts.levels);
+                    m.store(backend.as_ref(), dir)?;
+                    m
+                } else if let Some(rules) = repair {
+                    let (m, n) = super::repair::rebuild(backend.as_ref(), dir, &opts, rules)?;
+                    rebuilt = Some(n);
+                    m
+                } else {
+                    return Err(Error::corrupt(format!(
+                        "{}: the {MANIFEST_FILE} file is missing, but the folder holds {tables} \
+                         table file(s) and {segs} WAL segment(s); nothing was deleted. Open with \
+                         the `repair` option (or run `tensordb repair <dir>`) to rebuild it from \
+                         the table files",
+                        dir.display()
+                    )));
+                }
             }
         };
         let mut opts = opts;
@@ -144,6 +198,7 @@ impl Store {
             shard_locks: (0..opts_shards).map(|_| Mutex::new(())).collect(),
             worker_meta: Mutex::new(None),
             me: Mutex::new(std::sync::Weak::new()),
+            rebuilt,
         }))
     }
 
@@ -180,6 +235,7 @@ impl Store {
     /// free segment number.
     pub fn replay(
         &self,
+        repair: bool,
         mut apply: impl FnMut(u64, &[u64], &[u8]) -> Result<()>,
     ) -> Result<(ReplayReport, u64)> {
         let (start, flushed) = {
@@ -193,9 +249,14 @@ impl Store {
             .filter_map(|n| parse_segment_name(n))
             .collect();
         segs.sort_unstable();
-        let mut report = ReplayReport::default();
+        let mut report = ReplayReport {
+            manifest_rebuilt: self.rebuilt.clone(),
+            ..Default::default()
+        };
         let mut next = start;
         let last = segs.last().copied();
+        // Set once a repair cut a segment: later segments are set aside.
+        let mut cut = false;
         for &seq in &segs {
             next = next.max(seq + 1);
             let path = segment_path(&self.dir, seq);
@@ -205,21 +266,47 @@ impl Store {
             }
             let bytes = self.backend.read_all(&path)?;
             let read = read_segment(&bytes);
+            if cut {
+                report.dropped_records += (read.records.len() + read.intact_after) as u64;
+                report.dropped_segments.push(seq);
+                let aside = path.with_extension("log.dropped");
+                self.backend.rename(&path, &aside)?;
+                continue;
+            }
+            // Nothing is applied before the segment is known to be usable.
+            let older = Some(seq) != last;
+            let corrupt = read.damaged_len > 0 && (older || read.corrupt);
+            if corrupt && !repair {
+                return Err(Error::corrupt(format!(
+                    "{}: a damaged record at byte {} {}; {} acknowledged commit(s) would be \
+                     lost. Nothing was changed. Open with the `repair` option (or run \
+                     `tensordb repair <dir>`) to cut the log there and keep what precedes it",
+                    path.display(),
+                    read.valid_len,
+                    if older {
+                        "in a WAL segment that is not the last".to_string()
+                    } else {
+                        format!("is followed by {} intact record(s)", read.intact_after)
+                    },
+                    if older {
+                        "later".to_string()
+                    } else {
+                        read.intact_after.to_string()
+                    },
+                )));
+            }
             for rec in &read.records {
                 apply(seq, &flushed, rec)?;
                 report.records += 1;
             }
             if read.damaged_len > 0 {
-                if Some(seq) != last {
-                    return Err(Error::corrupt(format!(
-                        "{}: damaged record at byte {} in a WAL segment that is not the last",
-                        path.display(),
-                        read.valid_len
-                    )));
-                }
                 self.backend.truncate(&path, read.valid_len as u64)?;
                 report.truncated_bytes = read.damaged_len as u64;
                 report.truncated_segment = Some(seq);
+                report.truncated_offset = read.valid_len as u64;
+                report.corrupt = corrupt;
+                report.dropped_records += read.intact_after as u64;
+                cut = older;
             }
         }
         Ok((report, next))

@@ -42,6 +42,61 @@ pub struct SegmentRead<'a> {
     /// Bytes after the intact prefix up to the last non-zero byte: a torn or
     /// corrupt tail (0 when the rest is preallocated zeros or nothing).
     pub damaged_len: usize,
+    /// Intact frames found after the damage (0 for a torn tail).
+    pub intact_after: usize,
+    /// True when the damage is corruption rather than a torn tail: intact
+    /// frames follow it, and it is not the zeroed sector an unsynced write
+    /// leaves after a power loss.
+    pub corrupt: bool,
+}
+
+/// Sector size assumed for writes that a power loss can leave unpersisted.
+const SECTOR: usize = 512;
+
+/// The frame starting at `pos`, if it is complete and its checksum holds.
+fn frame_at(bytes: &[u8], pos: usize) -> Option<&[u8]> {
+    let head = bytes.get(pos..pos + FRAME_HEADER)?;
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    if len == 0 || len > MAX_RECORD {
+        return None;
+    }
+    let payload = bytes.get(pos + FRAME_HEADER..pos + FRAME_HEADER + len)?;
+    (crc32fast::hash(payload) == crc).then_some(payload)
+}
+
+/// Counts the intact frames after damage at `from` (up to `end`): resyncs
+/// on the first offset where a whole frame checks out, then follows the
+/// chain (resyncing again after further damage). Returns the count and the
+/// offset of the first one.
+fn intact_after(bytes: &[u8], from: usize, end: usize) -> (usize, Option<usize>) {
+    let mut count = 0;
+    let mut first = None;
+    let mut pos = from + 1;
+    while pos + FRAME_HEADER <= end {
+        match frame_at(bytes, pos) {
+            Some(p) => {
+                first.get_or_insert(pos);
+                count += 1;
+                pos += FRAME_HEADER + p.len();
+            }
+            None => pos += 1,
+        }
+    }
+    (count, first)
+}
+
+/// True when `[from, to)` holds a whole aligned sector of zeros: what a
+/// write that was never persisted leaves in the preallocated log.
+fn has_zero_sector(bytes: &[u8], from: usize, to: usize) -> bool {
+    let mut s = from.div_ceil(SECTOR) * SECTOR;
+    while s + SECTOR <= to {
+        if bytes[s..s + SECTOR].iter().all(|&b| b == 0) {
+            return true;
+        }
+        s += SECTOR;
+    }
+    false
 }
 
 /// Splits a segment's bytes into intact records, stopping at the first frame
@@ -70,10 +125,18 @@ pub fn read_segment(bytes: &[u8]) -> SegmentRead<'_> {
     }
     let tail = &bytes[pos..];
     let damaged_len = tail.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let (intact, first) = if damaged_len > 0 {
+        intact_after(bytes, pos, pos + damaged_len)
+    } else {
+        (0, None)
+    };
+    let corrupt = first.is_some_and(|f| !has_zero_sector(bytes, pos, f));
     SegmentRead {
         records,
         valid_len: pos,
         damaged_len,
+        intact_after: intact,
+        corrupt,
     }
 }
 

@@ -1,0 +1,77 @@
+// Opening never loses data silently (issue #15), through the SDK: a folder
+// without its MANIFEST refuses with TDB_CORRUPT and keeps every file; the
+// `repair` option and `tensordb repair` rebuild it and report what they did
+// in `db.recovery`; a clean open reports null.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, rmSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { open } from 'tensordb'
+import { tempDir } from './helpers.mjs'
+
+test('a missing MANIFEST refuses to open; repair rebuilds it and reports', async () => {
+  const { dir, cleanup } = tempDir('manifest')
+  let db = await open(dir, { memtableBytes: 64 * 1024 })
+  assert.equal(db.recovery, null)
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)')
+  for (let i = 0; i < 20; i++) {
+    const values = Array.from({ length: 500 }, (_, j) => `(${i * 500 + j}, '${'x'.repeat(50)}')`).join(',')
+    await db.sql(`INSERT INTO t VALUES ${values}`)
+  }
+  await db.close() // flushes everything into table files
+  const tables = readdirSync(dir).filter((n) => n.endsWith('.sst'))
+  assert.ok(tables.length > 0)
+  rmSync(join(dir, 'MANIFEST'))
+  await assert.rejects(open(dir), (e) => e.code === 'TDB_CORRUPT' && /MANIFEST/.test(e.message))
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.sst')), tables, 'nothing deleted')
+  db = await open(dir, { repair: true })
+  assert.equal(db.recovery.manifestTables, tables.length)
+  assert.ok(existsSync(db.recovery.tablesMovedTo))
+  assert.deepEqual(await db.sql('SELECT count(*) AS n FROM t'), [{ n: 10000 }])
+  await db.close()
+  db = await open(dir)
+  assert.equal(db.recovery, null)
+  await db.close()
+  // The CLI does the same.
+  rmSync(join(dir, 'MANIFEST'))
+  const out = JSON.parse(execFileSync(process.execPath, [join(import.meta.dirname, '../bin/tensordb.mjs'), 'repair', dir]).toString())
+  assert.equal(out.repaired, true)
+  db = await open(dir)
+  assert.deepEqual(await db.sql('SELECT count(*) AS n FROM t'), [{ n: 10000 }])
+  await db.close()
+  await assert.rejects(open(dir, { repair: 'yes' }), { code: 'TDB_INVALID_ARGUMENT' })
+  cleanup()
+})
+
+test('a damaged WAL record refuses to open; repair cuts there and db.recovery says what was lost', async () => {
+  const { dir, cleanup } = tempDir('walflip')
+  // A child writes 200 keys and dies without closing: everything is in the WAL.
+  const script = `
+    const { open } = require(${JSON.stringify(join(import.meta.dirname, '../dist/cjs/index.js'))})
+    open(${JSON.stringify(dir)}).then(async (db) => {
+      for (let i = 0; i < 200; i++) await db.put('k' + String(i).padStart(4, '0'), 'v'.repeat(100))
+      process.kill(process.pid, 'SIGKILL')
+    })`
+  try {
+    execFileSync(process.execPath, ['-e', script])
+  } catch {
+    // killed, as intended
+  }
+  const { readFileSync, writeFileSync, statSync } = await import('node:fs')
+  const wal = readdirSync(dir)
+    .filter((n) => n.startsWith('wal-'))
+    .map((n) => join(dir, n))
+    .find((p) => statSync(p).size > 0 && readFileSync(p).subarray(0, 4).readUInt32LE(0) > 0)
+  const bytes = readFileSync(wal)
+  bytes[50 * 150] ^= 0x40 // inside an early record; intact records follow
+  writeFileSync(wal, bytes)
+  await assert.rejects(open(dir), (e) => e.code === 'TDB_CORRUPT' && /intact record/.test(e.message))
+  const db = await open(dir, { repair: true })
+  assert.equal(db.recovery.wal, 'corruption')
+  assert.ok(db.recovery.recordsDropped > 100, JSON.stringify(db.recovery))
+  assert.equal(db.recovery.recordsReplayed + db.recovery.recordsDropped, 199)
+  assert.equal(await db.get('k0000'), 'v'.repeat(100))
+  await db.close()
+  cleanup()
+})
