@@ -317,8 +317,11 @@ mod tests {
         let idx = Arc::new(MemIndex::default());
         let published = Arc::new(AtomicUsize::new(0));
         let key = |i: usize| (i as u64).to_be_bytes();
+        // Reader passes completed; the writer waits for one now and then so
+        // the two really interleave even on a loaded machine.
+        let passes = Arc::new(AtomicUsize::new(0));
         let reader = {
-            let (idx, published) = (idx.clone(), published.clone());
+            let (idx, published, passes) = (idx.clone(), published.clone(), passes.clone());
             std::thread::spawn(move || {
                 let mut checks = 0;
                 while published.load(Ordering::Acquire) < 20_000 {
@@ -330,11 +333,20 @@ mod tests {
                         assert_eq!(e.map(|e| e.value(guard).to_vec()), Some(k.to_vec()));
                         checks += 1;
                     }
+                    passes.fetch_add(1, Ordering::Release);
                 }
                 checks
             })
         };
         for i in 0..20_000 {
+            if i % 2_000 == 1_000 {
+                let seen = passes.load(Ordering::Acquire);
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+                while passes.load(Ordering::Acquire) < seen + 2 && std::time::Instant::now() < until
+                {
+                    std::thread::yield_now();
+                }
+            }
             let guard = &epoch::pin();
             let k = key(i);
             idx.insert(idx.hash(&k), Arc::new(Entry::new(&k, &k)), guard);
