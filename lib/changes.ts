@@ -110,6 +110,7 @@ export function changeFeed<K extends 'string' | 'buffer'>(
   options: ChangesOptions<K>,
 ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
   type Out = Change<K extends 'buffer' ? Buffer : string>
+  if (typeof options !== 'object' || options === null) throw invalid('changes() options must be an object')
   if (options.group !== undefined) return groupFeed(getChannel, options)
   const table = options.table
   if (table !== undefined && (typeof table !== 'string' || table.length === 0)) throw invalid('table must be a table name')

@@ -4,7 +4,7 @@ import { ReadOptions, NONE, readArgs } from './read-options'
 import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
-import { Key, Value, checkKey, decodeValue, encodeValue } from './values'
+import { Key, Value, checkKey, decodeValue, encodeValue, keyString } from './values'
 import { Runner, SelectQuery, selectFrom } from './query/select'
 import { WriteQuery, deleteFrom, insertInto, updateTable } from './query/write'
 import { LooseSchema, Schema, TableName } from './query/types'
@@ -153,7 +153,7 @@ function unpackRows(buf: Buffer, keysAsBuffer: boolean): Entry<string | Buffer>[
     const ks = buf.readUInt32LE(ix)
     const ke = ks + buf.readUInt32LE(ix + 4)
     const ve = ke + buf.readUInt32LE(ix + 8)
-    const key = keysAsBuffer ? Buffer.from(buf.subarray(ks, ke)) : buf.toString('utf8', ks, ke)
+    const key = keysAsBuffer ? Buffer.from(buf.subarray(ks, ke)) : keyString(buf, ks, ke)
     out[i] = { key, value: decodeValue(buf, ke, ve) }
   }
   return out
@@ -366,7 +366,11 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
    */
   async *iterate(options: ScanOptions & { pageSize?: number } = {}): AsyncGenerator<Entry<string | Buffer>> {
     const pageSize = options.pageSize ?? 1000
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw invalid('pageSize must be a positive integer')
     const asOf = options.asOf ?? this.now()
+    if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 0)) {
+      throw invalid('limit must be a non-negative integer')
+    }
     let remaining = options.limit ?? Infinity
     let start = options.start
     let end = options.end
@@ -380,7 +384,7 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
         limit: Math.min(pageSize, remaining),
       } as ScanOptions & { keys: 'buffer' })
       for (const e of page) {
-        yield options.keys === 'buffer' ? e : { key: e.key.toString('utf8'), value: e.value }
+        yield options.keys === 'buffer' ? e : { key: keyString(e.key, 0, e.key.length), value: e.value }
       }
       remaining -= page.length
       if (page.length < pageSize || remaining <= 0) return
@@ -627,6 +631,20 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
     throw invalid(`durability must be 'full' or 'buffered'`)
   }
   if (options.repair !== undefined && typeof options.repair !== 'boolean') throw invalid('repair must be a boolean')
+  const sizes: [keyof OpenOptions, number, number][] = [
+    ['shards', 1, 256],
+    ['memtableBytes', 0, Number.MAX_SAFE_INTEGER],
+    ['cacheBytes', 0, Number.MAX_SAFE_INTEGER],
+    ['rowCacheBytes', 0, Number.MAX_SAFE_INTEGER],
+    ['syncIntervalMs', 1, 60_000],
+    ['readThreads', 1, 64],
+  ]
+  for (const [name, min, max] of sizes) {
+    const v = options[name]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)) {
+      throw invalid(`${name} must be an integer from ${min} to ${max}, got ${typeof v === 'number' ? v : typeof v}`)
+    }
+  }
   const ch = new Channel()
   const native: NativeOpenOptions = { ...options }
   await ch.call<null>((id) => ch.native.open(path, native, id))

@@ -32,6 +32,21 @@ export class TensorError extends Error {
   }
 }
 
+/** Node-API statuses the addon raises when an argument has the wrong type. */
+const NAPI_ARGUMENT_STATUSES = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+  'DateExpected',
+  'ArrayBufferExpected',
+])
+
 function isCode(c: unknown): c is ErrorCode {
   return typeof c === 'string' && (ERROR_CODES as readonly string[]).includes(c)
 }
@@ -44,6 +59,8 @@ export function toTensorError(e: unknown): TensorError {
     if (isCode(code)) return new TensorError(code, e.message)
     const m = /^(TDB_[A-Z_]+): (.*)$/s.exec(e.message)
     if (m && isCode(m[1])) return new TensorError(m[1], m[2])
+    // The addon's argument conversion failed: a wrong type reached it.
+    if (typeof code === 'string' && NAPI_ARGUMENT_STATUSES.has(code)) return new TensorError('TDB_INVALID_ARGUMENT', e.message)
     return new TensorError('TDB_INTERNAL', e.message, { cause: e })
   }
   return new TensorError('TDB_INTERNAL', String(e))

@@ -24,6 +24,7 @@ export function readArgs(o: ReadOptions | undefined): [number, number, number] {
   let epoch = NONE
   const a = o.asOf
   if (a !== undefined) {
+    if (a === null) throw invalid('asOf must be an epoch ({ epoch }), a Date, an ISO string or microseconds, not null')
     if (typeof a === 'object' && !(a instanceof Date)) {
       if (!Number.isSafeInteger(a.epoch) || a.epoch < 1) throw invalid('asOf.epoch must be a positive integer')
       epoch = a.epoch

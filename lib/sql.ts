@@ -545,6 +545,7 @@ export async function runTransaction<T>(
   options: TransactionOptions,
 ): Promise<T> {
   if (typeof fn !== 'function') throw invalid('transaction() takes an async function')
+  if (typeof options !== 'object' || options === null) throw invalid('transaction options must be an object')
   const retries = options.retries ?? 8
   if (!Number.isSafeInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer')
   for (let attempt = 0; ; attempt++) {

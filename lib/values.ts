@@ -32,8 +32,28 @@ export function encodeValue(v: Value): [number, string | Uint8Array] {
 
 /** Checks a key's type. */
 export function checkKey(k: unknown, what = 'key'): Key {
-  if (typeof k === 'string' || k instanceof Uint8Array) return k
+  if (typeof k === 'string') return k
+  if (k instanceof Uint8Array) {
+    // 0xFF 0xFD… and 0xFF 0xFE… are the engine's (change-feed cursors, SQL
+    // tables); no UTF-8 string starts with 0xFF, so only bytes can name them.
+    if (k.length >= 2 && k[0] === 0xff && (k[1] === 0xfd || k[1] === 0xfe)) {
+      throw invalid(`${what}: keys starting with bytes 0xFF 0xFD or 0xFF 0xFE are reserved for the engine`)
+    }
+    return k
+  }
   throw invalid(`${what} must be a string, Buffer or Uint8Array, got ${k === null ? 'null' : typeof k}`)
+}
+
+/**
+ * A stored key as a string when its bytes are valid UTF-8, else as a Buffer
+ * (two different non-UTF-8 keys would otherwise decode to the same string).
+ */
+export function keyString(buf: Buffer, start: number, end: number): string | Buffer {
+  const s = buf.toString('utf8', start, end)
+  if (s.includes('\ufffd') && !buf.subarray(start, end).equals(Buffer.from(s, 'utf8'))) {
+    return Buffer.from(buf.subarray(start, end))
+  }
+  return s
 }
 
 /** Decodes a stored value (`tag | body`) from `buf[start, end)`. Bytes are copied out. */

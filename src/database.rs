@@ -387,7 +387,7 @@ impl NativeDb {
             reverse,
         };
         let at = read_at(as_of, epoch, valid_at);
-        self.on_pool(id, move |db| match db.scan_rows(&range, &at) {
+        self.on_pool(id, move |db| match db.kv_scan_rows(&range, &at) {
             Ok(rows) => Outcome::Rows(rows),
             Err(e) => Outcome::Err(e),
         });

@@ -104,6 +104,48 @@ pub fn shard_of(key: &[u8], shards: usize) -> usize {
     (hash64(key) % shards as u64) as usize
 }
 
+/// Largest key a write may have (bytes).
+pub const MAX_KEY_BYTES: usize = 64 << 10;
+/// Largest value a write may have (bytes).
+pub const MAX_VALUE_BYTES: usize = 256 << 20;
+/// Largest commit (sum of its keys and values): it must fit one WAL frame,
+/// with room for the per-operation header.
+pub const MAX_COMMIT_BYTES: usize = 768 << 20;
+
+/// Refuses a commit whose keys, values or total size exceed the limits
+/// (`TDB_LIMIT`), before it reaches the log.
+pub fn check_sizes(ops: &[WriteOp]) -> Result<()> {
+    let mut total = 0usize;
+    for op in ops {
+        if op.key.len() > MAX_KEY_BYTES {
+            return Err(Error::new(
+                ErrorCode::Limit,
+                format!(
+                    "a key of {} bytes exceeds the maximum of {MAX_KEY_BYTES}",
+                    op.key.len()
+                ),
+            ));
+        }
+        if op.value.len() > MAX_VALUE_BYTES {
+            return Err(Error::new(
+                ErrorCode::Limit,
+                format!(
+                    "a value of {} bytes exceeds the maximum of {MAX_VALUE_BYTES}",
+                    op.value.len()
+                ),
+            ));
+        }
+        total += op.key.len() + op.value.len() + 64;
+    }
+    if total > MAX_COMMIT_BYTES {
+        return Err(Error::new(
+            ErrorCode::Limit,
+            format!("a commit of {total} bytes exceeds the maximum of {MAX_COMMIT_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
 /// The committer's state, moved onto its thread.
 pub struct Committer {
     /// Storage.
@@ -324,6 +366,10 @@ impl Committer {
             };
             if let Some(e) = &failed {
                 done(Err(e.clone()));
+                continue;
+            }
+            if let Err(e) = check_sizes(&ops) {
+                done(Err(e));
                 continue;
             }
             if let Some(c) = &check {

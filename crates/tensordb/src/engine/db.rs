@@ -447,6 +447,62 @@ impl Database {
         read::scan_rows(store, range, t, v)
     }
 
+    /// `scan_rows` for the key-value API: keys in the engine's reserved
+    /// keyspace (`0xFF 0xFD …` change-feed cursors, `0xFF 0xFE …` SQL) are
+    /// never returned, and a limit counts only the keys that are.
+    pub fn kv_scan_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<read::Rows> {
+        let lo = super::changes::INTERNAL_PREFIX.to_vec();
+        let hi = vec![0xFF, 0xFF];
+        if range
+            .prefix
+            .as_deref()
+            .is_some_and(|p| p.len() >= 2 && p[..2] >= lo[..] && p[..2] < hi[..])
+        {
+            return Ok(read::Rows::default());
+        }
+        // The parts of the range below and above the reserved interval, in
+        // scan order; each narrowed by the caller's own bounds.
+        let below = ScanRange {
+            end: Some(match &range.end {
+                Some(e) if e.as_slice() < lo.as_slice() => e.clone(),
+                _ => lo.clone(),
+            }),
+            ..range.clone()
+        };
+        let above = ScanRange {
+            start: Some(match &range.start {
+                Some(s) if s.as_slice() > hi.as_slice() => s.clone(),
+                _ => hi,
+            }),
+            ..range.clone()
+        };
+        let parts = if range.reverse {
+            [above, below]
+        } else {
+            [below, above]
+        };
+        let mut out = read::Rows::default();
+        for mut part in parts {
+            if let Some(limit) = range.limit {
+                let left = limit.saturating_sub(out.len());
+                if left == 0 {
+                    break;
+                }
+                part.limit = Some(left);
+            }
+            if part
+                .start
+                .as_ref()
+                .zip(part.end.as_ref())
+                .is_some_and(|(s, e)| s >= e)
+            {
+                continue;
+            }
+            out.extend(self.scan_rows(&part, at)?);
+        }
+        Ok(out)
+    }
+
     /// `scan_rows` answered only from memory: `Ok(None)` means it would need
     /// disk I/O.
     pub fn scan_rows_cached(&self, range: &ScanRange, at: &ReadAt) -> Result<Option<read::Rows>> {

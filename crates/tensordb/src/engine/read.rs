@@ -325,6 +325,18 @@ impl Rows {
         out
     }
 
+    /// Appends every row of `other`.
+    pub fn extend(&mut self, other: Rows) {
+        if self.index.is_empty() {
+            *self = other;
+            return;
+        }
+        let base = self.buf.len() as u32;
+        self.buf.extend_from_slice(&other.buf);
+        self.index
+            .extend(other.index.iter().map(|&(s, k, v)| (s + base, k, v)));
+    }
+
     pub(crate) fn push_with(
         &mut self,
         key: impl FnOnce(&mut Vec<u8>) -> Result<()>,

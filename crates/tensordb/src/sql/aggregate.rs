@@ -40,6 +40,8 @@ pub struct Acc {
     sum: Value,
     best: Option<Value>,
     texts: Vec<String>,
+    /// Bytes `texts` joined will take (checked against `limits::MAX_LENGTH`).
+    text_bytes: usize,
     sep: String,
     // Welford's running mean and sum of squared deviations.
     mean: f64,
@@ -70,6 +72,7 @@ impl Acc {
             sum: Value::Int(0),
             best: None,
             texts: Vec::new(),
+            text_bytes: 0,
             sep,
             mean: 0.0,
             m2: 0.0,
@@ -77,6 +80,12 @@ impl Acc {
             all: None,
             any: None,
         })
+    }
+
+    /// Fails with `TDB_LIMIT` once the values added would build a result
+    /// longer than `limits::MAX_LENGTH` (group_concat); call after `add`.
+    pub fn check(&self) -> Result<()> {
+        super::limits::check_length(self.text_bytes, "group_concat()")
     }
 
     /// Adds one value; NULLs are skipped, as are repeats under DISTINCT.
@@ -105,7 +114,13 @@ impl Acc {
                 }
             }
             "sum" | "total" => self.sum = arith(Arith::Add, &self.sum, v),
-            "group_concat" | "string_agg" => self.texts.push(v.to_text().unwrap_or_default()),
+            "group_concat" | "string_agg" => {
+                let t = v.to_text().unwrap_or_default();
+                self.text_bytes += t.len() + self.sep.len();
+                if self.text_bytes <= super::limits::MAX_LENGTH {
+                    self.texts.push(t)
+                }
+            }
             "bool_and" | "bool_or" => {
                 let b = v.truth().unwrap_or(false);
                 self.all = Some(self.all.unwrap_or(true) && b);

@@ -39,8 +39,50 @@ fn rename(cte: &Cte, names: Vec<String>) -> Result<Vec<String>> {
     Ok(cte.columns.clone())
 }
 
-/// Evaluates one CTE (earlier CTEs of the same WITH are already visible).
-pub fn materialize(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRows> {
+/// How many rows of CTE `name` the query `q` can use at most: when `q`
+/// only lists rows of it (`SELECT items FROM name LIMIT n [OFFSET m]`, no
+/// filter, grouping, ordering, DISTINCT, aggregate or window), `n + m` — a
+/// recursive CTE then stops there, as in SQLite and PostgreSQL, even with
+/// no stop condition of its own.
+pub fn rows_wanted(ctx: &Ctx, q: &Query, name: &str) -> Result<Option<usize>> {
+    let (Some(limit), true) = (&q.limit, q.order_by.is_empty()) else {
+        return Ok(None);
+    };
+    let Body::Select(s) = &q.body else {
+        return Ok(None);
+    };
+    let only_lists = matches!(s.from.as_slice(), [From::Table(t, _, None)] if t == name)
+        && s.filter.is_none()
+        && s.group_by.is_empty()
+        && s.having.is_none()
+        && !s.distinct
+        && s.items.iter().all(|i| match i {
+            SelectItem::Expr(e, _) => {
+                !super::exec::has_aggregate(e)
+                    && !super::exec::has_subquery(e)
+                    && !matches!(e, Expr::Window(..))
+            }
+            _ => true,
+        });
+    if !only_lists {
+        return Ok(None);
+    }
+    let n = |e: &Expr| -> Result<usize> {
+        let v = super::exec::eval(ctx, e, &super::exec::EMPTY_SCOPE)?;
+        Ok(v.numeric().as_f64().unwrap_or(0.0).max(0.0) as usize)
+    };
+    let offset = q.offset.as_ref().map(n).transpose()?.unwrap_or(0);
+    Ok(Some(n(limit)?.saturating_add(offset)))
+}
+
+/// Evaluates one CTE (earlier CTEs of the same WITH are already visible);
+/// a recursive one stops once it has `want` rows, when given.
+pub fn materialize(
+    ctx: &Ctx,
+    cte: &Cte,
+    outer: Option<&Scope>,
+    want: Option<usize>,
+) -> Result<CteRows> {
     let tok = ctx.op_start("CTE", || {
         if cte.recursive {
             format!("{} (recursive)", cte.name)
@@ -48,12 +90,17 @@ pub fn materialize(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRow
             cte.name.clone()
         }
     });
-    let res = materialize_rows(ctx, cte, outer);
+    let res = materialize_rows(ctx, cte, outer, want);
     ctx.op_end(tok, res.as_ref().map_or(0, |r| r.1.len()));
     res
 }
 
-fn materialize_rows(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRows> {
+fn materialize_rows(
+    ctx: &Ctx,
+    cte: &Cte,
+    outer: Option<&Scope>,
+    want: Option<usize>,
+) -> Result<CteRows> {
     let recursive = match &cte.query.body {
         Body::Set(l, SetOp::Union, all, r) if cte.recursive && mentions_body(r, &cte.name) => {
             Some((l, *all, r))
@@ -70,12 +117,16 @@ fn materialize_rows(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRo
             "ORDER BY / OFFSET on a recursive CTE is not supported yet",
         ));
     }
-    let limit = match &cte.query.limit {
+    let own = match &cte.query.limit {
         Some(e) => {
             let v = super::exec::eval(ctx, e, &super::exec::EMPTY_SCOPE)?;
             Some(v.numeric().as_f64().unwrap_or(0.0).max(0.0) as usize)
         }
         None => None,
+    };
+    let limit = match (own, want) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     };
     let (names, mut rows) = run_query(ctx, &plain((**initial).clone()), outer)?;
     let names = rename(cte, names)?;
@@ -95,10 +146,14 @@ fn materialize_rows(ctx: &Ctx, cte: &Cte, outer: Option<&Scope>) -> Result<CteRo
         }
         rows.extend(new.iter().cloned());
         if rows.len() > MAX_RECURSIVE_ROWS {
-            return Err(Error::invalid(format!(
-                "recursive CTE {} produced more than {MAX_RECURSIVE_ROWS} rows (missing stop condition?)",
-                cte.name
-            )));
+            return Err(Error::new(
+                ErrorCode::Limit,
+                format!(
+                    "recursive CTE {} produced more than {MAX_RECURSIVE_ROWS} rows (missing stop \
+                     condition?)",
+                    cte.name
+                ),
+            ));
         }
         work = new;
     }

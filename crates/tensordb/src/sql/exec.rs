@@ -735,7 +735,10 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
             }
             BinOp::Arith(op) => arith(*op, &eval(ctx, a, s)?, &eval(ctx, b, s)?),
             BinOp::Concat => match (eval(ctx, a, s)?.to_text(), eval(ctx, b, s)?.to_text()) {
-                (Some(x), Some(y)) => Value::Text(x + &y),
+                (Some(x), Some(y)) => {
+                    super::limits::check_length(x.len() + y.len(), "||")?;
+                    Value::Text(x + &y)
+                }
                 _ => Value::Null,
             },
             _ => match eval(ctx, a, s)?.sql_cmp(&eval(ctx, b, s)?) {
@@ -1019,6 +1022,7 @@ fn aggregate(
             outer: s.outer,
         };
         acc.add(&eval(ctx, arg, &rs)?);
+        acc.check()?;
     }
     Ok(acc.result())
 }
@@ -1881,7 +1885,8 @@ fn run_query_with(
     let mark = ctx.ctes.borrow().len();
     let res = (|| {
         for c in &q.with {
-            let rows = super::cte::materialize(ctx, c, outer)?;
+            let want = super::cte::rows_wanted(ctx, q, &c.name)?;
+            let rows = super::cte::materialize(ctx, c, outer, want)?;
             ctx.push_cte(&c.name, rows);
         }
         run_query_body(ctx, q, outer)

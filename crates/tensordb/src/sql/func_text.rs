@@ -109,43 +109,82 @@ pub fn like(pattern: &str, s: &str, escape: Option<char>, fold: bool) -> bool {
 }
 
 /// SQLite GLOB: `*` any run, `?` one character, `[...]` a set (with ranges
-/// and `^` negation); case-sensitive.
+/// and `^` negation); case-sensitive. Matched like LIKE: iteratively,
+/// backtracking only to the last `*`, so no pattern takes exponential time
+/// (or deep recursion).
 pub fn glob(pattern: &str, s: &str) -> bool {
-    fn m(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|k| m(&p[1..], &s[k..])),
-            Some('?') => !s.is_empty() && m(&p[1..], &s[1..]),
-            Some('[') => {
-                let Some(c) = s.first() else { return false };
-                let mut j = 1;
-                let negate = p.get(j) == Some(&'^');
+    enum Tok {
+        Lit(char),
+        One,
+        Any,
+        /// (ranges, negated)
+        Set(Vec<(char, char)>, bool),
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let mut toks = Vec::new();
+    let mut j = 0;
+    while j < p.len() {
+        match p[j] {
+            '*' => toks.push(Tok::Any),
+            '?' => toks.push(Tok::One),
+            '[' => {
+                let mut k = j + 1;
+                let negate = p.get(k) == Some(&'^');
                 if negate {
-                    j += 1;
+                    k += 1;
                 }
-                let mut hit = false;
+                let mut ranges = Vec::new();
                 let mut first = true;
-                while j < p.len() && (p[j] != ']' || first) {
-                    if p.get(j + 1) == Some(&'-') && j + 2 < p.len() && p[j + 2] != ']' {
-                        hit |= p[j] <= *c && *c <= p[j + 2];
-                        j += 3;
+                while k < p.len() && (p[k] != ']' || first) {
+                    if p.get(k + 1) == Some(&'-') && k + 2 < p.len() && p[k + 2] != ']' {
+                        ranges.push((p[k], p[k + 2]));
+                        k += 3;
                     } else {
-                        hit |= p[j] == *c;
-                        j += 1;
+                        ranges.push((p[k], p[k]));
+                        k += 1;
                     }
                     first = false;
                 }
-                if j >= p.len() {
-                    return false; // unterminated set
+                if k >= p.len() {
+                    return false; // an unterminated set matches nothing
                 }
-                hit != negate && m(&p[j + 1..], &s[1..])
+                toks.push(Tok::Set(ranges, negate));
+                j = k;
             }
-            Some(c) => s.first() == Some(c) && m(&p[1..], &s[1..]),
+            c => toks.push(Tok::Lit(c)),
+        }
+        j += 1;
+    }
+    let s: Vec<char> = s.chars().collect();
+    let one = |t: &Tok, c: char| match t {
+        Tok::Lit(l) => *l == c,
+        Tok::One => true,
+        Tok::Set(ranges, negate) => ranges.iter().any(|&(a, b)| a <= c && c <= b) != *negate,
+        Tok::Any => false,
+    };
+    let (mut ti, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        match toks.get(ti) {
+            Some(Tok::Any) => {
+                star = Some((ti, i));
+                ti += 1;
+            }
+            Some(t) if one(t, s[i]) => {
+                ti += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((st, si)) => {
+                    ti = st + 1;
+                    i = si + 1;
+                    star = Some((st, si + 1));
+                }
+                None => return false,
+            },
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let s: Vec<char> = s.chars().collect();
-    m(&p, &s)
+    toks[ti..].iter().all(|t| matches!(t, Tok::Any))
 }
 
 fn printf(args: &[Value]) -> Result<Value> {
@@ -183,6 +222,13 @@ fn printf(args: &[Value]) -> Result<Value> {
             Some((w, p)) => (w.parse().unwrap_or(0usize), p.parse::<usize>().ok()),
             None => (spec.parse().unwrap_or(0usize), None),
         };
+        // Width and precision of a huge number would allocate that much.
+        super::limits::check_length(
+            out.len()
+                .saturating_add(width)
+                .saturating_add(if conv == 'f' { prec.unwrap_or(0) } else { 0 }),
+            "printf()",
+        )?;
         let body = match conv {
             'd' | 'i' => match arg.numeric() {
                 Value::Null => String::new(),
@@ -239,6 +285,7 @@ fn printf(args: &[Value]) -> Result<Value> {
             out.push_str(&body);
         }
     }
+    super::limits::check_length(out.len(), "printf()")?;
     Ok(Value::Text(out))
 }
 
@@ -303,6 +350,10 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>> {
                     },
                     None => " ".to_string(),
                 };
+                let w4 = usize::try_from(w.max(0))
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(fill.len().max(1));
+                super::limits::check_length(w4.min(usize::MAX / 2), name)?;
                 Value::Text(pad(&s, w, &fill, name == "lpad"))
             }
             _ => null,
@@ -314,9 +365,7 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>> {
         "repeat" => match (a0(), int(args.get(1))) {
             (Some(s), Some(n)) => {
                 let n = n.max(0) as usize;
-                if s.len().saturating_mul(n) > 1 << 30 {
-                    return Err(Error::invalid("repeat() result is too large"));
-                }
+                super::limits::check_length(s.len().saturating_mul(n), "repeat()")?;
                 Value::Text(s.repeat(n))
             }
             _ => null,

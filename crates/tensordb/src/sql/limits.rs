@@ -236,3 +236,19 @@ pub fn estimate_depth<'t>(
     }
     Ok(max)
 }
+
+/// Longest text or blob any function or operator may build (bytes;
+/// SQLite's default `SQLITE_MAX_LENGTH`).
+pub const MAX_LENGTH: usize = 1_000_000_000;
+
+/// Fails with `TDB_LIMIT` when a value of `n` bytes built by `what` would
+/// exceed `MAX_LENGTH`; call it before allocating.
+pub fn check_length(n: usize, what: &str) -> Result<()> {
+    if n > MAX_LENGTH {
+        return Err(Error::new(
+            ErrorCode::Limit,
+            format!("{what}: a result of {n} bytes exceeds the maximum length of {MAX_LENGTH}"),
+        ));
+    }
+    Ok(())
+}

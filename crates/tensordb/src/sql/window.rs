@@ -290,6 +290,7 @@ impl<'a> Partition<'a> {
                         }
                     }
                     *covered = e.max(*covered);
+                    a.check()?;
                     a.result()
                 }
                 other => {

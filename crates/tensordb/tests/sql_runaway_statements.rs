@@ -1,0 +1,114 @@
+//! Statements that used to run away (issue #15): huge values built by
+//! functions end in `TDB_LIMIT` before allocating; GLOB matches without
+//! exponential backtracking; a recursive CTE without a stop condition stops
+//! at the LIMIT of the query reading it; oversized keys and values are
+//! refused before they reach the log.
+use std::sync::Arc;
+use tensordb::sql::Value;
+use tensordb::{Database, MemBackend, Options};
+
+fn db() -> Database {
+    Database::open_with_backend(Arc::new(MemBackend::new()), "/run", Options::default()).unwrap()
+}
+
+fn code(db: &Database, sql: &str) -> String {
+    match db.sql(sql, &[]) {
+        Ok(_) => "ok".into(),
+        Err(e) => e.code.as_str().into(),
+    }
+}
+
+#[test]
+fn value_builders_stop_at_the_maximum_length() {
+    let db = db();
+    for sql in [
+        "SELECT printf('%2000000000d', 1)",
+        "SELECT printf('%.2000000000f', 1)",
+        "SELECT lpad('x', 2000000000)",
+        "SELECT rpad('x', 1500000000, 'ab')",
+        "SELECT repeat('ab', 600000000)",
+    ] {
+        assert_eq!(code(&db, sql), "TDB_LIMIT", "{sql}");
+    }
+    assert_eq!(
+        db.sql("SELECT length(printf('%20d', 1)), lpad('x', 3, '-')", &[])
+            .unwrap()
+            .rows,
+        vec![vec![Value::Int(20), Value::Text("--x".into())]]
+    );
+}
+
+#[test]
+fn glob_is_linear_and_correct() {
+    let db = db();
+    let a40 = "a".repeat(40);
+    let q = |p: &str, s: &str| {
+        db.sql(
+            "SELECT $1 GLOB $2",
+            &[Value::Text(s.into()), Value::Text(p.into())],
+        )
+        .unwrap()
+        .rows[0][0]
+            .clone()
+    };
+    // Exponential for a recursive matcher: C(40, 12) ways to place the stars.
+    assert_eq!(q(&"*a".repeat(12), &a40), Value::Int(1));
+    assert_eq!(q(&format!("{}b", "*a".repeat(12)), &a40), Value::Int(0));
+    for (p, s, want) in [
+        ("a*c", "abbbc", 1),
+        ("a?c", "abc", 1),
+        ("a?c", "ac", 0),
+        ("[a-c]x", "bx", 1),
+        ("[^a-c]x", "bx", 0),
+        ("[]]", "]", 1),
+        ("*[0-9]", "abc7", 1),
+        ("a[", "a[", 0),
+        ("", "", 1),
+        ("*", "", 1),
+        ("A*", "abc", 0),
+    ] {
+        assert_eq!(q(p, s), Value::Int(want), "{p} GLOB {s}");
+    }
+}
+
+#[test]
+fn recursive_cte_stops_at_the_outer_limit() {
+    let db = db();
+    let r = db
+        .sql(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c LIMIT 10",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.rows.len(), 10);
+    assert_eq!(r.rows[9][0], Value::Int(10));
+    let r = db
+        .sql(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+             SELECT x * 2 FROM c LIMIT ? OFFSET ?",
+            &[Value::Int(3), Value::Int(5)],
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows,
+        vec![
+            vec![Value::Int(12)],
+            vec![Value::Int(14)],
+            vec![Value::Int(16)]
+        ]
+    );
+}
+
+#[test]
+fn oversized_keys_and_values_are_refused() {
+    let db = db();
+    let e = db.put(&vec![b'k'; 70 << 10], b"v").unwrap_err();
+    assert_eq!(e.code.as_str(), "TDB_LIMIT");
+    let e = db.put(b"k", &vec![0u8; 300 << 20]).unwrap_err();
+    assert_eq!(e.code.as_str(), "TDB_LIMIT");
+    db.put(b"k", b"small").unwrap();
+    assert_eq!(
+        db.get(b"k", &Default::default()).unwrap().as_deref(),
+        Some(&b"small"[..])
+    );
+}
