@@ -223,13 +223,19 @@ fn is_kw(t: &Token, kw: &str) -> bool {
 /// Byte offsets of (line, column) positions in `text`.
 struct Offsets {
     lines: Vec<usize>,
+    /// All ASCII: a column is a byte count (no per-call scan, so long
+    /// one-line texts of many statements stay linear).
+    ascii: bool,
 }
 
 impl Offsets {
     fn new(text: &str) -> Self {
         let mut lines = vec![0];
         lines.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Offsets { lines }
+        Offsets {
+            lines,
+            ascii: text.is_ascii(),
+        }
     }
 
     fn byte(&self, text: &str, at: Location) -> usize {
@@ -237,6 +243,9 @@ impl Offsets {
             return text.len();
         };
         let col = (at.column as usize).saturating_sub(1);
+        if self.ascii {
+            return (start + col).min(text.len());
+        }
         text[start..]
             .char_indices()
             .nth(col)
