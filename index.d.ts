@@ -9,6 +9,14 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A cancellation flag for one running statement (an `AbortSignal`'s). */
+export declare class NativeCancel {
+  /** A flag not yet set. */
+  constructor()
+  /** Cancels the statement: it fails with `TDB_LIMIT` at its next check. */
+  cancel(): void
+}
+
 /** One native database handle, owned by the SDK's `Database` object. */
 export declare class NativeDb {
   /** Creates an unopened handle that reports completions to `on_complete`. */
@@ -49,7 +57,7 @@ export declare class NativeDb {
    * Runs SQL on the engine's threads; completes with `[columns, flat
    * values, changes, lastInsertRowid, systemTime]`.
    */
-  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, cancel: NativeCancel | undefined | null, id: number): void
   /**
    * Every column of every SQL table (see `Database::table_columns`);
    * completes like `sql`.
@@ -195,6 +203,8 @@ export interface NativeOpenOptions {
   readThreads?: number
   /** Rebuild a missing manifest / cut a corrupt WAL instead of refusing. */
   repair?: boolean
+  /** Default statement timeout in milliseconds (0: none). */
+  statementTimeoutMs?: number
 }
 
 /** What recovery cut or rebuilt when the database opened (`db.recovery`). */

@@ -28,3 +28,26 @@ test('deeply nested statements fail with TDB_LIMIT and the process lives', async
   await db.close()
   cleanup()
 })
+
+const RUNAWAY = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c'
+
+test('an AbortSignal cancels a running statement; statementTimeoutMs bounds every statement', async () => {
+  const { dir, cleanup } = tempDir('cancel')
+  let db = await open(dir)
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 100)
+  await assert.rejects(db.sql(RUNAWAY, [], { signal: ac.signal }), (e) => e.code === 'TDB_LIMIT' && /cancelled/.test(e.message))
+  await assert.rejects(db.sql('SELECT 1', [], { signal: AbortSignal.abort() }), { code: 'TDB_LIMIT' })
+  assert.deepEqual(await db.sql('SELECT 1 AS one', [], { signal: new AbortController().signal }), [{ one: 1 }])
+  // The recursive CTE stops at the LIMIT of the query that lists it.
+  assert.equal((await db.sql(RUNAWAY.replace('SELECT count(*) AS n FROM c', 'SELECT x FROM c LIMIT 10'))).length, 10)
+  await db.close()
+  db = await open(dir, { statementTimeoutMs: 150 })
+  await assert.rejects(db.sql(RUNAWAY), (e) => e.code === 'TDB_LIMIT' && /timeout of 150 ms/.test(e.message))
+  await db.transaction(async (tx) => {
+    await tx.sql('SET statement_timeout = 0')
+    assert.deepEqual(await tx.sql('SELECT 2 AS two'), [{ two: 2 }])
+  })
+  await db.close()
+  cleanup()
+})

@@ -1,6 +1,6 @@
-import { Channel, NativeOpenOptions } from './native'
+import { Channel, NativeCancel, NativeOpenOptions, newCancel } from './native'
 import { Change, ChangesOptions, TableChange, TableChangesOptions, changeFeed } from './changes'
-import { ReadOptions, NONE, readArgs } from './read-options'
+import { ReadOptions, SqlOptions, NONE, readArgs } from './read-options'
 import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
@@ -30,6 +30,12 @@ export interface OpenOptions {
   rowCacheBytes?: number
   /** Engine threads serving reads that touch disk (default 2). */
   readThreads?: number
+  /**
+   * Longest a SQL statement may run, in milliseconds, before it fails with
+   * `TDB_LIMIT` (default: no limit). A session can set its own with
+   * `SET statement_timeout = <ms>`.
+   */
+  statementTimeoutMs?: number
   /**
    * Repair what opening otherwise refuses with `TDB_CORRUPT` (default false):
    * a missing MANIFEST is rebuilt from the table files (the old files are
@@ -403,10 +409,10 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
    * back as numbers when they fit in 2^53, otherwise as bigint; BLOBs as
    * Buffers; NULL as null.
    */
-  sql<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: ReadOptions): Promise<Row[]>
+  sql<Row = Record<string, unknown>>(text: string, params?: unknown[], options?: SqlOptions): Promise<Row[]>
   sql<Row = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<Row[]>
   sql<Row = Record<string, unknown>>(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<Row[]> {
-    return this.exec(first as string, ...(rest as [unknown[]?, ReadOptions?])).then((r) => r.rows as Row[])
+    return this.exec(first as string, ...(rest as [unknown[]?, SqlOptions?])).then((r) => r.rows as Row[])
   }
 
   /**
@@ -436,14 +442,27 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
    * Like `sql`, resolving to the whole result: `rows`, `columns`, `changes`
    * (rows written), `lastInsertRowid` and the write's `systemTime`.
    */
-  exec(text: string, params?: unknown[], options?: ReadOptions): Promise<SqlResult>
+  exec(text: string, params?: unknown[], options?: SqlOptions): Promise<SqlResult>
   exec(strings: TemplateStringsArray, ...values: unknown[]): Promise<SqlResult>
   exec(first: string | TemplateStringsArray, ...rest: unknown[]): Promise<SqlResult> {
-    return this.run<SqlTuple>((ch, id) => {
+    let detach: (() => void) | undefined
+    const run = this.run<SqlTuple>((ch, id) => {
       const [text, params, options] = sqlArgs(first, rest)
       const [asOf, epoch, validAt] = readArgs(options)
-      ch.native.sql(text, params, asOf, epoch, validAt, id)
-    }).then(shapeResult)
+      const signal = (options as SqlOptions | undefined)?.signal
+      let cancel: NativeCancel | null = null
+      if (signal !== undefined) {
+        if (!(signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal')
+        if (signal.aborted) throw new TensorError('TDB_LIMIT', 'the statement was cancelled before it started')
+        const c = newCancel()
+        const onAbort = () => c.cancel()
+        signal.addEventListener('abort', onAbort, { once: true })
+        detach = () => signal.removeEventListener('abort', onAbort)
+        cancel = c
+      }
+      ch.native.sql(text, params, asOf, epoch, validAt, cancel, id)
+    })
+    return run.finally(() => detach?.()).then(shapeResult)
   }
 
   /**
@@ -638,6 +657,7 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
     ['rowCacheBytes', 0, Number.MAX_SAFE_INTEGER],
     ['syncIntervalMs', 1, 60_000],
     ['readThreads', 1, 64],
+    ['statementTimeoutMs', 0, 2 ** 31],
   ]
   for (const [name, min, max] of sizes) {
     const v = options[name]

@@ -14,6 +14,12 @@ export interface NativeOpenOptions {
   syncIntervalMs?: number
   readThreads?: number
   repair?: boolean
+  statementTimeoutMs?: number
+}
+
+/** A cancellation flag for one statement. */
+export interface NativeCancel {
+  cancel(): void
 }
 
 type Bytes = string | Uint8Array
@@ -56,7 +62,7 @@ export interface NativeDb {
   tableChanges(table: string, afterSys: number, afterSeq: number, max: number, id: number): void
   cursorPosition(name: string, id: number): void
   cursorAck(name: string, sys: number, seq: number, id: number): void
-  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, id: number): void
+  sql(text: string, params: unknown[], asOf: number, epoch: number, validAt: number, cancel: NativeCancel | null, id: number): void
   tableColumns(id: number): void
   groupJoin(group: string): number
   groupLeave(group: string, member: number): void
@@ -94,6 +100,7 @@ export interface NativeDb {
 
 interface Binding {
   NativeDb: new (onComplete: (flat: unknown[]) => void, scratch: Buffer) => NativeDb
+  NativeCancel: new () => NativeCancel
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,6 +109,11 @@ const binding = require('../../index.js') as Binding
 interface Waiter {
   resolve: (v: unknown) => void
   reject: (e: unknown) => void
+}
+
+/** A new cancellation flag for one statement. */
+export function newCancel(): NativeCancel {
+  return new binding.NativeCancel()
 }
 
 /** A native handle plus its table of pending operations. */

@@ -16,6 +16,12 @@ export interface ReadOptions {
   validAt?: TimeInput
 }
 
+/** Options of one SQL call: where it reads, and what may stop it. */
+export interface SqlOptions extends ReadOptions {
+  /** Aborting it cancels the running statement (it fails with `TDB_LIMIT`). */
+  signal?: AbortSignal
+}
+
 /** The addon's (asOf, epoch, validAt) arguments for `o`; NaN = not given. */
 export function readArgs(o: ReadOptions | undefined): [number, number, number] {
   if (o === undefined) return [NONE, NONE, NONE]

@@ -31,6 +31,37 @@ pub struct NativeOpenOptions {
     pub read_threads: Option<u32>,
     /// Rebuild a missing manifest / cut a corrupt WAL instead of refusing.
     pub repair: Option<bool>,
+    /// Default statement timeout in milliseconds (0: none).
+    pub statement_timeout_ms: Option<f64>,
+}
+
+/// A cancellation flag for one running statement (an `AbortSignal`'s).
+#[napi]
+pub struct NativeCancel {
+    flag: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[napi]
+impl NativeCancel {
+    /// A flag not yet set.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        NativeCancel {
+            flag: Arc::default(),
+        }
+    }
+
+    /// Cancels the statement: it fails with `TDB_LIMIT` at its next check.
+    #[napi]
+    pub fn cancel(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Default for NativeCancel {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// What recovery cut or rebuilt when the database opened (`db.recovery`).
@@ -234,6 +265,10 @@ impl NativeDb {
             o.read_threads = t.clamp(1, 64) as usize;
         }
         o.repair = opts.repair.unwrap_or(false);
+        o.statement_timeout = opts
+            .statement_timeout_ms
+            .filter(|ms| *ms > 0.0)
+            .map(|ms| Duration::from_millis(ms as u64));
         o.durability = match opts.durability.as_deref() {
             None | Some("full") => Durability::Full,
             Some("buffered") => Durability::Buffered {
@@ -396,6 +431,7 @@ impl NativeDb {
     /// Runs SQL on the engine's threads; completes with `[columns, flat
     /// values, changes, lastInsertRowid, systemTime]`.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn sql(
         &self,
         text: String,
@@ -403,13 +439,17 @@ impl NativeDb {
         as_of: f64,
         epoch: f64,
         valid_at: f64,
+        cancel: Option<&NativeCancel>,
         id: u32,
     ) {
         let at = read_at(as_of, epoch, valid_at);
         let params: Vec<tensordb::sql::Value> = params.into_iter().map(|p| p.0).collect();
-        self.on_pool(id, move |db| match db.sql_at(&text, &params, at) {
-            Ok(r) => Outcome::Sql(r),
-            Err(e) => Outcome::Err(e),
+        let cancel = cancel.map(|c| c.flag.clone());
+        self.on_pool(id, move |db| {
+            match db.sql_cancellable(&text, &params, at, cancel) {
+                Ok(r) => Outcome::Sql(r),
+                Err(e) => Outcome::Err(e),
+            }
         });
     }
 

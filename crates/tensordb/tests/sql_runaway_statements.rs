@@ -112,3 +112,50 @@ fn oversized_keys_and_values_are_refused() {
         Some(&b"small"[..])
     );
 }
+
+const RUNAWAY: &str =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+
+#[test]
+fn statement_timeout_from_options_and_session() {
+    let db = Database::open_with_backend(
+        Arc::new(MemBackend::new()),
+        "/timeout",
+        Options {
+            statement_timeout: Some(std::time::Duration::from_millis(200)),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let e = db.sql(RUNAWAY, &[]).unwrap_err();
+    assert_eq!(e.code.as_str(), "TDB_LIMIT", "{e:?}");
+    assert!(e.message.contains("timeout of 200 ms"), "{}", e.message);
+    // A session sets its own (0: none for quick statements, then 100 ms).
+    let mut s = tensordb::sql::Session::new();
+    s.run(&db, "SET statement_timeout = 0", &[], Default::default())
+        .unwrap();
+    assert!(s.run(&db, "SELECT 1", &[], Default::default()).is_ok());
+    s.run(&db, "SET statement_timeout = 100", &[], Default::default())
+        .unwrap();
+    let e = s.run(&db, RUNAWAY, &[], Default::default()).unwrap_err();
+    assert!(e.message.contains("timeout of 100 ms"), "{}", e.message);
+}
+
+#[test]
+fn a_running_statement_can_be_cancelled() {
+    let db = Arc::new(db());
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let setter = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    };
+    let e = db
+        .sql_cancellable(RUNAWAY, &[], Default::default(), Some(flag))
+        .unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(e.code.as_str(), "TDB_LIMIT");
+    assert!(e.message.contains("cancelled"), "{}", e.message);
+}

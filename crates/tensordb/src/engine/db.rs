@@ -54,6 +54,8 @@ pub(crate) struct Engine {
     lock: Mutex<Option<Box<dyn Any + Send + Sync>>>,
     /// Schema generation (see `schema_watch`).
     schema: Arc<SchemaWatch>,
+    /// The `statement_timeout` option.
+    pub(crate) statement_timeout: Option<std::time::Duration>,
     /// Consumer group membership (see `groups`).
     pub(crate) groups: super::groups::Groups,
     /// State a layer above keeps per open folder (the SQL schema cache).
@@ -123,6 +125,7 @@ impl Engine {
             shut: AtomicBool::new(false),
             lock: Mutex::new(Some(lock)),
             schema,
+            statement_timeout: opts.statement_timeout,
             groups: Default::default(),
             extension: OnceLock::new(),
         })
@@ -255,6 +258,11 @@ impl Database {
             return Err(Error::closed());
         }
         Ok(&self.engine)
+    }
+
+    /// The database's default statement timeout (`Options::statement_timeout`).
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        self.engine.statement_timeout
     }
 
     /// What recovery found in the WAL when the engine opened.

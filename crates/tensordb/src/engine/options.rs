@@ -31,6 +31,10 @@ pub struct Options {
     /// cut at the damage (what was cut is reported in `replay_report`).
     /// Nothing is deleted: superseded files are set aside.
     pub repair: bool,
+    /// Longest a SQL statement may run before it fails with `TDB_LIMIT`
+    /// (`None`: no limit; sessions may set their own with `SET
+    /// statement_timeout`).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -40,6 +44,7 @@ impl Default for Options {
             durability: Durability::Full,
             read_threads: 2,
             repair: false,
+            statement_timeout: None,
         }
     }
 }

@@ -221,8 +221,30 @@ impl Database {
 
     /// Runs prepared statements in a one-off session (like `sql_at`).
     pub fn run_prepared(&self, p: &Prepared, params: &[Value], at: ReadAt) -> Result<SqlResult> {
+        self.run_prepared_cancellable(p, params, at, None)
+    }
+
+    /// `sql_at` that stops with `TDB_LIMIT` once `cancel` is set.
+    pub fn sql_cancellable(
+        &self,
+        text: &str,
+        params: &[Value],
+        at: ReadAt,
+        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<SqlResult> {
+        self.run_prepared_cancellable(&Prepared::new(text)?, params, at, cancel)
+    }
+
+    /// `run_prepared` that stops with `TDB_LIMIT` once `cancel` is set.
+    pub fn run_prepared_cancellable(
+        &self,
+        p: &Prepared,
+        params: &[Value],
+        at: ReadAt,
+        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<SqlResult> {
         let mut session = Session::new();
-        let res = session.run_prepared(self, p, params, at);
+        let res = session.run_prepared_cancellable(self, p, params, at, cancel);
         if session.in_transaction() {
             session.rollback();
             return res.and(Err(left_open()));

@@ -501,6 +501,10 @@ pub enum Statement {
         /// The new default.
         value: Option<TimeSpec>,
     },
+    /// `SET statement_timeout = ms` (0: none) / `TO DEFAULT` (`None`: the
+    /// database's `statement_timeout` option): the session's limit on each
+    /// statement's running time.
+    SetTimeout(Option<u64>),
     /// `EXPLAIN [ANALYZE] query`.
     Explain {
         /// Run the query and report actual rows and times.

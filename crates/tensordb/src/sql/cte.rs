@@ -137,6 +137,7 @@ fn materialize_rows(
     let step = plain((**step).clone());
     let mut work = rows.clone();
     while !work.is_empty() && limit.is_none_or(|l| rows.len() < l) {
+        super::limits::check()?;
         let mark = ctx.push_cte(&cte.name, (names.clone(), work));
         let res = run_query(ctx, &step, outer);
         ctx.pop_ctes(mark);

@@ -200,7 +200,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         | Statement::AdvanceEpoch => Err(Error::internal(
             "BACKUP / RESTORE reached the statement executor",
         )),
-        Statement::SetTime { .. } => Err(Error::internal(
+        Statement::SetTime { .. } | Statement::SetTimeout(_) => Err(Error::internal(
             "SET SYSTEM_TIME / VALID_TIME reached the statement executor",
         )),
         Statement::CreateView { .. } => super::view::create(ctx, s, text),

@@ -306,6 +306,7 @@ impl<'a> Ctx<'a> {
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);
             for (k, v) in self.fetch_rows(range, at)?.iter() {
+                super::limits::tick()?;
                 f(k, v)?;
             }
             return Ok(());
@@ -341,6 +342,7 @@ impl<'a> Ctx<'a> {
             };
             if let Some(out) = merge(&base, own, range.reverse, range.limit, exhausted) {
                 for (k, v) in out {
+                    super::limits::tick()?;
                     f(k, v)?;
                 }
                 return Ok(());
@@ -1315,6 +1317,7 @@ fn filter(
     };
     let mut out = Vec::with_capacity(rows.len());
     'rows: for row in rows {
+        super::limits::tick()?;
         let sc = Scope {
             cols,
             row: &row,

@@ -167,6 +167,7 @@ fn join_rows(
         };
         let mut matched = false;
         'pair: for &j in candidates {
+            super::limits::tick()?;
             let mut row = Vec::with_capacity(width_l + width_r);
             row.extend(a.iter().cloned());
             row.extend(rr[j].iter().cloned());

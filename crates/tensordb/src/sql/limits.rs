@@ -87,13 +87,17 @@ pub fn with_stack_for<T: Send>(depth: usize, f: impl FnOnce() -> Result<T> + Sen
     if depth <= SHALLOW || BIG.with(|b| b.get()) {
         return f();
     }
+    let control = current_control();
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("tensordb-deep".into())
             .stack_size(BIG_STACK)
             .spawn_scoped(s, || {
                 mark_big_stack();
-                f()
+                match control {
+                    Some(c) => with_control(c, f),
+                    None => f(),
+                }
             })
             .map_err(|e| Error::io("start a thread for a deeply nested statement", e))?;
         h.join()
@@ -251,4 +255,88 @@ pub fn check_length(n: usize, what: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What may stop a running statement: a deadline (statement timeout) and a
+/// cancellation flag (an `AbortSignal` from Node, or any caller's).
+#[derive(Clone, Debug, Default)]
+pub struct Control {
+    /// The statement fails with `TDB_LIMIT` once this instant passes.
+    pub deadline: Option<std::time::Instant>,
+    /// The timeout the deadline came from, for the message.
+    pub timeout: Option<std::time::Duration>,
+    /// Set from outside to cancel the statement (`TDB_LIMIT`, "cancelled").
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl Control {
+    /// A control whose deadline is `timeout` from now (none for `None`).
+    pub fn new(
+        timeout: Option<std::time::Duration>,
+        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Control {
+        Control {
+            deadline: timeout.map(|t| std::time::Instant::now() + t),
+            timeout,
+            cancel,
+        }
+    }
+}
+
+thread_local! {
+    /// The control of the statement running on this thread.
+    static CONTROL: std::cell::RefCell<Option<Control>> = const { std::cell::RefCell::new(None) };
+    /// Calls of `tick` since the last real check.
+    static TICKS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs `f` under `control` (restoring the previous one after).
+pub fn with_control<T>(control: Control, f: impl FnOnce() -> T) -> T {
+    let prev = CONTROL.with(|c| c.replace(Some(control)));
+    let out = f();
+    CONTROL.with(|c| *c.borrow_mut() = prev);
+    out
+}
+
+/// The control of the statement running on this thread (to carry it onto
+/// another thread).
+pub fn current_control() -> Option<Control> {
+    CONTROL.with(|c| c.borrow().clone())
+}
+
+/// Fails with `TDB_LIMIT` when the running statement was cancelled or ran
+/// past its timeout.
+pub fn check() -> Result<()> {
+    CONTROL.with(|c| {
+        let c = c.borrow();
+        let Some(c) = c.as_ref() else { return Ok(()) };
+        if c.cancel
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(Error::new(ErrorCode::Limit, "the statement was cancelled"));
+        }
+        if c.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            let ms = c.timeout.map_or(0, |t| t.as_millis());
+            return Err(Error::new(
+                ErrorCode::Limit,
+                format!("the statement ran past its timeout of {ms} ms (statement_timeout)"),
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// `check`, but only every 1024th call: cheap enough for per-row loops.
+pub fn tick() -> Result<()> {
+    let n = TICKS.with(|t| {
+        let n = t.get().wrapping_add(1);
+        t.set(n);
+        n
+    });
+    if n % 1024 == 0 {
+        check()
+    } else {
+        Ok(())
+    }
 }

@@ -146,6 +146,8 @@ pub struct Session {
     /// Read times set by `SET SYSTEM_TIME` / `SET VALID_TIME`, used where
     /// the caller gave none.
     defaults: ReadAt,
+    /// `SET statement_timeout`: `Some(0)` none, `None` the database's option.
+    timeout_ms: Option<u64>,
 }
 
 /// A transaction state reading the database as it is now.
@@ -188,15 +190,40 @@ impl Session {
         params: &[Value],
         at: ReadAt,
     ) -> Result<SqlResult> {
+        self.run_prepared_cancellable(db, p, params, at, None)
+    }
+
+    /// `run_prepared` that stops with `TDB_LIMIT` once `cancel` is set (or
+    /// a statement runs past the statement timeout).
+    pub fn run_prepared_cancellable(
+        &mut self,
+        db: &Database,
+        p: &Prepared,
+        params: &[Value],
+        at: ReadAt,
+        cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<SqlResult> {
         super::limits::with_stack_for(p.depth, || {
             let mut last = SqlResult::default();
             for (s, text) in &p.statements {
-                last = self
-                    .execute(db, s, text, params, at)
-                    .map_err(|e| super::hint::locate(e, &p.source))?;
+                let control = super::limits::Control::new(self.timeout(db), cancel.clone());
+                last = super::limits::with_control(control, || {
+                    super::limits::check()?;
+                    self.execute(db, s, text, params, at)
+                })
+                .map_err(|e| super::hint::locate(e, &p.source))?;
             }
             Ok(last)
         })
+    }
+
+    /// The statement timeout in force: the session's, else the database's.
+    fn timeout(&self, db: &Database) -> Option<std::time::Duration> {
+        match self.timeout_ms {
+            Some(0) => None,
+            Some(ms) => Some(std::time::Duration::from_millis(ms)),
+            None => db.statement_timeout(),
+        }
     }
 
     /// Runs a `sync_candidate` statement from memory only, outside any
@@ -364,6 +391,10 @@ impl Session {
         match s {
             Statement::SetTime { system, value } => {
                 self.set_time(db, *system, value.as_ref(), params)?;
+                return Ok(SqlResult::default());
+            }
+            Statement::SetTimeout(ms) => {
+                self.timeout_ms = *ms;
                 return Ok(SqlResult::default());
             }
             Statement::Backup { .. }

@@ -181,6 +181,28 @@ fn table_temporal(
     }
 }
 
+/// `SET statement_timeout = <ms>` (0: none) or `= DEFAULT`.
+fn statement_timeout(values: &[sp::Expr]) -> Result<Statement> {
+    let bad = || Error::invalid("SET statement_timeout takes milliseconds (0: none) or DEFAULT");
+    match values {
+        [sp::Expr::Identifier(i)] if i.value.eq_ignore_ascii_case("default") => {
+            Ok(Statement::SetTimeout(None))
+        }
+        [e] => match expr(e)? {
+            Expr::Lit(Value::Int(n)) if n >= 0 => Ok(Statement::SetTimeout(Some(n as u64))),
+            Expr::Lit(Value::Text(t)) => t
+                .trim()
+                .trim_end_matches("ms")
+                .trim()
+                .parse()
+                .map(|n| Statement::SetTimeout(Some(n)))
+                .map_err(|_| bad()),
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
 /// Translates one parsed statement.
 pub fn statement(s: &sp::Statement) -> Result<Statement> {
     NEXT_QMARK.with(|c| c.set(0));
@@ -197,6 +219,11 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
             if_exists: *if_exists,
         }),
         sp::Statement::Insert(ins) => insert(ins),
+        sp::Statement::Set(sp::Set::SingleAssignment {
+            variable, values, ..
+        }) if object_name(variable)?.eq_ignore_ascii_case("statement_timeout") => {
+            statement_timeout(values)
+        }
         sp::Statement::AlterTable(at) => alter_table(at),
         sp::Statement::Explain {
             analyze,
