@@ -334,7 +334,7 @@ pub fn tick() -> Result<()> {
         t.set(n);
         n
     });
-    if n % 1024 == 0 {
+    if n.is_multiple_of(1024) {
         check()
     } else {
         Ok(())
