@@ -1537,7 +1537,7 @@ fn select_inner(
                 };
                 let mut key = Vec::new();
                 for g in &group_by {
-                    encode_key_value(&eval(ctx, g, &sc)?, &mut key);
+                    encode_key_value(&numeric_norm(&eval(ctx, g, &sc)?), &mut key);
                 }
                 match index.get(&key) {
                     Some(&i) => groups[i].push(row),

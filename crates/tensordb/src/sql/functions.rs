@@ -20,6 +20,10 @@ pub fn scalar(name: &str, args: &[Value], now: i64) -> Result<Value> {
     Ok(match name {
         "abs" => {
             arity(name, args, 1)?;
+            // SQLite: text and blobs are read as REAL (0.0 when not numeric).
+            if matches!(args[0], Value::Text(_) | Value::Blob(_)) {
+                return Ok(Value::Real(args[0].numeric().as_f64().unwrap_or(0.0).abs()));
+            }
             match args[0].numeric() {
                 Value::Int(i) => Value::Int(
                     i.checked_abs()
@@ -105,29 +109,42 @@ pub fn scalar(name: &str, args: &[Value], now: i64) -> Result<Value> {
             let Some(t) = args.first().and_then(Value::to_text) else {
                 return Ok(Value::Null);
             };
+            if args.iter().skip(1).any(Value::is_null) {
+                return Ok(Value::Null);
+            }
+            // SQLite's rules (func.c, substrFunc): a start of 0 is the
+            // position before the first character, a negative start counts
+            // from the end, a negative length takes characters before start.
+            let as_int = |v: Option<&Value>| v.and_then(|v| v.numeric().as_f64()).map(|f| f as i64);
             let chars: Vec<char> = t.chars().collect();
-            let start = args
-                .get(1)
-                .and_then(|v| v.numeric().as_f64())
-                .unwrap_or(1.0) as i64;
-            let len = args
-                .get(2)
-                .and_then(|v| v.numeric().as_f64())
-                .map(|l| l as i64);
-            let from = if start > 0 {
-                start - 1
-            } else if start < 0 {
-                chars.len() as i64 + start
-            } else {
-                0
+            let n = chars.len() as i64;
+            let mut p1 = as_int(args.get(1)).unwrap_or(1);
+            let (mut p2, neg) = match as_int(args.get(2)) {
+                Some(l) if l < 0 => (l.saturating_neg(), true),
+                Some(l) => (l, false),
+                None => (i64::MAX / 2, false),
             };
-            let from = from.clamp(0, chars.len() as i64) as usize;
-            let to = match len {
-                Some(l) if l >= 0 => (from + l as usize).min(chars.len()),
-                Some(_) => from,
-                None => chars.len(),
-            };
-            Value::Text(chars[from..to].iter().collect())
+            if p1 < 0 {
+                p1 += n;
+                if p1 < 0 {
+                    p2 = (p2 + p1).max(0);
+                    p1 = 0;
+                }
+            } else if p1 > 0 {
+                p1 -= 1;
+            } else if p2 > 0 {
+                p2 -= 1;
+            }
+            if neg {
+                p1 -= p2;
+                if p1 < 0 {
+                    p2 += p1;
+                    p1 = 0;
+                }
+            }
+            let from = p1.clamp(0, n) as usize;
+            let to = p1.saturating_add(p2.max(0)).clamp(0, n) as usize;
+            Value::Text(chars[from..to.max(from)].iter().collect())
         }
         "quote" => match args.first() {
             Some(Value::Text(t)) => Value::Text(format!("'{}'", t.replace('\'', "''"))),

@@ -119,11 +119,51 @@ impl Value {
 
 /// Formats a real the way SQLite does for whole numbers (`2.0`), else shortest.
 pub fn format_real(r: f64) -> String {
-    if r.fract() == 0.0 && r.abs() < 1e15 {
-        format!("{r:.1}")
-    } else {
-        format!("{r}")
+    if !r.is_finite() {
+        return if r.is_nan() {
+            "NaN".into()
+        } else if r > 0.0 {
+            "Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
+    if r.fract() == 0.0 && r.abs() < 1e15 {
+        return format!("{r:.1}");
+    }
+    // SQLite's "%!.15g": 15 significant digits, trailing zeros dropped,
+    // at least one digit after the point, exponent form outside 1e-4..1e15.
+    let sci = format!("{r:.14e}");
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mant) = match mant.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mant),
+    };
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let trimmed = digits.trim_end_matches('0');
+    let digits = if trimmed.is_empty() { "0" } else { trimmed };
+    if !(-4..15).contains(&exp) {
+        let frac = if digits.len() > 1 { &digits[1..] } else { "0" };
+        let es = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{}.{frac}e{es}{:02}", &digits[..1], exp.abs());
+    }
+    let (int, frac) = if exp >= 0 {
+        let e = exp as usize + 1;
+        let padded = format!("{digits:0<e$}");
+        (padded[..e].to_string(), padded[e..].to_string())
+    } else {
+        (
+            "0".to_string(),
+            format!("{}{digits}", "0".repeat((-exp - 1) as usize)),
+        )
+    };
+    let frac = if frac.is_empty() {
+        "0".to_string()
+    } else {
+        frac
+    };
+    format!("{sign}{int}.{frac}")
 }
 
 /// Reads the longest numeric prefix of text (SQLite's conversion); 0 if none.
@@ -223,8 +263,12 @@ fn arith_real(op: Arith, x: f64, y: f64) -> Value {
         Arith::Mul => Value::Real(x * y),
         Arith::Div if y == 0.0 => Value::Null,
         Arith::Div => Value::Real(x / y),
-        Arith::Rem if y == 0.0 => Value::Null,
-        Arith::Rem => Value::Real((x as i64 % (y as i64).max(1)) as f64),
+        // SQLite: both operands are cast to INTEGER first; a zero divisor
+        // gives NULL; the result is REAL because an operand was.
+        Arith::Rem => match (x as i64, y as i64) {
+            (_, 0) => Value::Null,
+            (a, b) => Value::Real(a.checked_rem(b).unwrap_or(0) as f64),
+        },
     }
 }
 
@@ -282,7 +326,12 @@ impl Affinity {
         match (self, v) {
             (Affinity::Text, Value::Int(i)) => Value::Text(i.to_string()),
             (Affinity::Text, Value::Real(r)) => Value::Text(format_real(r)),
+            // Text that is a well-formed number is stored as one; a real
+            // that is an integer without loss becomes INTEGER (SQLite).
             (Affinity::Integer | Affinity::Numeric, Value::Text(t)) => match looks_numeric(&t) {
+                Some(Value::Real(r)) if r.fract() == 0.0 && r.abs() < 9.0e15 => {
+                    Value::Int(r as i64)
+                }
                 Some(n) => n,
                 None => Value::Text(t),
             },
@@ -466,5 +515,28 @@ mod tests {
             })
             .collect();
         assert!(enc[0] < enc[1] && enc[1] < enc[2]);
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::format_real;
+
+    #[test]
+    fn reals_print_as_sqlite_prints_them() {
+        for (r, want) in [
+            (2.0, "2.0"),
+            (1.0666666666666667, "1.06666666666667"),
+            (0.1, "0.1"),
+            (-0.25, "-0.25"),
+            (1e20, "1.0e+20"),
+            (1.5e-7, "1.5e-07"),
+            (0.0001, "0.0001"),
+            (123456.789, "123456.789"),
+            (1e15 + 0.5, "1.0e+15"),
+            (3.14159265358979, "3.14159265358979"),
+        ] {
+            assert_eq!(format_real(r), want, "{r}");
+        }
     }
 }
