@@ -111,6 +111,11 @@ export function changeFeed<K extends 'string' | 'buffer'>(
 ): AsyncIterable<Change<K extends 'buffer' ? Buffer : string>> {
   type Out = Change<K extends 'buffer' ? Buffer : string>
   if (typeof options !== 'object' || options === null) throw invalid('changes() options must be an object')
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal')
+  const poll = (options as { pollMs?: unknown }).pollMs
+  if (poll !== undefined && (typeof poll !== 'number' || !Number.isFinite(poll) || poll < 0)) {
+    throw invalid('pollMs must be a non-negative number of milliseconds')
+  }
   if (options.group !== undefined) return groupFeed(getChannel, options)
   const table = options.table
   if (table !== undefined && (typeof table !== 'string' || table.length === 0)) throw invalid('table must be a table name')

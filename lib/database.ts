@@ -371,6 +371,7 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
    * one system time (the first page's), so the result is a consistent snapshot.
    */
   async *iterate(options: ScanOptions & { pageSize?: number } = {}): AsyncGenerator<Entry<string | Buffer>> {
+    if (typeof options !== 'object' || options === null) throw invalid('iterate() options must be an object')
     const pageSize = options.pageSize ?? 1000
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw invalid('pageSize must be a positive integer')
     const asOf = options.asOf ?? this.now()

@@ -43,6 +43,7 @@ const COMPARISONS: ReadonlySet<string> = new Set<ComparisonOp>(['=', '<>', '!=',
 /** Checks a `where` term when it is added, so mistakes fail at the call. */
 export function checkTerm(t: Term): void {
   ident(t.column)
+  if (typeof t.op !== 'string') throw invalid(`where('${t.column}', …): the operator must be a string such as '=' or 'in'`)
   if (t.op === 'in' || t.op === 'not in') {
     if (!Array.isArray(t.value) || t.value.length === 0) throw invalid(`where('${t.column}', '${t.op}', …) needs a non-empty array`)
   } else if (t.op === 'is' || t.op === 'is not') {
