@@ -205,6 +205,8 @@ export interface NativeOpenOptions {
   repair?: boolean
   /** Default statement timeout in milliseconds (0: none). */
   statementTimeoutMs?: number
+  /** Open without writing anything; writes fail with TDB_READ_ONLY. */
+  readOnly?: boolean
 }
 
 /** What recovery cut or rebuilt when the database opened (`db.recovery`). */

@@ -31,6 +31,14 @@ export interface OpenOptions {
   /** Engine threads serving reads that touch disk (default 2). */
   readThreads?: number
   /**
+   * Open without writing anything (default false): works on a read-only
+   * folder or file system; no LOCK file is created (a shared lock is taken
+   * if one exists, so a writer in another process makes it `TDB_LOCKED`);
+   * every write fails with `TDB_READ_ONLY`. In one process, the first
+   * opener of a folder decides its options.
+   */
+  readOnly?: boolean
+  /**
    * Longest a SQL statement may run, in milliseconds, before it fails with
    * `TDB_LIMIT` (default: no limit). A session can set its own with
    * `SET statement_timeout = <ms>`.
@@ -651,6 +659,7 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
     throw invalid(`durability must be 'full' or 'buffered'`)
   }
   if (options.repair !== undefined && typeof options.repair !== 'boolean') throw invalid('repair must be a boolean')
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw invalid('readOnly must be a boolean')
   const sizes: [keyof OpenOptions, number, number][] = [
     ['shards', 1, 256],
     ['memtableBytes', 0, Number.MAX_SAFE_INTEGER],

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'TDB_CONFLICT',
   'TDB_TYPE_MISMATCH',
   'TDB_LIMIT',
+  'TDB_READ_ONLY',
 ] as const
 
 /** One of the stable error codes. */

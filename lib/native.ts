@@ -15,6 +15,7 @@ export interface NativeOpenOptions {
   readThreads?: number
   repair?: boolean
   statementTimeoutMs?: number
+  readOnly?: boolean
 }
 
 /** A cancellation flag for one statement. */

@@ -33,6 +33,8 @@ pub struct NativeOpenOptions {
     pub repair: Option<bool>,
     /// Default statement timeout in milliseconds (0: none).
     pub statement_timeout_ms: Option<f64>,
+    /// Open without writing anything; writes fail with TDB_READ_ONLY.
+    pub read_only: Option<bool>,
 }
 
 /// A cancellation flag for one running statement (an `AbortSignal`'s).
@@ -265,6 +267,7 @@ impl NativeDb {
             o.read_threads = t.clamp(1, 64) as usize;
         }
         o.repair = opts.repair.unwrap_or(false);
+        o.read_only = opts.read_only.unwrap_or(false);
         o.statement_timeout = opts
             .statement_timeout_ms
             .filter(|ms| *ms > 0.0)

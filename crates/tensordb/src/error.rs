@@ -39,6 +39,8 @@ pub enum ErrorCode {
     /// A statement exceeded a documented limit (nesting depth, value size,
     /// statement timeout, memory budget) or was cancelled.
     Limit,
+    /// A write to a database opened read-only.
+    ReadOnly,
 }
 
 impl ErrorCode {
@@ -60,11 +62,12 @@ impl ErrorCode {
             ErrorCode::Conflict => "TDB_CONFLICT",
             ErrorCode::TypeMismatch => "TDB_TYPE_MISMATCH",
             ErrorCode::Limit => "TDB_LIMIT",
+            ErrorCode::ReadOnly => "TDB_READ_ONLY",
         }
     }
 
     /// Every public code, for tests that keep the Rust and TypeScript lists in sync.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::Io,
         ErrorCode::Corrupt,
         ErrorCode::InvalidArgument,
@@ -80,6 +83,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::TypeMismatch,
         ErrorCode::Limit,
+        ErrorCode::ReadOnly,
     ];
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct Engine {
     schema: Arc<SchemaWatch>,
     /// The `statement_timeout` option.
     pub(crate) statement_timeout: Option<std::time::Duration>,
+    /// Opened read-only: every write is refused (`TDB_READ_ONLY`).
+    read_only: bool,
     /// Consumer group membership (see `groups`).
     pub(crate) groups: super::groups::Groups,
     /// State a layer above keeps per open folder (the SQL schema cache).
@@ -64,10 +66,28 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub(crate) fn open(backend: Arc<dyn Backend>, path: &Path, opts: Options) -> Result<Engine> {
-        backend.create_dir_all(path)?;
-        let lock = backend.lock(&path.join("LOCK"))?;
+        let lock: Box<dyn Any + Send + Sync> = if opts.read_only {
+            if opts.repair {
+                return Err(Error::invalid(
+                    "repair writes files: it cannot run read-only",
+                ));
+            }
+            match backend.lock_shared(&path.join("LOCK"))? {
+                Some(l) => l,
+                None => Box::new(()),
+            }
+        } else {
+            backend.create_dir_all(path)?;
+            backend.lock(&path.join("LOCK"))?
+        };
         let rules = opts.repair.then(super::repair::rules);
-        let store = Store::open(backend.clone(), path, opts.store.clone(), rules.as_ref())?;
+        let store = Store::open(
+            backend.clone(),
+            path,
+            opts.store.clone(),
+            rules.as_ref(),
+            opts.read_only,
+        )?;
         let shards = store.shards();
         let mut last_sys = store.meta();
         let (report, next_seg) = store.replay(opts.repair, |seg, flushed, rec| {
@@ -100,8 +120,10 @@ impl Engine {
         let visible = Arc::new(AtomicU64::new(last_sys));
         let last_epoch = last_epoch(&store)?;
         let vis = visible.clone();
-        store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
-        store.schedule_compaction();
+        if !opts.read_only {
+            store.start_workers(Arc::new(move || vis.load(Ordering::Acquire)));
+            store.schedule_compaction();
+        }
         let committer = Committer::new(
             store.clone(),
             next_seg,
@@ -126,13 +148,39 @@ impl Engine {
             lock: Mutex::new(Some(lock)),
             schema,
             statement_timeout: opts.statement_timeout,
+            read_only: opts.read_only,
             groups: Default::default(),
             extension: OnceLock::new(),
         })
     }
 
-    /// Sends to the commit thread, starting it on first use.
+    /// Sends to the commit thread, starting it on first use. On a
+    /// read-only database every write is answered with `TDB_READ_ONLY`.
     pub(crate) fn send(&self, msg: Msg) -> Result<()> {
+        if self.read_only {
+            let e = || {
+                Error::new(
+                    ErrorCode::ReadOnly,
+                    format!("{} was opened read-only", self.path.display()),
+                )
+            };
+            match msg {
+                Msg::Close(reply) => {
+                    let _ = reply.send(Ok(()));
+                }
+                Msg::Write(_, done)
+                | Msg::WriteChecked(_, _, done)
+                | Msg::Epoch(done)
+                | Msg::Import(_, done) => done(Err(e())),
+                Msg::WriteMany(items) => {
+                    for (_, done) in items {
+                        done(Err(e()));
+                    }
+                }
+                Msg::Flush(done) => done(Err(e())),
+            }
+            return Ok(());
+        }
         let mut guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let Some(committer) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take() else {
@@ -159,7 +207,10 @@ impl Engine {
         }
         // Never written to: close the committer state here, without a thread.
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let res = if let Some(mut committer) = idle {
+        let res = if self.read_only {
+            // Nothing was written: nothing to flush or sync.
+            Ok(())
+        } else if let Some(mut committer) = idle {
             committer.close()
         } else {
             let (tx, rx) = mpsc::sync_channel(1);
@@ -566,6 +617,12 @@ impl Database {
     /// Compacts level 0 into level 1 in every shard, then any level over budget.
     pub fn compact(&self) -> Result<()> {
         let e = self.check()?;
+        if e.read_only {
+            return Err(Error::new(
+                ErrorCode::ReadOnly,
+                "the database was opened read-only",
+            ));
+        }
         e.store.compact_level0()?;
         e.store.compact_all()
     }

@@ -35,6 +35,11 @@ pub struct Options {
     /// (`None`: no limit; sessions may set their own with `SET
     /// statement_timeout`).
     pub statement_timeout: Option<Duration>,
+    /// Open without writing anything: no lock file is created (a shared
+    /// lock is taken when one exists), no recovery changes files, no
+    /// background work runs, and every write fails with `TDB_READ_ONLY`.
+    /// Works on a read-only folder or file system.
+    pub read_only: bool,
 }
 
 impl Default for Options {
@@ -45,6 +50,7 @@ impl Default for Options {
             read_threads: 2,
             repair: false,
             statement_timeout: None,
+            read_only: false,
         }
     }
 }

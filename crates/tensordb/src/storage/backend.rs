@@ -63,6 +63,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Takes an exclusive lock on `path` held until the returned guard drops;
     /// `TDB_LOCKED` when another process holds it.
     fn lock(&self, path: &Path) -> Result<Box<dyn Any + Send + Sync>>;
+    /// Takes a shared lock on an existing lock file for a read-only open
+    /// (`TDB_LOCKED` while a writer holds it); `None` when there is no lock
+    /// file to open (a read-only folder never opened for writing).
+    fn lock_shared(&self, _path: &Path) -> Result<Option<Box<dyn Any + Send + Sync>>> {
+        Ok(None)
+    }
 }
 
 /// The real file system.
@@ -200,6 +206,25 @@ impl Backend for FsBackend {
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(format!("fsync folder {}", shown(dir)), e))
     }
+    fn lock_shared(&self, path: &Path) -> Result<Option<Box<dyn Any + Send + Sync>>> {
+        let Ok(file) = OpenOptions::new().read(true).open(path) else {
+            return Ok(None);
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Some(Box::new(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+                crate::error::ErrorCode::Locked,
+                format!(
+                    "{} is open for writing in another process; close it there to open it read-only",
+                    shown(path.parent().unwrap_or(path))
+                ),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(Error::io(format!("lock {}", shown(path)), e))
+            }
+        }
+    }
+
     fn lock(&self, path: &Path) -> Result<Box<dyn Any + Send + Sync>> {
         let file = OpenOptions::new()
             .create(true)

@@ -86,6 +86,8 @@ pub struct Store {
     me: Mutex<std::sync::Weak<Store>>,
     /// What the manifest was rebuilt from at open (`repair`).
     rebuilt: Option<super::repair::Rebuilt>,
+    /// Opened read-only: recovery changes no file, no background work runs.
+    read_only: bool,
 }
 
 /// Gives the value persisted with each flush.
@@ -106,8 +108,18 @@ impl Store {
         dir: &Path,
         opts: StoreOptions,
         repair: Option<&RepairRules>,
+        read_only: bool,
     ) -> Result<Arc<Store>> {
-        backend.create_dir_all(dir)?;
+        if read_only {
+            if !backend.exists(&dir.join(MANIFEST_FILE)) && backend.list(dir)?.is_empty() {
+                return Err(Error::invalid(format!(
+                    "{}: no database to open read-only",
+                    dir.display()
+                )));
+            }
+        } else {
+            backend.create_dir_all(dir)?;
+        }
         let mut rebuilt = None;
         let manifest = match Manifest::load(backend.as_ref(), dir)? {
             Some(m) => m,
@@ -120,9 +132,11 @@ impl Store {
                     .count();
                 if tables == 0 && segs == 0 {
                     let m = Manifest::new(opts.shards, opts.levels);
-                    m.store(backend.as_ref(), dir)?;
+                    if !read_only {
+                        m.store(backend.as_ref(), dir)?;
+                    }
                     m
-                } else if let Some(rules) = repair {
+                } else if let Some(rules) = repair.filter(|_| !read_only) {
                     let (m, n) = super::repair::rebuild(backend.as_ref(), dir, &opts, rules)?;
                     rebuilt = Some(n);
                     m
@@ -172,7 +186,7 @@ impl Store {
                 .strip_suffix(".sst")
                 .and_then(|n| n.parse::<u64>().ok())
                 .is_some_and(|id| !live.contains(&id));
-            if orphan_table || name == "MANIFEST.tmp" {
+            if !read_only && (orphan_table || name == "MANIFEST.tmp") {
                 backend.remove(&dir.join(&name))?;
             }
         }
@@ -199,6 +213,7 @@ impl Store {
             worker_meta: Mutex::new(None),
             me: Mutex::new(std::sync::Weak::new()),
             rebuilt,
+            read_only,
         }))
     }
 
@@ -261,12 +276,14 @@ impl Store {
             next = next.max(seq + 1);
             let path = segment_path(&self.dir, seq);
             if seq < start {
-                self.backend.remove(&path)?;
+                if !self.read_only {
+                    self.backend.remove(&path)?;
+                }
                 continue;
             }
             let bytes = self.backend.read_all(&path)?;
             let read = read_segment(&bytes);
-            if cut {
+            if cut && !self.read_only {
                 report.dropped_records += (read.records.len() + read.intact_after) as u64;
                 report.dropped_segments.push(seq);
                 let aside = path.with_extension("log.dropped");
@@ -300,7 +317,10 @@ impl Store {
                 report.records += 1;
             }
             if read.damaged_len > 0 {
-                self.backend.truncate(&path, read.valid_len as u64)?;
+                // Read-only: the tail is skipped in memory, the file stays.
+                if !self.read_only {
+                    self.backend.truncate(&path, read.valid_len as u64)?;
+                }
                 report.truncated_bytes = read.damaged_len as u64;
                 report.truncated_segment = Some(seq);
                 report.truncated_offset = read.valid_len as u64;
@@ -593,6 +613,9 @@ impl Store {
     /// Wakes the workers to compact any shard whose level 0 is over its
     /// trigger (after explicit flushes, and on open).
     pub fn schedule_compaction(&self) {
+        if self.read_only {
+            return;
+        }
         let due: Vec<bool> = self
             .trees
             .iter()
