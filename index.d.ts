@@ -120,6 +120,14 @@ export declare class NativeDb {
   now(): number
   /** Flushes memtables to tables on a read thread. */
   flush(id: number): void
+  /**
+   * Verifies the database on the engine's threads (see
+   * `Database::check`); completes like `sql` with rows `(item, count,
+   * problem)`: one per counter, then one per problem.
+   */
+  check(id: number): void
+  /** The running check's progress: `[table bytes done, total]`. */
+  checkProgress(): Array<number>
   /** What recovery cut or rebuilt at open; `null` when nothing. */
   recovery(): NativeRecovery | null
   /** Closes this handle on a new thread (the last handle flushes the engine). */

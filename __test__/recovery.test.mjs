@@ -93,3 +93,36 @@ test('readOnly opens a folder without writing to it and refuses writes', async (
   assert.deepEqual(readdirSync(dir).sort(), before, 'no file created or changed')
   cleanup()
 })
+
+test('db.check(), CHECK DATABASE and tensordb check verify checksums and indexes', async () => {
+  const { dir, cleanup } = tempDir('check')
+  let db = await open(dir, { memtableBytes: 64 * 1024 })
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)')
+  await db.sql('CREATE INDEX t_n ON t (n)')
+  for (let i = 0; i < 10; i++) {
+    await db.sql(`INSERT INTO t VALUES ${Array.from({ length: 300 }, (_, j) => `(${i * 300 + j}, ${j})`).join(',')}`)
+  }
+  await db.close()
+  db = await open(dir)
+  const progress = []
+  const report = await db.check({ onProgress: (done, total) => progress.push([done, total]), progressMs: 1 })
+  assert.equal(report.ok, true, JSON.stringify(report))
+  assert.ok(report.tables > 0 && report.blocks > 0 && report.indexes === 1)
+  assert.ok(progress.length > 0 && progress.at(-1)[0] === report.bytes)
+  assert.deepEqual(await db.sql('CHECK DATABASE'), [{ check: 'ok' }])
+  await db.close()
+  const out = execFileSync(process.execPath, [join(import.meta.dirname, '../bin/tensordb.mjs'), 'check', dir], { stdio: ['ignore', 'pipe', 'ignore'] })
+  assert.equal(JSON.parse(out.toString()).ok, true)
+  // A flipped byte in a data block is found.
+  const { readFileSync, writeFileSync } = await import('node:fs')
+  const sst = readdirSync(dir).filter((n) => n.endsWith('.sst'))[0]
+  const bytes = readFileSync(join(dir, sst))
+  bytes[10] ^= 0x01
+  writeFileSync(join(dir, sst), bytes)
+  db = await open(dir)
+  const bad = await db.check()
+  assert.equal(bad.ok, false)
+  assert.match(bad.problems[0], /checksum/)
+  await db.close()
+  cleanup()
+})

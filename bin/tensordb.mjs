@@ -7,13 +7,31 @@
 // opens the database with { repair: true } (rebuilds a missing MANIFEST from
 // the table files, cuts a corrupt WAL at the damage; deletes nothing) and
 // prints what recovery did as JSON.
+//   tensordb check <folder>
+// verifies every checksum, the WAL and every index; prints the report as
+// JSON and exits with 1 when it found a problem.
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 const { open, generateTypes } = require('../dist/cjs/index.js')
 
-const usage = 'usage: tensordb generate-types <folder> [--out file.ts] [--name Database]\n       tensordb repair <folder>'
+const usage =
+  'usage: tensordb generate-types <folder> [--out file.ts] [--name Database]\n       tensordb repair <folder>\n       tensordb check <folder>'
+
+async function check(folder) {
+  const db = await open(folder, { readOnly: true })
+  try {
+    const report = await db.check({
+      onProgress: (done, total) => process.stderr.write(`\rchecked ${done} of ${total} bytes`),
+    })
+    process.stderr.write('\n')
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+    if (!report.ok) process.exitCode = 1
+  } finally {
+    await db.close()
+  }
+}
 
 async function repair(folder) {
   const db = await open(folder, { repair: true })
@@ -28,6 +46,7 @@ async function main(argv) {
   const [command, folder, ...rest] = argv
   if (folder === undefined || folder.startsWith('-')) throw new Error(usage)
   if (command === 'repair' && rest.length === 0) return repair(folder)
+  if (command === 'check' && rest.length === 0) return check(folder)
   if (command !== 'generate-types') throw new Error(usage)
   const opts = { out: undefined, name: 'Database' }
   for (let i = 0; i < rest.length; i += 2) {

@@ -1,6 +1,6 @@
 // Public entry point of the TensorDB SDK (re-exports only).
 export { open, Database } from './database'
-export type { ColumnInfo, TableInfo, OpenOptions, Recovery, WriteOptions, ScanOptions, BatchOp, Entry, Fact } from './database'
+export type { ColumnInfo, TableInfo, OpenOptions, Recovery, CheckReport, WriteOptions, ScanOptions, BatchOp, Entry, Fact } from './database'
 export type { ReadOptions, SqlOptions, AsOf } from './read-options'
 export { Statement, Transaction } from './sql'
 export type { SqlResult, RunResult, StatementOptions, TransactionOptions } from './sql'

@@ -41,6 +41,8 @@ export interface NativeDb {
   open(path: string, opts: NativeOpenOptions, id: number): void
   /** What recovery cut or rebuilt at open (camelCase fields as in `Recovery`), or null. */
   recovery(): unknown
+  check(id: number): void
+  checkProgress(): number[]
   batch(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], id: number): void
   writeMany(kinds: number[], keys: Bytes[], tags: number[], values: Bytes[], froms: number[], tos: number[], ids: number[]): void
   getSync(key: Bytes, asOf: number, epoch: number, validAt: number): unknown

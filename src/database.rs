@@ -7,6 +7,7 @@ use crate::error::to_napi;
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tensordb::engine::commit::Done;
@@ -103,6 +104,8 @@ pub struct NativeDb {
     pub(crate) scratch: (usize, usize),
     /// Query results being pulled in batches (see `statement.rs`).
     pub(crate) cursors: crate::statement::Cursors,
+    /// Progress of the running `check`: table bytes done, total.
+    check_progress: Arc<(AtomicU64, AtomicU64)>,
 }
 
 pub(crate) fn read_at(as_of: f64, epoch: f64, valid_at: f64) -> ReadAt {
@@ -210,6 +213,7 @@ impl NativeDb {
             completer,
             scratch: (slice.as_mut_ptr() as usize, slice.len()),
             cursors: Default::default(),
+            check_progress: Arc::default(),
         })
     }
 
@@ -648,6 +652,58 @@ impl NativeDb {
             Ok(()) => Outcome::Unit,
             Err(e) => Outcome::Err(e),
         });
+    }
+
+    /// Verifies the database on the engine's threads (see
+    /// `Database::check`); completes like `sql` with rows `(item, count,
+    /// problem)`: one per counter, then one per problem.
+    #[napi(catch_unwind)]
+    pub fn check(&self, id: u32) {
+        let progress = self.check_progress.clone();
+        progress.0.store(0, Ordering::Relaxed);
+        progress.1.store(0, Ordering::Relaxed);
+        self.on_pool(id, move |db| {
+            let mut report = |done: u64, total: u64| {
+                progress.0.store(done, Ordering::Relaxed);
+                progress.1.store(total, Ordering::Relaxed);
+            };
+            match db.check(&mut report) {
+                Ok(r) => {
+                    use tensordb::sql::Value as V;
+                    let count =
+                        |name: &str, n: u64| vec![V::Text(name.into()), V::Int(n as i64), V::Null];
+                    let mut rows = vec![
+                        count("tables", r.tables),
+                        count("blocks", r.blocks),
+                        count("bytes", r.bytes),
+                        count("walSegments", r.wal_segments),
+                        count("walRecords", r.wal_records),
+                        count("indexes", r.indexes),
+                    ];
+                    rows.extend(
+                        r.problems
+                            .into_iter()
+                            .map(|p| vec![V::Text("problem".into()), V::Null, V::Text(p)]),
+                    );
+                    Outcome::Sql(tensordb::sql::SqlResult {
+                        columns: vec!["item".into(), "count".into(), "problem".into()],
+                        types: vec!["", "", ""],
+                        rows,
+                        ..Default::default()
+                    })
+                }
+                Err(e) => Outcome::Err(e),
+            }
+        });
+    }
+
+    /// The running check's progress: `[table bytes done, total]`.
+    #[napi(catch_unwind)]
+    pub fn check_progress(&self) -> Vec<f64> {
+        vec![
+            self.check_progress.0.load(Ordering::Relaxed) as f64,
+            self.check_progress.1.load(Ordering::Relaxed) as f64,
+        ]
     }
 
     /// What recovery cut or rebuilt at open; `null` when nothing.

@@ -131,7 +131,7 @@ impl Database {
                 info.since
             )));
         }
-        let e = self.check()?;
+        let e = self.live()?;
         let mut chunk = Vec::with_capacity(RESTORE_CHUNK);
         let send = |chunk: Vec<(u64, Vec<Op>)>| -> Result<()> {
             super::commit::wait_commit(|done| e.send(super::commit::Msg::Import(chunk, done)))

@@ -78,7 +78,7 @@ impl Database {
     /// `prefix`, at most `max` (`max` ≥ 1).
     pub fn changes(&self, after: Position, prefix: &[u8], max: usize) -> Result<ChangeBatch> {
         let upto = self.now();
-        let store = &self.check()?.store;
+        let store = &self.live()?.store;
         let max = max.max(1);
         let mut out = ChangeBatch {
             changes: Vec::new(),

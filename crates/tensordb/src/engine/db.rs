@@ -304,11 +304,23 @@ impl Database {
         Self::open_with_backend(Arc::new(FsBackend), path, opts)
     }
 
-    pub(crate) fn check(&self) -> Result<&Engine> {
+    pub(crate) fn live(&self) -> Result<&Engine> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::closed());
         }
         Ok(&self.engine)
+    }
+
+    /// The storage part of a check (see `Database::check` in `sql::api`):
+    /// manifest, table blocks and WAL.
+    pub fn check_storage(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<crate::storage::store::CheckReport> {
+        let e = self.live()?;
+        let mut report = crate::storage::store::CheckReport::default();
+        e.store.check(&mut report, progress);
+        Ok(report)
     }
 
     /// The database's default statement timeout (`Options::statement_timeout`).
@@ -329,7 +341,7 @@ impl Database {
     /// Commits operations atomically under one system time, calling `done`
     /// (on the commit thread) once durable per the durability option.
     pub fn write_async(&self, ops: Vec<WriteOp>, done: Done) {
-        match self.check() {
+        match self.live() {
             Ok(e) => {
                 if let Err(err) = e.send(Msg::Write(ops, done)) {
                     // The message (and `done`) was dropped with the failed send.
@@ -344,7 +356,7 @@ impl Database {
     /// its own `done`, and they reach the commit thread as one message, so
     /// they share a WAL sync.
     pub fn write_many_async(&self, items: Vec<(Vec<WriteOp>, Done)>) {
-        match self.check() {
+        match self.live() {
             Ok(e) => {
                 let _ = e.send(Msg::WriteMany(items));
             }
@@ -358,7 +370,7 @@ impl Database {
 
     /// Commits operations atomically; returns their system time.
     pub fn write(&self, ops: Vec<WriteOp>) -> Result<u64> {
-        let e = self.check()?;
+        let e = self.live()?;
         wait_commit(|done| e.send(Msg::Write(ops, done))).map(|c| c.sys)
     }
 
@@ -366,7 +378,7 @@ impl Database {
     /// check's tokens) was written after `check.snapshot`: then nothing is
     /// written and the error is `TDB_CONFLICT`. Returns the system time.
     pub fn write_checked(&self, ops: Vec<WriteOp>, check: Check) -> Result<u64> {
-        let e = self.check()?;
+        let e = self.live()?;
         wait_commit(|done| e.send(Msg::WriteChecked(ops, check, done))).map(|c| c.sys)
     }
 
@@ -383,14 +395,14 @@ impl Database {
     /// Records a new epoch: a named, cross-shard consistent point in system
     /// time. Returns (epoch number, its system time).
     pub fn advance_epoch(&self) -> Result<(u64, u64)> {
-        let e = self.check()?;
+        let e = self.live()?;
         let c: Committed = wait_commit(|done| e.send(Msg::Epoch(done)))?;
         Ok((c.epoch.unwrap_or(0), c.sys))
     }
 
     /// Like `advance_epoch`, calling `done` when durable.
     pub fn advance_epoch_async(&self, done: Done) {
-        match self.check() {
+        match self.live() {
             Ok(e) => {
                 let _ = e.send(Msg::Epoch(done));
             }
@@ -410,7 +422,7 @@ impl Database {
     }
 
     fn epoch_time_with(&self, n: u64, cache_only: bool) -> Result<u64> {
-        let store = &self.check()?.store;
+        let store = &self.live()?.store;
         let ver = store.tree(0).current();
         let found = ver.get(&epoch_key(n), Lookup::Exact, cache_only, |b| {
             get_u64_le(b, 0)
@@ -460,7 +472,7 @@ impl Database {
     /// Point read by the bitemporal rule.
     pub fn get(&self, key: &[u8], at: &ReadAt) -> Result<Option<Vec<u8>>> {
         let (t, v) = self.resolve(at)?;
-        read::get(&self.check()?.store, key, t, v, false)
+        read::get(&self.live()?.store, key, t, v, false)
     }
 
     /// Point reads of many keys by the bitemporal rule against one snapshot
@@ -475,14 +487,14 @@ impl Database {
         f: impl FnMut(usize, &[u8]) -> Result<()>,
     ) -> Result<()> {
         let tv = self.resolve_with(at, cache_only)?;
-        read::get_many(&self.check()?.store, keys, tv, cache_only, f)
+        read::get_many(&self.live()?.store, keys, tv, cache_only, f)
     }
 
     /// Point read answered only from memory: `Ok(None)` means it would need
     /// disk I/O (use `get` on another thread); `Ok(Some(x))` is the answer.
     pub fn get_cached(&self, key: &[u8], at: &ReadAt) -> Result<Option<Option<Vec<u8>>>> {
         let resolved = self.resolve_with(at, true);
-        let res = resolved.and_then(|(t, v)| read::get(&self.check()?.store, key, t, v, true));
+        let res = resolved.and_then(|(t, v)| read::get(&self.live()?.store, key, t, v, true));
         match res {
             Ok(x) => Ok(Some(x)),
             Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
@@ -493,13 +505,13 @@ impl Database {
     /// Range or prefix scan by the bitemporal rule.
     pub fn scan(&self, range: &ScanRange, at: &ReadAt) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let (t, v) = self.resolve(at)?;
-        read::scan(&self.check()?.store, range, t, v)
+        read::scan(&self.live()?.store, range, t, v)
     }
 
     /// Like `scan`, returning rows in one flat buffer (fewer allocations).
     pub fn scan_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<read::Rows> {
         let (t, v) = self.resolve(at)?;
-        let store = &self.check()?.store;
+        let store = &self.live()?.store;
         if !range.reverse && t < self.now() {
             return super::asof::scan_rows(store, range, t, v, false);
         }
@@ -566,7 +578,7 @@ impl Database {
     /// disk I/O.
     pub fn scan_rows_cached(&self, range: &ScanRange, at: &ReadAt) -> Result<Option<read::Rows>> {
         let res = self.resolve_with(at, true).and_then(|(t, v)| {
-            let store = &self.check()?.store;
+            let store = &self.live()?.store;
             if !range.reverse && t < self.now() {
                 super::asof::scan_rows(store, range, t, v, true)
             } else {
@@ -590,23 +602,23 @@ impl Database {
         max_sys: u64,
         f: impl FnMut(&[u8], &[crate::ledger::timeline::Fact]) -> Result<()>,
     ) -> Result<()> {
-        read::facts(&self.check()?.store, prefix, exact, max_sys, f)
+        read::facts(&self.live()?.store, prefix, exact, max_sys, f)
     }
 
     /// Every fact ever recorded for `key`, newest first.
     pub fn history(&self, key: &[u8]) -> Result<Vec<FactRecord>> {
-        read::history(&self.check()?.store, key)
+        read::history(&self.live()?.store, key)
     }
 
     /// Runs `job` on the engine's read threads.
     pub fn spawn(&self, job: Box<dyn FnOnce() + Send>) -> Result<()> {
-        let e = self.check()?;
+        let e = self.live()?;
         e.pool.spawn(job).map_err(|_| Error::closed())
     }
 
     /// Flushes every memtable to tables (the WAL is then empty).
     pub fn flush(&self) -> Result<()> {
-        let e = self.check()?;
+        let e = self.live()?;
         let (tx, rx) = mpsc::sync_channel(1);
         e.send(Msg::Flush(Box::new(move |r| {
             let _ = tx.send(r);
@@ -616,7 +628,7 @@ impl Database {
 
     /// Compacts level 0 into level 1 in every shard, then any level over budget.
     pub fn compact(&self) -> Result<()> {
-        let e = self.check()?;
+        let e = self.live()?;
         if e.read_only {
             return Err(Error::new(
                 ErrorCode::ReadOnly,

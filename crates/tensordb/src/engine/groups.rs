@@ -67,7 +67,7 @@ fn check_group(group: &str) -> Result<()> {
 
 impl Database {
     fn groups(&self) -> Result<&Groups> {
-        Ok(&self.check()?.groups)
+        Ok(&self.live()?.groups)
     }
 
     /// Adds a member to `group` (partitions are rebalanced); its id.

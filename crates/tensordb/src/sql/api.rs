@@ -219,6 +219,21 @@ impl Database {
         Session::run_cached(self, p, params, at)
     }
 
+    /// Verifies the database and reports instead of failing: the manifest,
+    /// every block checksum of every table file, the WAL, and that every
+    /// SQL index agrees with its table. `progress(done, total)` is called
+    /// with table bytes as the check goes.
+    pub fn check(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<crate::storage::store::CheckReport> {
+        let mut report = self.check_storage(progress)?;
+        if let Err(e) = super::check::check_indexes(self, &mut report) {
+            report.problems.push(format!("indexes: {}", e.message));
+        }
+        Ok(report)
+    }
+
     /// Runs prepared statements in a one-off session (like `sql_at`).
     pub fn run_prepared(&self, p: &Prepared, params: &[Value], at: ReadAt) -> Result<SqlResult> {
         self.run_prepared_cancellable(p, params, at, None)

@@ -505,6 +505,9 @@ pub enum Statement {
     /// database's `statement_timeout` option): the session's limit on each
     /// statement's running time.
     SetTimeout(Option<u64>),
+    /// `CHECK DATABASE`: verify every checksum, the WAL and every index;
+    /// one row per problem (none when all is well).
+    CheckDatabase,
     /// `EXPLAIN [ANALYZE] query`.
     Explain {
         /// Run the query and report actual rows and times.

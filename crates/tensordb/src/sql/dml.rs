@@ -200,9 +200,9 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         | Statement::AdvanceEpoch => Err(Error::internal(
             "BACKUP / RESTORE reached the statement executor",
         )),
-        Statement::SetTime { .. } | Statement::SetTimeout(_) => Err(Error::internal(
-            "SET SYSTEM_TIME / VALID_TIME reached the statement executor",
-        )),
+        Statement::SetTime { .. } | Statement::SetTimeout(_) | Statement::CheckDatabase => Err(
+            Error::internal("SET SYSTEM_TIME / VALID_TIME reached the statement executor"),
+        ),
         Statement::CreateView { .. } => super::view::create(ctx, s, text),
         Statement::Explain { analyze, statement } => {
             let Statement::Query(q) = statement.as_ref() else {

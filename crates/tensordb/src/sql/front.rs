@@ -102,6 +102,8 @@ pub enum Admin {
     },
     /// `ADVANCE EPOCH`: record a new epoch.
     AdvanceEpoch,
+    /// `CHECK DATABASE`: verify checksums, WAL and indexes.
+    CheckDatabase,
     /// `RESTORE TABLE t TO EPOCH n` / `RESTORE TABLE t TO <system time>`.
     RestoreTable {
         /// Table name.
@@ -140,6 +142,9 @@ fn admin(pass: &Pass, k: usize, end: usize) -> Result<Admin> {
     }
     if pass.kw(k, "ADVANCE") {
         return done(k + 2, Admin::AdvanceEpoch);
+    }
+    if pass.kw(k, "CHECK") {
+        return done(k + 2, Admin::CheckDatabase);
     }
     if pass.kw(k, "VERIFY") {
         if !pass.kw(k + 1, "BACKUP") {
@@ -184,6 +189,7 @@ fn is_admin(pass: &Pass, k: usize) -> bool {
         || pass.kw(k, "RESTORE")
         || (pass.kw(k, "VERIFY") && pass.kw(k + 1, "BACKUP"))
         || (pass.kw(k, "ADVANCE") && pass.kw(k + 1, "EPOCH"))
+        || (pass.kw(k, "CHECK") && pass.kw(k + 1, "DATABASE"))
 }
 
 /// The result of the front pass over a whole text.

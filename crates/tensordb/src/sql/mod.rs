@@ -8,6 +8,7 @@ pub mod alter;
 pub mod api;
 pub mod ast;
 pub mod catalog;
+pub mod check;
 pub mod coltype;
 pub mod cte;
 pub mod datetime;

@@ -397,6 +397,23 @@ impl Session {
                 self.timeout_ms = *ms;
                 return Ok(SqlResult::default());
             }
+            Statement::CheckDatabase => {
+                let r = db.check(&mut |_, _| {})?;
+                let mut rows: Vec<Vec<Value>> = r
+                    .problems
+                    .iter()
+                    .map(|p| vec![Value::Text(p.clone())])
+                    .collect();
+                if rows.is_empty() {
+                    rows.push(vec![Value::Text("ok".into())]);
+                }
+                return Ok(SqlResult {
+                    columns: vec!["check".into()],
+                    rows,
+                    types: vec![""],
+                    ..Default::default()
+                });
+            }
             Statement::Backup { .. }
             | Statement::Restore(_)
             | Statement::VerifyBackup(_)

@@ -134,6 +134,7 @@ pub fn admin(a: &super::front::Admin) -> Result<Statement> {
         A::Restore { path } => Statement::Restore(expr(path)?),
         A::Verify { path } => Statement::VerifyBackup(expr(path)?),
         A::AdvanceEpoch => Statement::AdvanceEpoch,
+        A::CheckDatabase => Statement::CheckDatabase,
         A::RestoreTable { table, to } => Statement::RestoreTable {
             table: table.clone(),
             to: time_spec(to)?,
