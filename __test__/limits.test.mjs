@@ -51,3 +51,28 @@ test('an AbortSignal cancels a running statement; statementTimeoutMs bounds ever
   await db.close()
   cleanup()
 })
+
+test('large results shaped in slices come back whole and typed', async () => {
+  const { dir, cleanup } = tempDir('slices')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT, at TIMESTAMP, ok BOOLEAN)')
+  const n = 40000
+  for (let i = 0; i < n; i += 5000) {
+    const rows = Array.from({ length: 5000 }, (_, j) => `(${i + j}, 'row ${i + j} é', '2026-01-02 03:04:05', ${(i + j) % 2})`)
+    await db.sql(`INSERT INTO big VALUES ${rows.join(',')}`)
+  }
+  const all = await db.sql('SELECT * FROM big ORDER BY id')
+  assert.equal(all.length, n)
+  assert.deepEqual(all[n - 1], { id: n - 1, s: `row ${n - 1} é`, at: new Date('2026-01-02T03:04:05Z'), ok: true })
+  let count = 0
+  for await (const r of db.prepare('SELECT id FROM big').iterate()) if (r.id === count) count++
+  assert.equal(count, n)
+  for (let i = 0; i < n; i += 5000) {
+    await db.batch(Array.from({ length: 5000 }, (_, j) => ({ type: 'put', key: `k${String(i + j).padStart(6, '0')}`, value: i + j })))
+  }
+  const entries = await db.scan({ prefix: 'k' })
+  assert.equal(entries.length, n)
+  assert.deepEqual(entries[n - 1], { key: `k${String(n - 1).padStart(6, '0')}`, value: n - 1 })
+  await db.close()
+  cleanup()
+})

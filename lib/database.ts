@@ -1,7 +1,7 @@
 import { Channel, NativeCancel, NativeOpenOptions, newCancel } from './native'
 import { Change, ChangesOptions, TableChange, TableChangesOptions, changeFeed } from './changes'
 import { ReadOptions, SqlOptions, NONE, readArgs } from './read-options'
-import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, sqlArgs, toParams } from './sql'
+import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, shapeResultAsync, sqlArgs, toParams, turn } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
 import { Key, Value, checkKey, decodeValue, encodeValue, keyString } from './values'
@@ -179,11 +179,13 @@ function validTo(v: TimeInput | null | undefined): number {
  * Decodes a packed scan result: row bytes, then per row `key start | key len |
  * value len` (u32 LE each), then the row count (u32 LE).
  */
-function unpackRows(buf: Buffer, keysAsBuffer: boolean): Entry<string | Buffer>[] {
+async function unpackRows(buf: Buffer, keysAsBuffer: boolean): Promise<Entry<string | Buffer>[]> {
   const n = buf.readUInt32LE(buf.length - 4)
   let ix = buf.length - 4 - n * 12
   const out = new Array<Entry<string | Buffer>>(n)
   for (let i = 0; i < n; i++, ix += 12) {
+    // Large scans are decoded in slices between event-loop turns.
+    if (i > 0 && i % 16384 === 0) await turn()
     const ks = buf.readUInt32LE(ix)
     const ke = ks + buf.readUInt32LE(ix + 4)
     const ve = ke + buf.readUInt32LE(ix + 8)
@@ -491,7 +493,7 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
       }
       ch.native.sql(text, params, asOf, epoch, validAt, cancel, id)
     })
-    return run.finally(() => detach?.()).then(shapeResult)
+    return run.finally(() => detach?.()).then(shapeResultAsync)
   }
 
   /**

@@ -63,14 +63,23 @@ export type SqlTuple = [string[], Buffer | unknown[], number, number | null, num
  */
 function unpackValues(b: Buffer, end = b.length, dv = new DataView(b.buffer, b.byteOffset, b.byteLength)): unknown[] {
   const out: unknown[] = []
-  let p = 0
+  unpackInto(b, 0, end, dv, out, Infinity)
+  return out
+}
+
+/**
+ * Decodes at most `limit` values of `b` from byte `p` into `out`; returns
+ * where it stopped (so a large result can be decoded in slices).
+ */
+function unpackInto(b: Buffer, p: number, end: number, dv: DataView, out: unknown[], limit: number): number {
+  let left = limit
   // ASCII texts are cut from one latin1 copy of the buffer (byte offsets
   // are character offsets there): one call into Node per result instead of
   // one per value. Only for small buffers, so that a row kept from a large
   // result never holds a slice of all of it.
   let ascii: string | undefined
   const shared = end <= 65536
-  while (p < end) {
+  while (p < end && left-- > 0) {
     const tag = b[p++]
     switch (tag) {
       case 0:
@@ -115,7 +124,49 @@ function unpackValues(b: Buffer, end = b.length, dv = new DataView(b.buffer, b.b
         throw new Error(`malformed SQL result (tag ${tag} at byte ${p - 1})`)
     }
   }
-  return out
+  return p
+}
+
+/** Results larger than this (bytes of packed values) are shaped in slices between event-loop turns. */
+const SLICED_BYTES = 256 * 1024
+/** Values decoded, or rows built, per slice (each well under 50 ms). */
+const SLICE_VALUES = 65536
+
+/** Lets the event loop run (timers, I/O) before the next slice. */
+export function turn(): Promise<void> {
+  return new Promise((r) => setImmediate(r))
+}
+
+/**
+ * `shapeResult` for results that crossed asynchronously: a large one is
+ * decoded and turned into row objects in slices, yielding to the event
+ * loop between them, so no single stall grows with the result's size.
+ */
+export async function shapeResultAsync(t: SqlTuple): Promise<SqlResult> {
+  const [columns, values, changes, lastInsertRowid, systemTime, types] = t
+  if (Array.isArray(values) || values.length <= SLICED_BYTES) return shapeResult(t)
+  const flat: unknown[] = []
+  const dv = new DataView(values.buffer, values.byteOffset, values.byteLength)
+  for (let p = 0; p < values.length; ) {
+    p = unpackInto(values, p, values.length, dv, flat, SLICE_VALUES)
+    if (p < values.length) await turn()
+  }
+  const width = columns.length
+  if (types !== undefined && width > 0 && types.some((x) => CONVERT[x] !== undefined)) {
+    await turn()
+    convertTyped(flat, width, types)
+  }
+  const rows: Record<string, unknown>[] = []
+  if (width > 0) {
+    const make = rowMaker(columns)
+    const step = Math.max(1, Math.floor(SLICE_VALUES / width)) * width
+    for (let i = 0; i < flat.length; ) {
+      await turn()
+      const stop = Math.min(flat.length, i + step)
+      for (; i < stop; i += width) rows.push(make(flat, i))
+    }
+  }
+  return new Result(rows, columns, types ?? [], changes, lastInsertRowid, systemTime, flat)
 }
 
 type Convert = (v: unknown) => unknown
@@ -367,7 +418,7 @@ export class Statement<Row = Record<string, unknown>> {
     }
     return this.ch
       .call<SqlTuple>((id) => this.ch.native.runStatement(this.native, p, asOf, epoch, validAt, id))
-      .then(shapeResult)
+      .then(shapeResultAsync)
   }
 
   /** @internal The whole result (the query builder uses it). */
@@ -426,13 +477,17 @@ export class Statement<Row = Record<string, unknown>> {
       this.ch.native.openCursor(this.native, p, asOf, epoch, validAt, session, id)
     }
     const head =
-      tx !== undefined ? await tx.enqueue((s, id) => start(s, id)) : shapeResult(await this.ch.call<SqlTuple>((id) => start(null, id)))
+      tx !== undefined ? await tx.enqueue((s, id) => start(s, id)) : await shapeResultAsync(await this.ch.call<SqlTuple>((id) => start(null, id)))
     const columns = head.columns
     const types = head.types
     const width = columns.length
     let done = false
+    let batches = 0
     try {
       while (width > 0) {
+        // A `for await` over batches runs as one chain of microtasks: let
+        // the event loop in every 32 batches (8,192 rows).
+        if (++batches % 32 === 0) await turn()
         let flat: unknown[]
         try {
           flat = unpackValues(this.ch.native.cursorNext(cursor, BATCH))
@@ -475,8 +530,8 @@ export class Transaction {
     if (this.finished) return Promise.reject(invalid('the transaction is finished'))
     this.pending++
     const next = this.tail.then(
-      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
-      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResult),
+      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResultAsync),
+      () => this.ch.call<SqlTuple>((id) => start(this.session, id)).then(shapeResultAsync),
     )
     this.tail = next.then(
       () => {

@@ -28,6 +28,10 @@ pub enum Outcome {
     History(Vec<FactRecord>),
     /// A SQL statement's result.
     Sql(tensordb::sql::SqlResult),
+    /// A large SQL result whose rows are already packed (`pack_values`).
+    SqlPacked(tensordb::sql::SqlResult, Vec<u8>),
+    /// Large scan rows already packed (`Rows::to_packed`).
+    Packed(Vec<u8>),
     /// A change-feed batch.
     Changes(tensordb::ChangeBatch),
     /// A SQL table's change batch and the position after it.
@@ -77,6 +81,9 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
 /// i64 LE; `2` REAL, f64 LE; `3` TEXT, `len: u32 LE` + UTF-8; `4` BLOB,
 /// `len: u32 LE` + bytes. One copy across the boundary instead of one
 /// Node-API call per value.
+/// Results with more rows than this are packed on the engine's thread.
+const PACK_OFF_THREAD: usize = 1024;
+
 pub(crate) fn pack_values(rows: &[Vec<tensordb::sql::Value>]) -> Vec<u8> {
     use tensordb::sql::Value as V;
     let mut out = Vec::with_capacity(rows.len() * rows.first().map_or(0, |r| r.len()) * 9);
@@ -123,6 +130,7 @@ pub(crate) fn pack_values(rows: &[Vec<tensordb::sql::Value>]) -> Vec<u8> {
 pub(crate) unsafe fn sql_result_to_js(
     env: sys::napi_env,
     r: &tensordb::sql::SqlResult,
+    packed: Option<&[u8]>,
 ) -> Result<sys::napi_value> {
     // SAFETY: the caller guarantees the JS thread and a live env.
     unsafe {
@@ -133,10 +141,10 @@ pub(crate) unsafe fn sql_result_to_js(
             .collect::<Result<_>>()?;
         // No rows (a write without RETURNING): an empty array, which costs
         // far less to make than an empty Buffer.
-        let values = if r.rows.is_empty() {
-            js_array(env, &[])?
-        } else {
-            js_buffer(env, &pack_values(&r.rows))?
+        let values = match packed {
+            Some(p) => js_buffer(env, p)?,
+            None if r.rows.is_empty() => js_array(env, &[])?,
+            None => js_buffer(env, &pack_values(&r.rows))?,
         };
         let opt = |x: Option<f64>| match x {
             Some(n) => js_number(env, n),
@@ -236,14 +244,16 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                 }
                 js_array(env, &items)?
             }
-            Outcome::Sql(r) => sql_result_to_js(env, &r)?,
+            Outcome::Sql(r) => sql_result_to_js(env, &r, None)?,
+            Outcome::SqlPacked(r, packed) => sql_result_to_js(env, &r, Some(&packed))?,
+            Outcome::Packed(bytes) => js_buffer(env, &bytes)?,
             Outcome::Changes(b) => changes_to_js(env, &b)?,
             Outcome::TableChanges(r, next) => js_array(
                 env,
                 &[
                     js_number(env, next.sys as f64)?,
                     js_number(env, next.seq as f64)?,
-                    sql_result_to_js(env, &r)?,
+                    sql_result_to_js(env, &r, None)?,
                 ],
             )?,
             Outcome::Err(e) => return Ok((false, js_error(env, e.code.as_str(), &e.message)?)),
@@ -423,9 +433,21 @@ impl Once {
         }
     }
 
-    /// Completes the operation.
+    /// Completes the operation. Large results are packed here, on the
+    /// engine's thread, so the JS thread only copies them.
     pub fn finish(mut self, outcome: Outcome) {
         self.done = true;
+        let outcome = match outcome {
+            Outcome::Sql(mut r) if r.rows.len() > PACK_OFF_THREAD => {
+                let packed = pack_values(&r.rows);
+                r.rows = Vec::new();
+                Outcome::SqlPacked(r, packed)
+            }
+            Outcome::Rows(rows) if rows.len() > PACK_OFF_THREAD => {
+                Outcome::Packed(rows.to_packed())
+            }
+            other => other,
+        };
         self.completer.complete(self.id, outcome);
     }
 }

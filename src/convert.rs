@@ -309,7 +309,7 @@ impl ToNapiValue for SyncSql {
         // SAFETY: called by napi-rs with the current call's env.
         unsafe {
             match val {
-                SyncSql::Done(r) => crate::completion::sql_result_to_js(env, &r),
+                SyncSql::Done(r) => crate::completion::sql_result_to_js(env, &r, None),
                 SyncSql::WouldBlock => js_undefined(env),
                 SyncSql::Packed(n) => js_number(env, n as f64),
             }
