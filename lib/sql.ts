@@ -130,7 +130,7 @@ function unpackInto(b: Buffer, p: number, end: number, dv: DataView, out: unknow
 /** Results larger than this (bytes of packed values) are shaped in slices between event-loop turns. */
 const SLICED_BYTES = 256 * 1024
 /** Values decoded, or rows built, per slice (each well under 50 ms). */
-const SLICE_VALUES = 65536
+const SLICE_VALUES = 16384
 
 /** Lets the event loop run (timers, I/O) before the next slice. */
 export function turn(): Promise<void> {
@@ -486,8 +486,8 @@ export class Statement<Row = Record<string, unknown>> {
     try {
       while (width > 0) {
         // A `for await` over batches runs as one chain of microtasks: let
-        // the event loop in every 32 batches (8,192 rows).
-        if (++batches % 32 === 0) await turn()
+        // the event loop in every 16 batches (4,096 rows).
+        if (++batches % 16 === 0) await turn()
         let flat: unknown[]
         try {
           flat = unpackValues(this.ch.native.cursorNext(cursor, BATCH))
