@@ -347,15 +347,33 @@ impl TableIter {
                 None if !self.index_valid() => return Ok(()),
                 _ => {}
             }
+            // A block is loaded only when the range can reach it: the next
+            // block's keys are all above this block's separator (its last
+            // key), the previous block's all at or below its own. So a scan
+            // never reads (and checksums) a block just to find it is past
+            // the range — which matters when that block holds a huge value.
             if self.range.reverse {
-                if self.index == 0 {
+                if self.index == 0
+                    || self.index_valid()
+                        && self.table.separators.key(self.index - 1) < self.range.lower.as_slice()
+                {
                     self.index_invalidate();
                 } else {
                     self.index -= 1;
                 }
                 self.load(|d| d.seek_to_last())?;
             } else {
-                self.index = (self.index + 1).min(self.table.separators.len());
+                let past = self.index_valid()
+                    && self
+                        .range
+                        .upper
+                        .as_deref()
+                        .is_some_and(|u| u <= self.table.separators.key(self.index));
+                self.index = if past {
+                    self.table.separators.len()
+                } else {
+                    (self.index + 1).min(self.table.separators.len())
+                };
                 self.load(|d| d.seek_to_first())?;
             }
             if !self.index_valid() {
@@ -537,5 +555,77 @@ impl KvIter for LevelIter {
             c.seek_forward(target)?;
         }
         self.settle()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::backend::Backend;
+    use crate::storage::mem_backend::MemBackend;
+    use crate::storage::table_writer::TableWriter;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A file that counts the bytes read from it.
+    struct Counting(Arc<dyn ReadableFile>, Arc<AtomicU64>);
+
+    impl ReadableFile for Counting {
+        fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>> {
+            self.1.fetch_add(len as u64, Ordering::Relaxed);
+            self.0.read_at(offset, len)
+        }
+        fn len(&self) -> u64 {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn a_huge_value_is_never_read_by_scans_of_its_neighbours() {
+        let backend = MemBackend::new();
+        let path = Path::new("/t.sst");
+        let mut w = TableWriter::new(backend.create(path).unwrap(), 1, 4096, false);
+        for i in 0..100 {
+            w.add(format!("a{i:03}").as_bytes(), b"small").unwrap();
+        }
+        w.add(b"m-big", &vec![7u8; 1 << 20]).unwrap();
+        for i in 0..100 {
+            w.add(format!("z{i:03}").as_bytes(), b"small").unwrap();
+        }
+        let meta = w.finish().unwrap();
+        let read = Arc::new(AtomicU64::new(0));
+        let file = Arc::new(Counting(backend.open_read(path).unwrap(), read.clone()));
+        let cache = Arc::new(BlockCache::new(0));
+        let table = Table::open(file, meta, cache, "t".into()).unwrap();
+        for (range, want) in [
+            (Range::prefix(b"a"), 100),
+            (Range::prefix(b"z"), 100),
+            (
+                Range {
+                    reverse: true,
+                    ..Range::prefix(b"z")
+                },
+                100,
+            ),
+        ] {
+            read.store(0, Ordering::Relaxed);
+            let mut it = TableIter::new(table.clone(), range).unwrap();
+            let mut n = 0;
+            while it.valid() {
+                n += 1;
+                it.advance().unwrap();
+            }
+            assert_eq!(n, want);
+            assert!(
+                read.load(Ordering::Relaxed) < 64 << 10,
+                "read {} bytes",
+                read.load(Ordering::Relaxed)
+            );
+        }
+        // The value itself is still there.
+        let mut it = TableIter::new(table, Range::prefix(b"m-")).unwrap();
+        assert!(it.valid() && it.value().len() == 1 << 20);
+        it.advance().unwrap();
+        assert!(!it.valid());
     }
 }

@@ -46,6 +46,24 @@ pub struct TableWriter {
     largest: Vec<u8>,
     /// Where written data blocks also go (see `cache_blocks`).
     cache: Option<Arc<BlockCache>>,
+    /// The last flushed block's (last key, handle), indexed once the next
+    /// key is known (see `separator`).
+    pending: Option<(Vec<u8>, [u8; 12])>,
+}
+
+/// A short key `s` with `last <= s < next`: the index entry between two
+/// data blocks. Readers only need `s >= last` (every key of the block is at
+/// or below it); `s < next` also tells a scan whose range ends at or before
+/// `s` that the next block is past it, so it is never read (a block holding
+/// one huge value is not read by a scan that stops before it).
+pub fn separator(last: &[u8], next: &[u8]) -> Vec<u8> {
+    let i = last.iter().zip(next).take_while(|(a, b)| a == b).count();
+    if i < last.len() && i < next.len() && last[i] < 0xFF && last[i] + 1 < next[i] {
+        let mut s = last[..=i].to_vec();
+        s[i] += 1;
+        return s;
+    }
+    last.to_vec()
 }
 
 impl TableWriter {
@@ -63,6 +81,7 @@ impl TableWriter {
             smallest: None,
             largest: Vec::new(),
             cache: None,
+            pending: None,
         }
     }
 
@@ -78,6 +97,14 @@ impl TableWriter {
 
     /// Adds an entry; keys must be strictly ascending.
     pub fn add(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        // An entry as large as a block gets a block of its own, so reads of
+        // its neighbours never load (and checksum) it.
+        if key.len() + value.len() >= self.block_size && !self.data.is_empty() {
+            self.flush_block()?;
+        }
+        if let Some((last, handle)) = self.pending.take() {
+            self.index.add(&separator(&last, key), &handle);
+        }
         if self.smallest.is_none() {
             self.smallest = Some(key.to_vec());
         }
@@ -107,7 +134,7 @@ impl TableWriter {
         let offset = self.file.len();
         let handle = encode_handle(offset, sealed.len() as u32);
         self.file.append(&sealed)?;
-        self.index.add(&last, &handle);
+        self.pending = Some((last, handle));
         if let Some(cache) = &self.cache {
             cache.insert(self.id, offset, Block::new(raw)?);
         }
@@ -117,6 +144,9 @@ impl TableWriter {
     /// Writes bloom, index and footer, and syncs the file.
     pub fn finish(mut self) -> Result<TableMeta> {
         self.flush_block()?;
+        if let Some((last, handle)) = self.pending.take() {
+            self.index.add(&last, &handle);
+        }
         let bloom = seal(&self.bloom.build(BLOOM_BITS_PER_KEY), false);
         let bloom_off = self.file.len();
         self.file.append(&bloom)?;
@@ -151,4 +181,28 @@ pub fn encode_handle(offset: u64, len: u32) -> [u8; 12] {
     h[..8].copy_from_slice(&offset.to_le_bytes());
     h[8..].copy_from_slice(&len.to_le_bytes());
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separator;
+
+    #[test]
+    fn separators_lie_between_the_blocks() {
+        for (a, b) in [
+            (&b"\x01a999"[..], &b"\x01zbig"[..]),
+            (b"abc", b"abd"),
+            (b"abc", b"abcd"),
+            (b"a\xff", b"b"),
+            (b"", b"a"),
+            (b"ab", b"b"),
+        ] {
+            let s = separator(a, b);
+            assert!(
+                a <= s.as_slice() && s.as_slice() < b,
+                "{a:?} {b:?} -> {s:?}"
+            );
+        }
+        assert_eq!(separator(b"\x01a999", b"\x01zbig"), b"\x01b");
+    }
 }
