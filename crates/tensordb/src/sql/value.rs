@@ -128,6 +128,9 @@ pub fn format_real(r: f64) -> String {
             "-Inf".into()
         };
     }
+    if r == 0.0 {
+        return "0.0".into(); // -0.0 too, as SQLite prints it
+    }
     if r.fract() == 0.0 && r.abs() < 1e15 {
         return format!("{r:.1}");
     }
@@ -535,6 +538,7 @@ mod format_tests {
             (123456.789, "123456.789"),
             (1e15 + 0.5, "1.0e+15"),
             (3.14159265358979, "3.14159265358979"),
+            (-0.0, "0.0"),
         ] {
             assert_eq!(format_real(r), want, "{r}");
         }
