@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { open, TensorError } from 'tensordb'
-import { tempDir } from './helpers.mjs'
+import { settle, tempDir } from './helpers.mjs'
 
 let seed = Number(process.env.FUZZ_SEED ?? 12345) >>> 0 || 1
 function rand(n) {
@@ -34,23 +34,6 @@ function arg() {
   return pick(ATOMS)
 }
 
-async function settle(v) {
-  if (v && typeof v[Symbol.asyncIterator] === 'function') {
-    const it = v[Symbol.asyncIterator]()
-    try {
-      for (let n = 0; n < 2; n++) {
-        let timer
-        const step = await Promise.race([it.next(), new Promise((r) => (timer = setTimeout(() => r({ done: true }), 50)))])
-        clearTimeout(timer)
-        if (step.done) break
-      }
-    } finally {
-      it.return?.().catch(() => {})
-    }
-    return
-  }
-  await v
-}
 
 test('random SDK calls with random arguments never crash or report TDB_INTERNAL', async () => {
   const { dir, cleanup } = tempDir('fuzzargs')
@@ -74,7 +57,7 @@ test('random SDK calls with random arguments never crash or report TDB_INTERNAL'
     const i = rand(methods.length)
     const args = [arg(), arg(), arg()]
     try {
-      await settle(methods[i](...args))
+      await settle(methods[i](...args), 50, 2)
     } catch (e) {
       if (!(e instanceof TensorError) || e.code === 'TDB_INTERNAL') {
         failures.push(`method ${i} args ${args.map((a) => (typeof a === 'symbol' ? 'Symbol' : String(a).slice(0, 40))).join(' | ')}: ${e?.constructor?.name} ${e?.code} ${e?.message}`)

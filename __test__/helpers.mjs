@@ -37,3 +37,26 @@ export function packInto(dest) {
   const main = tarballs.find((f) => f.startsWith('tensordb-0'))
   return [main, ...tarballs.filter((f) => f !== main)].map((f) => join(dest, f))
 }
+
+/**
+ * Awaits a call's outcome: a Promise, a value, or an async iterable (drained
+ * for a few steps; a step that waits longer than `stepMs` — a change feed
+ * waiting for changes — ends the draining, it is not a failure).
+ */
+export async function settle(v, stepMs = 200, steps = 3) {
+  if (v && typeof v[Symbol.asyncIterator] === 'function') {
+    const it = v[Symbol.asyncIterator]()
+    try {
+      for (let n = 0; n < steps; n++) {
+        let timer
+        const step = await Promise.race([it.next(), new Promise((r) => (timer = setTimeout(() => r({ done: true }), stepMs)))])
+        clearTimeout(timer)
+        if (step.done) break
+      }
+    } finally {
+      it.return?.().catch(() => {})
+    }
+    return
+  }
+  await v
+}

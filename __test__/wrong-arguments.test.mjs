@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { open, TensorError } from 'tensordb'
-import { tempDir } from './helpers.mjs'
+import { settle, tempDir } from './helpers.mjs'
 
 const cyclic = {}
 cyclic.self = cyclic
@@ -27,28 +27,6 @@ const BAD = [
   ['100 MB string', 'x'.repeat(100 << 20)],
 ]
 
-/** Drains an async iterable (or awaits a promise / value). */
-async function settle(v) {
-  if (v && typeof v[Symbol.asyncIterator] === 'function') {
-    // A feed that waits for changes is not a failure: give each step 200 ms.
-    const it = v[Symbol.asyncIterator]()
-    try {
-      for (let n = 0; n < 3; n++) {
-        let timer
-        const step = await Promise.race([
-          it.next(),
-          new Promise((r) => (timer = setTimeout(() => r({ done: true, waited: true }), 200))),
-        ])
-        clearTimeout(timer)
-        if (step.done) break
-      }
-    } finally {
-      it.return?.().catch(() => {})
-    }
-    return
-  }
-  await v
-}
 
 async function coded(label, f) {
   try {

@@ -107,16 +107,23 @@ fn newest_wal(backend: &MemBackend) -> std::path::PathBuf {
     panic!("no WAL with records");
 }
 
-#[test]
-fn corrupt_wal_record_refuses_then_repair_cuts_and_reports() {
+/// A database that wrote `n` keys (`k0000`, …) and crashed: its backend,
+/// the WAL segment holding them and that segment's bytes.
+fn crashed_with_keys(n: u32) -> (MemBackend, std::path::PathBuf, Vec<u8>) {
     let (db, backend) = mem_db(Options::default());
-    for i in 0..500u32 {
+    for i in 0..n {
         db.put(format!("k{i:04}").as_bytes(), b"value").unwrap();
     }
     let backend = backend.crash();
     std::mem::forget(db);
     let path = newest_wal(&backend);
     let bytes = backend.file_bytes(&path).unwrap();
+    (backend, path, bytes)
+}
+
+#[test]
+fn corrupt_wal_record_refuses_then_repair_cuts_and_reports() {
+    let (backend, path, bytes) = crashed_with_keys(500);
     let read = read_segment(&bytes);
     assert_eq!(read.records.len(), 500);
     // Flip one byte inside record 100's payload.
@@ -166,14 +173,7 @@ fn corrupt_wal_record_refuses_then_repair_cuts_and_reports() {
 
 #[test]
 fn a_torn_tail_is_still_cut_without_repair() {
-    let (db, backend) = mem_db(Options::default());
-    for i in 0..50u32 {
-        db.put(format!("k{i:04}").as_bytes(), b"value").unwrap();
-    }
-    let backend = backend.crash();
-    std::mem::forget(db);
-    let path = newest_wal(&backend);
-    let bytes = backend.file_bytes(&path).unwrap();
+    let (backend, path, bytes) = crashed_with_keys(50);
     let read = read_segment(&bytes);
     // Cut the last record in half: a torn write.
     let last = read.records[49].len() + 8;
