@@ -215,6 +215,8 @@ export interface NativeOpenOptions {
   statementTimeoutMs?: number
   /** Open without writing anything; writes fail with TDB_READ_ONLY. */
   readOnly?: boolean
+  /** Bytes of rows one SQL statement may materialize (0: no budget). */
+  statementMemoryBytes?: number
 }
 
 /** What recovery cut or rebuilt when the database opened (`db.recovery`). */

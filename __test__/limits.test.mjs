@@ -76,3 +76,14 @@ test('large results shaped in slices come back whole and typed', async () => {
   await db.close()
   cleanup()
 })
+
+test('statementMemoryBytes bounds the rows one statement materializes', async () => {
+  const { dir, cleanup } = tempDir('membudget')
+  const db = await open(dir, { statementMemoryBytes: 1 << 20 })
+  await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)')
+  await db.sql(`INSERT INTO t VALUES ${Array.from({ length: 10000 }, (_, i) => `(${i}, '${'x'.repeat(100)}')`).join(',')}`)
+  assert.deepEqual(await db.sql('SELECT id FROM t WHERE id = 7'), [{ id: 7 }])
+  await assert.rejects(db.sql('SELECT count(*) FROM t'), (e) => e.code === 'TDB_LIMIT' && /memory budget/.test(e.message))
+  await db.close()
+  cleanup()
+})

@@ -39,6 +39,12 @@ export interface OpenOptions {
    */
   readOnly?: boolean
   /**
+   * Bytes of rows one SQL statement may materialize — scan results, join
+   * output, recursive CTE rows — before it fails with `TDB_LIMIT` (default
+   * 2 GiB; 0: no budget).
+   */
+  statementMemoryBytes?: number
+  /**
    * Longest a SQL statement may run, in milliseconds, before it fails with
    * `TDB_LIMIT` (default: no limit). A session can set its own with
    * `SET statement_timeout = <ms>`.
@@ -724,6 +730,7 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
     ['syncIntervalMs', 1, 60_000],
     ['readThreads', 1, 64],
     ['statementTimeoutMs', 0, 2 ** 31],
+    ['statementMemoryBytes', 0, Number.MAX_SAFE_INTEGER],
   ]
   for (const [name, min, max] of sizes) {
     const v = options[name]

@@ -16,6 +16,7 @@ export interface NativeOpenOptions {
   repair?: boolean
   statementTimeoutMs?: number
   readOnly?: boolean
+  statementMemoryBytes?: number
 }
 
 /** A cancellation flag for one statement. */

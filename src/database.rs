@@ -36,6 +36,8 @@ pub struct NativeOpenOptions {
     pub statement_timeout_ms: Option<f64>,
     /// Open without writing anything; writes fail with TDB_READ_ONLY.
     pub read_only: Option<bool>,
+    /// Bytes of rows one SQL statement may materialize (0: no budget).
+    pub statement_memory_bytes: Option<f64>,
 }
 
 /// A cancellation flag for one running statement (an `AbortSignal`'s).
@@ -272,6 +274,9 @@ impl NativeDb {
         }
         o.repair = opts.repair.unwrap_or(false);
         o.read_only = opts.read_only.unwrap_or(false);
+        if let Some(b) = opts.statement_memory_bytes {
+            o.statement_memory = (b > 0.0).then_some(b as usize);
+        }
         o.statement_timeout = opts
             .statement_timeout_ms
             .filter(|ms| *ms > 0.0)

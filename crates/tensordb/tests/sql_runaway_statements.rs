@@ -159,3 +159,43 @@ fn a_running_statement_can_be_cancelled() {
     assert_eq!(e.code.as_str(), "TDB_LIMIT");
     assert!(e.message.contains("cancelled"), "{}", e.message);
 }
+
+#[test]
+fn a_statement_past_its_memory_budget_fails_with_tdb_limit() {
+    let db = Database::open_with_backend(
+        Arc::new(MemBackend::new()),
+        "/memory",
+        Options {
+            statement_memory: Some(1 << 20),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    db.sql("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)", &[])
+        .unwrap();
+    for i in 0..10 {
+        let rows: Vec<String> = (0..1000)
+            .map(|j| format!("({}, '{}')", i * 1000 + j, "x".repeat(100)))
+            .collect();
+        db.sql(&format!("INSERT INTO t VALUES {}", rows.join(", ")), &[])
+            .unwrap();
+    }
+    // A small read fits; the whole table (~1.2 MB of rows) does not, nor does
+    // a join that multiplies it, nor a recursive CTE that grows past 1 MiB.
+    assert_eq!(
+        db.sql("SELECT s FROM t WHERE id = 5", &[])
+            .unwrap()
+            .rows
+            .len(),
+        1
+    );
+    for sql in [
+        "SELECT count(*) FROM t",
+        "SELECT count(*) FROM t a JOIN t b ON a.id % 100 = b.id % 100 WHERE a.id < 300",
+        "WITH RECURSIVE c(x, s) AS (SELECT 1, 'aaaaaaaaaa' UNION ALL SELECT x + 1, s FROM c WHERE x < 100000) SELECT count(*) FROM c",
+    ] {
+        let e = db.sql(sql, &[]).unwrap_err();
+        assert_eq!(e.code.as_str(), "TDB_LIMIT", "{sql}: {e:?}");
+        assert!(e.message.contains("memory budget"), "{}", e.message);
+    }
+}

@@ -56,6 +56,8 @@ pub(crate) struct Engine {
     schema: Arc<SchemaWatch>,
     /// The `statement_timeout` option.
     pub(crate) statement_timeout: Option<std::time::Duration>,
+    /// The `statement_memory` option.
+    statement_memory: Option<usize>,
     /// Opened read-only: every write is refused (`TDB_READ_ONLY`).
     read_only: bool,
     /// Consumer group membership (see `groups`).
@@ -148,6 +150,7 @@ impl Engine {
             lock: Mutex::new(Some(lock)),
             schema,
             statement_timeout: opts.statement_timeout,
+            statement_memory: opts.statement_memory,
             read_only: opts.read_only,
             groups: Default::default(),
             extension: OnceLock::new(),
@@ -321,6 +324,11 @@ impl Database {
         let mut report = crate::storage::store::CheckReport::default();
         e.store.check(&mut report, progress);
         Ok(report)
+    }
+
+    /// The memory budget of each SQL statement (`Options::statement_memory`).
+    pub fn statement_memory(&self) -> Option<usize> {
+        self.engine.statement_memory
     }
 
     /// The database's default statement timeout (`Options::statement_timeout`).

@@ -17,6 +17,9 @@ pub enum Durability {
     },
 }
 
+/// The default `statement_memory`: 2 GiB of materialized rows.
+pub const DEFAULT_STATEMENT_MEMORY: usize = 2 << 30;
+
 /// Options for opening a database.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -35,6 +38,9 @@ pub struct Options {
     /// (`None`: no limit; sessions may set their own with `SET
     /// statement_timeout`).
     pub statement_timeout: Option<Duration>,
+    /// Bytes of rows one SQL statement may materialize (scans, joins,
+    /// recursive CTEs) before it fails with `TDB_LIMIT`; `None`: no budget.
+    pub statement_memory: Option<usize>,
     /// Open without writing anything: no lock file is created (a shared
     /// lock is taken when one exists), no recovery changes files, no
     /// background work runs, and every write fails with `TDB_READ_ONLY`.
@@ -50,6 +56,7 @@ impl Default for Options {
             read_threads: 2,
             repair: false,
             statement_timeout: None,
+            statement_memory: Some(DEFAULT_STATEMENT_MEMORY),
             read_only: false,
         }
     }

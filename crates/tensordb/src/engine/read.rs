@@ -292,6 +292,11 @@ impl Rows {
         self.index.len()
     }
 
+    /// Bytes the rows hold (keys, values and their index).
+    pub fn bytes(&self) -> usize {
+        self.buf.len() + self.index.len() * 12
+    }
+
     /// True when there are no rows.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()

@@ -145,6 +145,7 @@ fn materialize_rows(
         if !all {
             new.retain(|r| seen.insert(row_key(r)));
         }
+        super::limits::charge(new.iter().map(|r| super::limits::row_bytes(r)).sum())?;
         rows.extend(new.iter().cloned());
         if rows.len() > MAX_RECURSIVE_ROWS {
             return Err(Error::new(

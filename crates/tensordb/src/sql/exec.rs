@@ -21,6 +21,15 @@ pub type ColRef = (Option<String>, String);
 /// A table's schema and its rows as (storage key, values).
 pub type LoadedTable = (Arc<Table>, Vec<(Vec<u8>, Vec<Value>)>);
 
+/// Releases bytes charged to the statement's memory budget when dropped.
+struct Released(usize);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        super::limits::release(self.0);
+    }
+}
+
 /// Statement-wide state: the database, read point, parameters, the
 /// transaction whose buffered writes reads see, and tables loaded once per
 /// statement.
@@ -305,11 +314,13 @@ impl<'a> Ctx<'a> {
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);
-            for (k, v) in self.fetch_rows(range, at)?.iter() {
+            let rows = self.fetch_rows(range, at)?;
+            let res = rows.iter().try_for_each(|(k, v)| {
                 super::limits::tick()?;
-                f(k, v)?;
-            }
-            return Ok(());
+                f(k, v)
+            });
+            super::limits::release(rows.bytes());
+            return res;
         }
         // Fetch a little more than the limit from the database (own deletes
         // may hide some rows); fetch more if that was not enough.
@@ -332,7 +343,10 @@ impl<'a> Ctx<'a> {
                 }
                 self.budget.set(left - own);
             }
-            let base = self.fetch_rows(&base_range, at)?;
+            let base_rows = self.fetch_rows(&base_range, at)?;
+            // Charged while visited, given back when dropped below.
+            let _charged = Released(base_rows.bytes());
+            let base = &base_rows;
             let exhausted = want.is_none_or(|w| base.len() < w);
             let base: Vec<(&[u8], &[u8])> = base.iter().collect();
             let own: Box<dyn Iterator<Item = OwnEntry>> = if range.reverse {
@@ -351,12 +365,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Rows of the database (not the transaction's own writes) in `range`.
+    /// Rows of the database (not the transaction's own writes) in `range`,
+    /// charged to the statement's memory budget (the caller releases them).
     /// In memory-only mode: no disk, and no more rows than the budget left
     /// (the scan is capped one row past it, so a big range stops early).
     fn fetch_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<crate::engine::read::Rows> {
         if !self.cache_only {
-            return self.db.scan_rows(range, at);
+            let rows = self.db.scan_rows(range, at)?;
+            super::limits::charge(rows.bytes())?;
+            return Ok(rows);
         }
         let left = self.budget.get();
         let cap = left.saturating_add(1);

@@ -184,6 +184,7 @@ fn join_rows(
             }
             matched = true;
             right_matched[j] = true;
+            super::limits::charge(super::limits::row_bytes(&row))?;
             rows.push(row);
         }
         if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {

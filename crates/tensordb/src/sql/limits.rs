@@ -88,6 +88,7 @@ pub fn with_stack_for<T: Send>(depth: usize, f: impl FnOnce() -> Result<T> + Sen
         return f();
     }
     let control = current_control();
+    let charged = CHARGED.with(|c| c.get());
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("tensordb-deep".into())
@@ -95,7 +96,10 @@ pub fn with_stack_for<T: Send>(depth: usize, f: impl FnOnce() -> Result<T> + Sen
             .spawn_scoped(s, || {
                 mark_big_stack();
                 match control {
-                    Some(c) => with_control(c, f),
+                    Some(c) => with_control(c, || {
+                        CHARGED.with(|x| x.set(charged));
+                        f()
+                    }),
                     None => f(),
                 }
             })
@@ -267,6 +271,8 @@ pub struct Control {
     pub timeout: Option<std::time::Duration>,
     /// Set from outside to cancel the statement (`TDB_LIMIT`, "cancelled").
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Bytes of rows the statement may materialize (see `charge`).
+    pub memory: Option<usize>,
 }
 
 impl Control {
@@ -279,7 +285,14 @@ impl Control {
             deadline: timeout.map(|t| std::time::Instant::now() + t),
             timeout,
             cancel,
+            memory: None,
         }
+    }
+
+    /// The same control with a memory budget (`None`: unbounded).
+    pub fn with_memory(mut self, bytes: Option<usize>) -> Control {
+        self.memory = bytes;
+        self
     }
 }
 
@@ -288,14 +301,61 @@ thread_local! {
     static CONTROL: std::cell::RefCell<Option<Control>> = const { std::cell::RefCell::new(None) };
     /// Calls of `tick` since the last real check.
     static TICKS: Cell<u32> = const { Cell::new(0) };
+    /// Bytes of rows the running statement materialized so far.
+    static CHARGED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Runs `f` under `control` (restoring the previous one after).
 pub fn with_control<T>(control: Control, f: impl FnOnce() -> T) -> T {
     let prev = CONTROL.with(|c| c.replace(Some(control)));
+    let charged = CHARGED.with(|c| c.replace(0));
     let out = f();
     CONTROL.with(|c| *c.borrow_mut() = prev);
+    CHARGED.with(|c| c.set(charged));
     out
+}
+
+/// Counts `bytes` of rows the running statement materialized (scan
+/// results, join output, recursive CTE rows); fails with `TDB_LIMIT` once
+/// they exceed the statement's memory budget. The count only grows: it
+/// bounds what a statement may hold, counting rows a later step dropped.
+pub fn charge(bytes: usize) -> Result<()> {
+    let total = CHARGED.with(|c| {
+        let n = c.get().saturating_add(bytes);
+        c.set(n);
+        n
+    });
+    CONTROL.with(|c| match c.borrow().as_ref().and_then(|c| c.memory) {
+        Some(budget) if total > budget => Err(Error::new(
+            ErrorCode::Limit,
+            format!(
+                "the statement materialized more than its memory budget of {budget} bytes \
+                 (statementMemoryBytes): {total} bytes of rows"
+            ),
+        )),
+        _ => Ok(()),
+    })
+}
+
+/// Gives back `bytes` charged for rows that were dropped (a scan's buffer
+/// once its rows were visited).
+pub fn release(bytes: usize) {
+    CHARGED.with(|c| c.set(c.get().saturating_sub(bytes)));
+}
+
+/// Approximate heap bytes of a row of values.
+pub fn row_bytes(row: &[super::value::Value]) -> usize {
+    use super::value::Value as V;
+    24 + row
+        .iter()
+        .map(|v| {
+            32 + match v {
+                V::Text(t) => t.len(),
+                V::Blob(b) => b.len(),
+                _ => 0,
+            }
+        })
+        .sum::<usize>()
 }
 
 /// The control of the statement running on this thread (to carry it onto

@@ -206,7 +206,8 @@ impl Session {
         super::limits::with_stack_for(p.depth, || {
             let mut last = SqlResult::default();
             for (s, text) in &p.statements {
-                let control = super::limits::Control::new(self.timeout(db), cancel.clone());
+                let control = super::limits::Control::new(self.timeout(db), cancel.clone())
+                    .with_memory(db.statement_memory());
                 last = super::limits::with_control(control, || {
                     super::limits::check()?;
                     self.execute(db, s, text, params, at)
