@@ -550,14 +550,20 @@ fn tensordb_agrees_with_sqlite_on_generated_queries() {
     let mut failures = Vec::new();
     for seed in first..first + cases {
         if let Some(f) = check(seed) {
+            eprintln!("{f}\n");
             failures.push(f);
             if failures.len() >= 20 {
                 break;
             }
         }
-    }
-    for f in &failures {
-        eprintln!("{f}\n");
+        // Long runs (scripts/fuzz.sh diff) report as they go.
+        if (seed - first + 1) % 50_000 == 0 {
+            eprintln!(
+                "differential: {} cases so far, {} disagreement(s)",
+                seed - first + 1,
+                failures.len()
+            );
+        }
     }
     use std::sync::atomic::Ordering::Relaxed;
     eprintln!(
