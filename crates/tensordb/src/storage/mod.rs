@@ -17,6 +17,7 @@ pub mod memtable;
 pub mod options;
 pub mod probe_table;
 pub mod repair;
+pub mod report;
 pub mod row_cache;
 pub mod store;
 pub mod table;
