@@ -131,7 +131,12 @@ export interface ScanOptions extends ReadOptions {
   limit?: number
   /** Largest key first. */
   reverse?: boolean
-  /** Return keys as `'string'` (UTF-8, default) or `'buffer'`. */
+  /**
+   * Return keys as `'string'` (UTF-8, default) or `'buffer'`. In string mode
+   * a key whose bytes are not valid UTF-8 (only writable as bytes) comes back
+   * as a Buffer, so two such keys never collide; store binary keys with
+   * `'buffer'`.
+   */
   keys?: 'string' | 'buffer'
 }
 
