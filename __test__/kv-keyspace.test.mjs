@@ -24,6 +24,15 @@ test('whole-keyspace scans and iterate skip SQL keys; non-UTF-8 keys do not coll
   assert.equal(seen.length, 3)
   assert.equal((await db.scan({ reverse: true, limit: 1 }))[0].value, 'ff')
   await assert.rejects(db.put(Buffer.from([0xff, 0xfe, 0x63]), 'x'), { code: 'TDB_INVALID_ARGUMENT' })
+  // A feed over every key sees the KV writes only (it used to decode SQL
+  // rows as values and throw inside a native callback).
+  const seen2 = []
+  for await (const c of db.changes({ from: 'beginning', keys: 'buffer', signal: AbortSignal.timeout(500) })) {
+    seen2.push(c.key)
+    if (seen2.length === 3) break
+  }
+  assert.equal(seen2.length, 3)
+  assert.ok(seen2.every((k) => !(k[0] === 0xff && k[1] === 0xfe)))
   await db.close()
   cleanup()
 })

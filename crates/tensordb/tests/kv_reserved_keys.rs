@@ -64,3 +64,22 @@ fn kv_scans_skip_sql_and_cursor_keys() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn kv_change_feeds_never_report_sql_keys() {
+    // Found by the Node argument fuzzer: a feed over every key decoded SQL
+    // rows as key-value values (a SyntaxError thrown inside a native
+    // callback).
+    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/kvf", Options::default())
+        .unwrap();
+    let start = tensordb::Position { sys: 0, seq: 0 };
+    db.sql("CREATE TABLE t (id INTEGER PRIMARY KEY)", &[])
+        .unwrap();
+    db.sql("INSERT INTO t VALUES (1)", &[]).unwrap();
+    db.put(b"k", b"v").unwrap();
+    let batch = db.changes(start, b"", 100).unwrap();
+    let keys: Vec<&[u8]> = batch.changes.iter().map(|c| c.key.as_slice()).collect();
+    assert_eq!(keys, vec![&b"k"[..]]);
+    // A SQL table feed (its rows prefix) still sees its rows.
+    assert_eq!(db.table_changes("t", start, 100).unwrap().0.rows.len(), 1);
+}

@@ -19,6 +19,12 @@ use crate::storage::memtable::Lookup;
 /// never appear in change feeds.
 pub const INTERNAL_PREFIX: [u8; 2] = [0xFF, 0xFD];
 
+/// True for keys in the engine's reserved keyspace (`0xFF 0xFD …` cursors,
+/// `0xFF 0xFE …` SQL): the key-value API neither writes nor reports them.
+pub fn is_reserved(key: &[u8]) -> bool {
+    key.len() >= 2 && key[0] == 0xFF && (key[1] == 0xFD || key[1] == 0xFE)
+}
+
 /// One committed change of one key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
@@ -107,7 +113,13 @@ impl Database {
                 }
                 // Taken (or skipped as filtered out) from here on.
                 out.next = Position { sys, seq };
-                if !key.starts_with(prefix) || key.starts_with(&INTERNAL_PREFIX) {
+                // Cursor keys are never reported; the rest of the engine's
+                // keyspace (SQL rows and schema) only to a feed asking for it
+                // (a SQL table feed), never to a key-value feed.
+                if !key.starts_with(prefix)
+                    || key.starts_with(&INTERNAL_PREFIX)
+                    || (is_reserved(key) && !is_reserved(prefix))
+                {
                     continue;
                 }
                 let ver = store.tree(shard_of(key, shards)).current();
