@@ -97,6 +97,15 @@ fn recursive_cte_stops_at_the_outer_limit() {
             vec![Value::Int(16)]
         ]
     );
+    // A window function anywhere in the list sees every row: no early stop.
+    let r = db
+        .sql(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) \
+             SELECT x, 1 + count(*) OVER () FROM c LIMIT 2",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.rows[0][1], Value::Int(6));
 }
 
 #[test]

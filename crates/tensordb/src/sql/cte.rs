@@ -58,9 +58,11 @@ pub fn rows_wanted(ctx: &Ctx, q: &Query, name: &str) -> Result<Option<usize>> {
         && !s.distinct
         && s.items.iter().all(|i| match i {
             SelectItem::Expr(e, _) => {
+                let mut windows = Vec::new();
+                super::window::extract(e, &mut windows);
                 !super::exec::has_aggregate(e)
                     && !super::exec::has_subquery(e)
-                    && !matches!(e, Expr::Window(..))
+                    && windows.is_empty()
             }
             _ => true,
         });

@@ -317,8 +317,9 @@ pub fn with_control<T>(control: Control, f: impl FnOnce() -> T) -> T {
 
 /// Counts `bytes` of rows the running statement materialized (scan
 /// results, join output, recursive CTE rows); fails with `TDB_LIMIT` once
-/// they exceed the statement's memory budget. The count only grows: it
-/// bounds what a statement may hold, counting rows a later step dropped.
+/// they exceed the statement's memory budget. Scan buffers are given back
+/// with `release` once visited; join and CTE rows stay counted until the
+/// statement ends, even where a later step dropped them.
 pub fn charge(bytes: usize) -> Result<()> {
     let total = CHARGED.with(|c| {
         let n = c.get().saturating_add(bytes);
