@@ -217,6 +217,8 @@ export interface NativeOpenOptions {
   readOnly?: boolean
   /** Bytes of rows one SQL statement may materialize (0: no budget). */
   statementMemoryBytes?: number
+  /** Longest text or blob a SQL function may build, in bytes. */
+  maxLength?: number
 }
 
 /** What recovery cut or rebuilt when the database opened (`db.recovery`). */

@@ -81,9 +81,31 @@ test('statementMemoryBytes bounds the rows one statement materializes', async ()
   const { dir, cleanup } = tempDir('membudget')
   const db = await open(dir, { statementMemoryBytes: 1 << 20 })
   await db.sql('CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)')
-  await db.sql(`INSERT INTO t VALUES ${Array.from({ length: 10000 }, (_, i) => `(${i}, '${'x'.repeat(100)}')`).join(',')}`)
+  // Inserted in statements of 1,000 rows: one VALUES list of 10,000 would
+  // itself hold ~1.9 MB of rows.
+  for (let b = 0; b < 10; b++) {
+    await db.sql(`INSERT INTO t VALUES ${Array.from({ length: 1000 }, (_, i) => `(${b * 1000 + i}, '${'x'.repeat(100)}')`).join(',')}`)
+  }
   assert.deepEqual(await db.sql('SELECT id FROM t WHERE id = 7'), [{ id: 7 }])
   await assert.rejects(db.sql('SELECT count(*) FROM t'), (e) => e.code === 'TDB_LIMIT' && /memory budget/.test(e.message))
+  // Hash tables count too, and the error names the operator.
+  await assert.rejects(
+    db.sql("WITH s AS (SELECT id FROM t WHERE id < 600) SELECT count(*) FROM s a JOIN s b ON 'k' || printf('%02000d', a.id) = 'k' || printf('%02000d', b.id)"),
+    (e) => e.code === 'TDB_LIMIT' && /memory budget/.test(e.message) && /hash join/.test(e.message),
+  )
   await db.close()
+  cleanup()
+})
+
+test('maxLength bounds the values SQL functions build', async () => {
+  const { dir, cleanup } = tempDir('maxlength')
+  const db = await open(dir, { maxLength: 100 })
+  assert.deepEqual(await db.sql("SELECT length(repeat('a', 100)) AS n"), [{ n: 100 }])
+  await assert.rejects(db.sql("SELECT repeat('a', 101)"), (e) => e.code === 'TDB_LIMIT' && /maximum length of 100/.test(e.message))
+  await assert.rejects(db.sql("SELECT repeat('a', 60) || repeat('b', 60)"), { code: 'TDB_LIMIT' })
+  await db.close()
+  for (const bad of [0, -1, 1.5, '1mb', 2 ** 31]) {
+    await assert.rejects(open(dir, { maxLength: bad }), { code: 'TDB_INVALID_ARGUMENT' }, String(bad))
+  }
   cleanup()
 })

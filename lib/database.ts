@@ -39,11 +39,20 @@ export interface OpenOptions {
    */
   readOnly?: boolean
   /**
-   * Bytes of rows one SQL statement may materialize — scan results, join
-   * output, recursive CTE rows — before it fails with `TDB_LIMIT` (default
+   * Bytes of rows one SQL statement may hold — scan buffers, loaded tables,
+   * join output and hash tables, GROUP BY groups, DISTINCT and set-operation
+   * sets, window partitions, sort space, recursive CTE rows and each query's
+   * result — before it fails with `TDB_LIMIT` naming the operator (default
    * 2 GiB; 0: no budget).
    */
   statementMemoryBytes?: number
+  /**
+   * Longest text or blob, in bytes, that a SQL function or operator may
+   * build (`||`, `printf`, `repeat`, `group_concat`, …) before the statement
+   * fails with `TDB_LIMIT` (default 1,000,000,000, SQLite's; at most
+   * 2,147,483,647).
+   */
+  maxLength?: number
   /**
    * Longest a SQL statement may run, in milliseconds, before it fails with
    * `TDB_LIMIT` (default: no limit). A session can set its own with
@@ -736,6 +745,7 @@ export async function open<DB extends Schema = LooseSchema>(path: string, option
     ['readThreads', 1, 64],
     ['statementTimeoutMs', 0, 2 ** 31],
     ['statementMemoryBytes', 0, Number.MAX_SAFE_INTEGER],
+    ['maxLength', 1, 2 ** 31 - 1],
   ]
   for (const [name, min, max] of sizes) {
     const v = options[name]

@@ -17,6 +17,7 @@ export interface NativeOpenOptions {
   statementTimeoutMs?: number
   readOnly?: boolean
   statementMemoryBytes?: number
+  maxLength?: number
 }
 
 /** A cancellation flag for one statement. */

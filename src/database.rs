@@ -38,6 +38,8 @@ pub struct NativeOpenOptions {
     pub read_only: Option<bool>,
     /// Bytes of rows one SQL statement may materialize (0: no budget).
     pub statement_memory_bytes: Option<f64>,
+    /// Longest text or blob a SQL function may build, in bytes.
+    pub max_length: Option<f64>,
 }
 
 /// A cancellation flag for one running statement (an `AbortSignal`'s).
@@ -274,6 +276,9 @@ impl NativeDb {
         }
         o.repair = opts.repair.unwrap_or(false);
         o.read_only = opts.read_only.unwrap_or(false);
+        if let Some(n) = opts.max_length {
+            o.max_length = n.max(1.0) as usize;
+        }
         if let Some(b) = opts.statement_memory_bytes {
             o.statement_memory = (b > 0.0).then_some(b as usize);
         }

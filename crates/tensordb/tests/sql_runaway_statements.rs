@@ -208,3 +208,109 @@ fn a_statement_past_its_memory_budget_fails_with_tdb_limit() {
         assert!(e.message.contains("memory budget"), "{}", e.message);
     }
 }
+
+/// A database whose statements may hold 1 MiB.
+fn small_budget(max_length: usize) -> Database {
+    Database::open_with_backend(
+        Arc::new(MemBackend::new()),
+        "/memory",
+        Options {
+            statement_memory: Some(1 << 20),
+            max_length,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_memory_budget_counts_hash_tables_groups_windows_and_results() {
+    let db = small_budget(1_000_000_000);
+    // 1,000 small rows (~60 KB held) feed operators that build large keys.
+    let c = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) ";
+    for (tail, what) in [
+        (
+            "SELECT count(*) FROM c GROUP BY printf('%02000d', x)",
+            "GROUP BY",
+        ),
+        ("SELECT DISTINCT printf('%0600d', x) FROM c", "DISTINCT"),
+        (
+            "SELECT printf('%0600d', x) FROM c UNION SELECT 'a'",
+            "UNION",
+        ),
+        (
+            "SELECT printf('%0320d', x) FROM c INTERSECT SELECT printf('%0320d', x) FROM c",
+            "INTERSECT",
+        ),
+        (
+            "SELECT count(*) FROM c a JOIN c b ON 'k' || printf('%02000d', a.x) = 'k' || printf('%02000d', b.x)",
+            "hash join",
+        ),
+        (
+            "SELECT x, count(*) OVER (ORDER BY printf('%02000d', x)) FROM c",
+            "window",
+        ),
+        (
+            "SELECT count(DISTINCT printf('%02000d', x)) FROM c",
+            "DISTINCT values",
+        ),
+        (
+            "SELECT length(group_concat(printf('%02000d', x))) FROM c",
+            "group_concat",
+        ),
+        ("SELECT printf('%02000d', x) FROM c", "select list"),
+    ] {
+        let sql = format!("{c}{tail}");
+        let e = db.sql(&sql, &[]).unwrap_err();
+        assert_eq!(e.code.as_str(), "TDB_LIMIT", "{sql}: {e:?}");
+        assert!(
+            e.message.contains("memory budget") && e.message.contains(what),
+            "{sql}: {}",
+            e.message
+        );
+    }
+    // The same shapes over small keys fit, and give the right answers.
+    let ok = |tail: &str| db.sql(&format!("{c}{tail}"), &[]).unwrap().rows;
+    assert_eq!(
+        ok("SELECT count(*) FROM (SELECT x % 7 g FROM c GROUP BY g)")[0][0],
+        Value::Int(7)
+    );
+    assert_eq!(
+        ok("SELECT count(DISTINCT x % 10) FROM c")[0][0],
+        Value::Int(10)
+    );
+    assert_eq!(
+        ok("SELECT count(*) FROM c a JOIN c b ON a.x = b.x")[0][0],
+        Value::Int(1000)
+    );
+    // A correlated subquery run once per outer row does not add up.
+    assert_eq!(
+        ok("SELECT sum((SELECT length(group_concat(printf('%0100d', y.x))) FROM c y WHERE y.x <= 5 + o.x % 2)) FROM c o")[0][0],
+        Value::Int(1000 / 2 * (5 * 101 - 1) + 1000 / 2 * (6 * 101 - 1))
+    );
+}
+
+#[test]
+fn the_maximum_length_is_an_option() {
+    let db = small_budget(1000);
+    for sql in [
+        "SELECT repeat('a', 1001)",
+        "SELECT printf('%01001d', 1)",
+        "SELECT lpad('x', 1001)",
+        "SELECT repeat('a', 600) || repeat('b', 600)",
+    ] {
+        let e = db.sql(sql, &[]).unwrap_err();
+        assert_eq!(e.code.as_str(), "TDB_LIMIT", "{sql}");
+        assert!(
+            e.message.contains("maximum length of 1000"),
+            "{}",
+            e.message
+        );
+    }
+    assert_eq!(
+        db.sql("SELECT length(repeat('a', 1000))", &[])
+            .unwrap()
+            .rows[0][0],
+        Value::Int(1000)
+    );
+}

@@ -58,6 +58,8 @@ pub(crate) struct Engine {
     pub(crate) statement_timeout: Option<std::time::Duration>,
     /// The `statement_memory` option.
     statement_memory: Option<usize>,
+    /// The `max_length` option.
+    max_length: usize,
     /// Opened read-only: every write is refused (`TDB_READ_ONLY`).
     read_only: bool,
     /// Consumer group membership (see `groups`).
@@ -151,6 +153,7 @@ impl Engine {
             schema,
             statement_timeout: opts.statement_timeout,
             statement_memory: opts.statement_memory,
+            max_length: opts.max_length,
             read_only: opts.read_only,
             groups: Default::default(),
             extension: OnceLock::new(),
@@ -329,6 +332,11 @@ impl Database {
     /// The memory budget of each SQL statement (`Options::statement_memory`).
     pub fn statement_memory(&self) -> Option<usize> {
         self.engine.statement_memory
+    }
+
+    /// The longest value a SQL statement may build (`Options::max_length`).
+    pub fn max_length(&self) -> usize {
+        self.engine.max_length
     }
 
     /// The database's default statement timeout (`Options::statement_timeout`).

@@ -20,6 +20,9 @@ pub enum Durability {
 /// The default `statement_memory`: 2 GiB of materialized rows.
 pub const DEFAULT_STATEMENT_MEMORY: usize = 2 << 30;
 
+/// The default `max_length`: SQLite's `SQLITE_MAX_LENGTH`.
+pub const DEFAULT_MAX_LENGTH: usize = 1_000_000_000;
+
 /// Options for opening a database.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -41,6 +44,9 @@ pub struct Options {
     /// Bytes of rows one SQL statement may materialize (scans, joins,
     /// recursive CTEs) before it fails with `TDB_LIMIT`; `None`: no budget.
     pub statement_memory: Option<usize>,
+    /// Longest text or blob a SQL function or operator may build, in bytes
+    /// (`TDB_LIMIT` past it); default 1,000,000,000 (SQLite's).
+    pub max_length: usize,
     /// Open without writing anything: no lock file is created (a shared
     /// lock is taken when one exists), no recovery changes files, no
     /// background work runs, and every write fails with `TDB_READ_ONLY`.
@@ -57,6 +63,7 @@ impl Default for Options {
             repair: false,
             statement_timeout: None,
             statement_memory: Some(DEFAULT_STATEMENT_MEMORY),
+            max_length: DEFAULT_MAX_LENGTH,
             read_only: false,
         }
     }

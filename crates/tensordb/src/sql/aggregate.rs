@@ -40,8 +40,13 @@ pub struct Acc {
     sum: Value,
     best: Option<Value>,
     texts: Vec<String>,
-    /// Bytes `texts` joined will take (checked against `limits::MAX_LENGTH`).
+    /// Bytes `texts` joined will take (checked against `limits::max_length`).
     text_bytes: usize,
+    /// Bytes `add` kept (DISTINCT keys, group_concat texts) not yet
+    /// charged to the statement's memory budget.
+    unbilled: usize,
+    /// Bytes charged, given back when the accumulator is dropped.
+    billed: usize,
     sep: String,
     // Welford's running mean and sum of squared deviations.
     mean: f64,
@@ -49,6 +54,12 @@ pub struct Acc {
     fsum: f64,
     all: Option<bool>,
     any: Option<bool>,
+}
+
+impl Drop for Acc {
+    fn drop(&mut self) {
+        super::control::release(self.billed);
+    }
 }
 
 impl Acc {
@@ -73,6 +84,8 @@ impl Acc {
             best: None,
             texts: Vec::new(),
             text_bytes: 0,
+            unbilled: 0,
+            billed: 0,
             sep,
             mean: 0.0,
             m2: 0.0,
@@ -83,9 +96,21 @@ impl Acc {
     }
 
     /// Fails with `TDB_LIMIT` once the values added would build a result
-    /// longer than `limits::MAX_LENGTH` (group_concat); call after `add`.
-    pub fn check(&self) -> Result<()> {
-        super::limits::check_length(self.text_bytes, "group_concat()")
+    /// longer than `limits::max_length` (group_concat), or the values it
+    /// keeps go past the statement's memory budget; call after `add`.
+    pub fn check(&mut self) -> Result<()> {
+        super::limits::check_length(self.text_bytes, "group_concat()")?;
+        if self.unbilled > 0 {
+            let what = if self.distinct {
+                "an aggregate's DISTINCT values"
+            } else {
+                "group_concat()'s texts"
+            };
+            let n = std::mem::take(&mut self.unbilled);
+            self.billed += n;
+            super::control::charge(n, what)?;
+        }
+        Ok(())
     }
 
     /// Adds one value; NULLs are skipped, as are repeats under DISTINCT.
@@ -96,9 +121,11 @@ impl Acc {
         if self.distinct {
             let mut k = Vec::new();
             encode_key_value(v, &mut k);
+            let n = 32 + k.len();
             if !self.seen.insert(k) {
                 return;
             }
+            self.unbilled += n;
         }
         self.count += 1;
         match self.name {
@@ -117,7 +144,8 @@ impl Acc {
             "group_concat" | "string_agg" => {
                 let t = v.to_text().unwrap_or_default();
                 self.text_bytes += t.len() + self.sep.len();
-                if self.text_bytes <= super::limits::MAX_LENGTH {
+                if self.text_bytes <= super::limits::max_length() {
+                    self.unbilled += 24 + t.len();
                     self.texts.push(t)
                 }
             }

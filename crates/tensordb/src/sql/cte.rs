@@ -139,7 +139,7 @@ fn materialize_rows(
     let step = plain((**step).clone());
     let mut work = rows.clone();
     while !work.is_empty() && limit.is_none_or(|l| rows.len() < l) {
-        super::limits::check()?;
+        super::control::check()?;
         let mark = ctx.push_cte(&cte.name, (names.clone(), work));
         let res = run_query(ctx, &step, outer);
         ctx.pop_ctes(mark);
@@ -147,7 +147,7 @@ fn materialize_rows(
         if !all {
             new.retain(|r| seen.insert(row_key(r)));
         }
-        super::limits::charge(new.iter().map(|r| super::limits::row_bytes(r)).sum())?;
+        super::control::charge(super::control::rows_bytes(&new), "a recursive CTE's rows")?;
         rows.extend(new.iter().cloned());
         if rows.len() > MAX_RECURSIVE_ROWS {
             return Err(Error::new(

@@ -26,7 +26,7 @@ struct Released(usize);
 
 impl Drop for Released {
     fn drop(&mut self) {
-        super::limits::release(self.0);
+        super::control::release(self.0);
     }
 }
 
@@ -316,10 +316,10 @@ impl<'a> Ctx<'a> {
             drop(tx);
             let rows = self.fetch_rows(range, at)?;
             let res = rows.iter().try_for_each(|(k, v)| {
-                super::limits::tick()?;
+                super::control::tick()?;
                 f(k, v)
             });
-            super::limits::release(rows.bytes());
+            super::control::release(rows.bytes());
             return res;
         }
         // Fetch a little more than the limit from the database (own deletes
@@ -356,7 +356,7 @@ impl<'a> Ctx<'a> {
             };
             if let Some(out) = merge(&base, own, range.reverse, range.limit, exhausted) {
                 for (k, v) in out {
-                    super::limits::tick()?;
+                    super::control::tick()?;
                     f(k, v)?;
                 }
                 return Ok(());
@@ -372,7 +372,7 @@ impl<'a> Ctx<'a> {
     fn fetch_rows(&self, range: &ScanRange, at: &ReadAt) -> Result<crate::engine::read::Rows> {
         if !self.cache_only {
             let rows = self.db.scan_rows(range, at)?;
-            super::limits::charge(rows.bytes())?;
+            super::control::charge(rows.bytes(), "a scan's buffer")?;
             return Ok(rows);
         }
         let left = self.budget.get();
@@ -427,7 +427,9 @@ impl<'a> Ctx<'a> {
         };
         let mut out = Vec::new();
         self.scan_each(&range, |k, v| {
-            out.push((k.to_vec(), schema.decode(v)?));
+            let row = schema.decode(v)?;
+            super::control::charge(k.len() + super::control::row_bytes(&row), "a table's rows")?;
+            out.push((k.to_vec(), row));
             Ok(())
         })?;
         let t = Rc::new((schema, out));
@@ -884,7 +886,12 @@ pub fn returns_json(e: &Expr) -> bool {
 /// Runs a subquery of an expression as a traced operator.
 fn subquery(ctx: &Ctx, kind: &str, q: &Query, outer: Option<&Scope>) -> Result<Relation> {
     let tok = ctx.op_start("Subquery", || kind.to_string());
-    let (names, rows) = run_query(ctx, q, outer)?;
+    let mark = super::control::mark();
+    let res = run_query(ctx, q, outer);
+    // Counted while built; a correlated subquery runs once per outer row,
+    // so its result is not added up across them.
+    super::control::release_to(mark);
+    let (names, rows) = res?;
     ctx.op_end(tok, rows.len());
     Ok((names.into_iter().map(|n| (None, n)).collect(), rows))
 }
@@ -1223,6 +1230,7 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
         };
         let local = take_bound(&mut pending, &ic);
         let ir = filter(ctx, &ic, ir, &local, outer)?;
+        super::control::charge(super::control::rows_bytes(&ir), "a FROM item's rows")?;
         items.push((i, ic, ir));
     }
     // Join greedily: the smallest input first, then always an item that a
@@ -1334,7 +1342,7 @@ fn filter(
     };
     let mut out = Vec::with_capacity(rows.len());
     'rows: for row in rows {
-        super::limits::tick()?;
+        super::control::tick()?;
         let sc = Scope {
             cols,
             row: &row,
@@ -1559,6 +1567,7 @@ fn select_inner(
                 match index.get(&key) {
                     Some(&i) => groups[i].push(row),
                     None => {
+                        super::control::charge(64 + key.len(), "GROUP BY's groups")?;
                         index.insert(key, groups.len());
                         groups.push(vec![row]);
                     }
@@ -1654,6 +1663,10 @@ fn select_inner(
         for o in &order {
             keys.push(order_key(ctx, o, &names, &vals, &sc)?);
         }
+        super::control::charge(
+            super::control::row_bytes(&vals) + super::control::row_bytes(&keys),
+            "the select list's rows",
+        )?;
         out.push((vals, keys));
     }
     Ok((names, out))
@@ -1821,14 +1834,20 @@ fn set_op(
             }
             let rows = match (op, all) {
                 (SetOp::Union, true) => left.into_iter().chain(right).collect(),
-                (SetOp::Union, false) => dedup(left.into_iter().chain(right)),
+                (SetOp::Union, false) => dedup(left.into_iter().chain(right), "UNION")?,
                 (SetOp::Except, _) => {
-                    let r: HashSet<Vec<u8>> = right.iter().map(|x| row_key(x)).collect();
-                    dedup(left.into_iter().filter(|x| !r.contains(&row_key(x))))
+                    let r = key_set(&right, "EXCEPT")?;
+                    dedup(
+                        left.into_iter().filter(|x| !r.contains(&row_key(x))),
+                        "EXCEPT",
+                    )?
                 }
                 (SetOp::Intersect, _) => {
-                    let r: HashSet<Vec<u8>> = right.iter().map(|x| row_key(x)).collect();
-                    dedup(left.into_iter().filter(|x| r.contains(&row_key(x))))
+                    let r = key_set(&right, "INTERSECT")?;
+                    dedup(
+                        left.into_iter().filter(|x| r.contains(&row_key(x))),
+                        "INTERSECT",
+                    )?
                 }
             };
             with_output_keys(names, rows, order)
@@ -1836,9 +1855,30 @@ fn set_op(
     }
 }
 
-fn dedup(rows: impl Iterator<Item = Vec<Value>>) -> Vec<Vec<Value>> {
+/// The distinct rows of `rows`, first occurrence first; the hash set's keys
+/// count against the memory budget as `what`'s.
+fn dedup(rows: impl Iterator<Item = Vec<Value>>, what: &str) -> Result<Vec<Vec<Value>>> {
     let mut seen = HashSet::new();
-    rows.filter(|r| seen.insert(row_key(r))).collect()
+    let mut out = Vec::new();
+    for r in rows {
+        let k = row_key(&r);
+        super::control::charge(32 + k.len(), what)?;
+        if seen.insert(k) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys of `rows` as a hash set, counted against the memory budget.
+fn key_set(rows: &[Vec<Value>], what: &str) -> Result<HashSet<Vec<u8>>> {
+    let mut set = HashSet::with_capacity(rows.len());
+    for r in rows {
+        let k = row_key(r);
+        super::control::charge(32 + k.len(), what)?;
+        set.insert(k);
+    }
+    Ok(set)
 }
 
 /// Sort keys for queries whose ORDER BY can only name output columns.
@@ -1889,9 +1929,13 @@ pub fn run_query(
         }
         d.join(", ")
     });
+    let mark = super::control::mark();
     let res = run_query_with(ctx, q, outer);
+    super::control::release_to(mark);
     ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
-    res
+    let (names, rows) = res?;
+    super::control::charge(super::control::rows_bytes(&rows), "a query's result")?;
+    Ok((names, rows))
 }
 
 fn run_query_with(
@@ -1924,10 +1968,20 @@ fn run_query_body(
     if let Body::Select(s) = &q.body {
         if s.distinct {
             let mut seen = HashSet::new();
-            rows.retain(|(v, _)| seen.insert(row_key(v)));
+            let mut res = Ok(());
+            rows.retain(|(v, _)| {
+                let k = row_key(v);
+                if res.is_ok() {
+                    res = super::control::charge(32 + k.len(), "DISTINCT");
+                }
+                seen.insert(k)
+            });
+            res?;
         }
     }
     if !q.order_by.is_empty() {
+        // A stable sort's scratch space: half the rows' slots.
+        super::control::charge(rows.len() / 2 * 48, "ORDER BY's sort")?;
         rows.sort_by(|(_, a), (_, b)| cmp_keys(&q.order_by, a, b));
     }
     let empty = Scope {

@@ -6,16 +6,29 @@
 
 use super::ast::{BinOp, Expr, JoinKind};
 use super::exec::{eval, refs_resolve, ColRef, Ctx, Scope};
-use super::value::{text_to_number, Value};
+use super::value::Value;
 use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashMap;
 
-/// A hashable stand-in for a value that two SQL-equal values always share.
+/// A hashable stand-in for a value that two SQL-equal values always share
+/// (`Value::sql_cmp`: integers and reals compare as numbers, text only with
+/// text, blobs only with blobs). Candidates are re-checked in full.
 #[derive(Hash, PartialEq, Eq)]
 enum HashKey {
     Num(u64),
     Text(String),
     Blob(Vec<u8>),
+}
+
+impl HashKey {
+    /// Approximate heap bytes, for the statement's memory budget.
+    fn bytes(&self) -> usize {
+        40 + match self {
+            HashKey::Num(_) => 0,
+            HashKey::Text(t) => t.len(),
+            HashKey::Blob(b) => b.len(),
+        }
+    }
 }
 
 fn hash_key(v: &Value) -> Option<HashKey> {
@@ -24,11 +37,10 @@ fn hash_key(v: &Value) -> Option<HashKey> {
         Value::Null => None,
         Value::Int(i) => num(*i as f64),
         Value::Real(r) => num(*r),
-        Value::Text(t) => match text_to_number(t) {
-            Value::Int(i) => num(i as f64),
-            Value::Real(r) => num(r),
-            _ => Some(HashKey::Text(t.clone())),
-        },
+        // Text equals only the same text (`Value::sql_cmp`): hashing its
+        // numeric prefix put every non-numeric key in one bucket (0), so a
+        // join on text keys degraded to a nested loop.
+        Value::Text(t) => Some(HashKey::Text(t.clone())),
         Value::Blob(b) => Some(HashKey::Blob(b.clone())),
     }
 }
@@ -142,6 +154,10 @@ fn join_rows(
         let mut m: HashMap<Vec<HashKey>, Vec<usize>> = HashMap::new();
         for (i, r) in rr.iter().enumerate() {
             if let Some(k) = keys(ctx, &right_exprs, &rc, r, outer)? {
+                super::control::charge(
+                    48 + k.iter().map(HashKey::bytes).sum::<usize>(),
+                    "a hash join's table",
+                )?;
                 m.entry(k).or_default().push(i);
             }
         }
@@ -167,7 +183,7 @@ fn join_rows(
         };
         let mut matched = false;
         'pair: for &j in candidates {
-            super::limits::tick()?;
+            super::control::tick()?;
             let mut row = Vec::with_capacity(width_l + width_r);
             row.extend(a.iter().cloned());
             row.extend(rr[j].iter().cloned());
@@ -184,7 +200,7 @@ fn join_rows(
             }
             matched = true;
             right_matched[j] = true;
-            super::limits::charge(super::limits::row_bytes(&row))?;
+            super::control::charge(super::control::row_bytes(&row), "a join's output")?;
             rows.push(row);
         }
         if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
@@ -402,4 +418,23 @@ pub fn lookup_join(
     }
     ctx.op_end(tok, out.len());
     Ok(Some((cols, out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keys_hash_apart_and_numbers_hash_together() {
+        let k = |v: Value| hash_key(&v).unwrap();
+        // Distinct texts land in distinct buckets (they used to share the
+        // bucket of their numeric prefix, 0).
+        assert!(k(Value::Text("k1".into())) != k(Value::Text("k2".into())));
+        assert!(k(Value::Text("12a".into())) != k(Value::Text("12b".into())));
+        // Values SQL calls equal share a bucket.
+        assert!(k(Value::Int(3)) == k(Value::Real(3.0)));
+        assert!(k(Value::Real(0.0)) == k(Value::Real(-0.0)));
+        assert!(k(Value::Text("x".into())) == k(Value::Text("x".into())));
+        assert!(hash_key(&Value::Null).is_none());
+    }
 }

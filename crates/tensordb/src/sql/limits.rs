@@ -9,6 +9,9 @@
 //! nested deeper than `SHALLOW` run on a thread with `BIG_STACK` bytes of
 //! stack (engine threads have it already), so neither Node's main thread nor
 //! a Rust caller's thread can overflow.
+//!
+//! Also here: the longest text or blob a statement may build
+//! (`MAX_LENGTH`, or the database's `max_length` option).
 
 use crate::error::{Error, ErrorCode, Result};
 use std::cell::Cell;
@@ -87,21 +90,14 @@ pub fn with_stack_for<T: Send>(depth: usize, f: impl FnOnce() -> Result<T> + Sen
     if depth <= SHALLOW || BIG.with(|b| b.get()) {
         return f();
     }
-    let control = current_control();
-    let charged = CHARGED.with(|c| c.get());
+    let carried = super::control::carry();
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("tensordb-deep".into())
             .stack_size(BIG_STACK)
             .spawn_scoped(s, || {
                 mark_big_stack();
-                match control {
-                    Some(c) => with_control(c, || {
-                        CHARGED.with(|x| x.set(charged));
-                        f()
-                    }),
-                    None => f(),
-                }
+                super::control::resume(carried, f)
             })
             .map_err(|e| Error::io("start a thread for a deeply nested statement", e))?;
         h.join()
@@ -246,158 +242,27 @@ pub fn estimate_depth<'t>(
 }
 
 /// Longest text or blob any function or operator may build (bytes;
-/// SQLite's default `SQLITE_MAX_LENGTH`).
-pub const MAX_LENGTH: usize = 1_000_000_000;
+/// SQLite's default `SQLITE_MAX_LENGTH`) unless the database sets its own.
+pub const MAX_LENGTH: usize = crate::engine::options::DEFAULT_MAX_LENGTH;
 
 /// Fails with `TDB_LIMIT` when a value of `n` bytes built by `what` would
-/// exceed `MAX_LENGTH`; call it before allocating.
+/// exceed the running statement's maximum length (`max_length`); call it
+/// before allocating.
 pub fn check_length(n: usize, what: &str) -> Result<()> {
-    if n > MAX_LENGTH {
+    let max = max_length();
+    if n > max {
         return Err(Error::new(
             ErrorCode::Limit,
-            format!("{what}: a result of {n} bytes exceeds the maximum length of {MAX_LENGTH}"),
+            format!(
+                "{what}: a result of {n} bytes exceeds the maximum length of {max} (maxLength)"
+            ),
         ));
     }
     Ok(())
 }
 
-/// What may stop a running statement: a deadline (statement timeout) and a
-/// cancellation flag (an `AbortSignal` from Node, or any caller's).
-#[derive(Clone, Debug, Default)]
-pub struct Control {
-    /// The statement fails with `TDB_LIMIT` once this instant passes.
-    pub deadline: Option<std::time::Instant>,
-    /// The timeout the deadline came from, for the message.
-    pub timeout: Option<std::time::Duration>,
-    /// Set from outside to cancel the statement (`TDB_LIMIT`, "cancelled").
-    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// Bytes of rows the statement may materialize (see `charge`).
-    pub memory: Option<usize>,
-}
-
-impl Control {
-    /// A control whose deadline is `timeout` from now (none for `None`).
-    pub fn new(
-        timeout: Option<std::time::Duration>,
-        cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    ) -> Control {
-        Control {
-            deadline: timeout.map(|t| std::time::Instant::now() + t),
-            timeout,
-            cancel,
-            memory: None,
-        }
-    }
-
-    /// The same control with a memory budget (`None`: unbounded).
-    pub fn with_memory(mut self, bytes: Option<usize>) -> Control {
-        self.memory = bytes;
-        self
-    }
-}
-
-thread_local! {
-    /// The control of the statement running on this thread.
-    static CONTROL: std::cell::RefCell<Option<Control>> = const { std::cell::RefCell::new(None) };
-    /// Calls of `tick` since the last real check.
-    static TICKS: Cell<u32> = const { Cell::new(0) };
-    /// Bytes of rows the running statement materialized so far.
-    static CHARGED: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Runs `f` under `control` (restoring the previous one after).
-pub fn with_control<T>(control: Control, f: impl FnOnce() -> T) -> T {
-    let prev = CONTROL.with(|c| c.replace(Some(control)));
-    let charged = CHARGED.with(|c| c.replace(0));
-    let out = f();
-    CONTROL.with(|c| *c.borrow_mut() = prev);
-    CHARGED.with(|c| c.set(charged));
-    out
-}
-
-/// Counts `bytes` of rows the running statement materialized (scan
-/// results, join output, recursive CTE rows); fails with `TDB_LIMIT` once
-/// they exceed the statement's memory budget. Scan buffers are given back
-/// with `release` once visited; join and CTE rows stay counted until the
-/// statement ends, even where a later step dropped them.
-pub fn charge(bytes: usize) -> Result<()> {
-    let total = CHARGED.with(|c| {
-        let n = c.get().saturating_add(bytes);
-        c.set(n);
-        n
-    });
-    CONTROL.with(|c| match c.borrow().as_ref().and_then(|c| c.memory) {
-        Some(budget) if total > budget => Err(Error::new(
-            ErrorCode::Limit,
-            format!(
-                "the statement materialized more than its memory budget of {budget} bytes \
-                 (statementMemoryBytes): {total} bytes of rows"
-            ),
-        )),
-        _ => Ok(()),
-    })
-}
-
-/// Gives back `bytes` charged for rows that were dropped (a scan's buffer
-/// once its rows were visited).
-pub fn release(bytes: usize) {
-    CHARGED.with(|c| c.set(c.get().saturating_sub(bytes)));
-}
-
-/// Approximate heap bytes of a row of values.
-pub fn row_bytes(row: &[super::value::Value]) -> usize {
-    use super::value::Value as V;
-    24 + row
-        .iter()
-        .map(|v| {
-            32 + match v {
-                V::Text(t) => t.len(),
-                V::Blob(b) => b.len(),
-                _ => 0,
-            }
-        })
-        .sum::<usize>()
-}
-
-/// The control of the statement running on this thread (to carry it onto
-/// another thread).
-pub fn current_control() -> Option<Control> {
-    CONTROL.with(|c| c.borrow().clone())
-}
-
-/// Fails with `TDB_LIMIT` when the running statement was cancelled or ran
-/// past its timeout.
-pub fn check() -> Result<()> {
-    CONTROL.with(|c| {
-        let c = c.borrow();
-        let Some(c) = c.as_ref() else { return Ok(()) };
-        if c.cancel
-            .as_ref()
-            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
-        {
-            return Err(Error::new(ErrorCode::Limit, "the statement was cancelled"));
-        }
-        if c.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-            let ms = c.timeout.map_or(0, |t| t.as_millis());
-            return Err(Error::new(
-                ErrorCode::Limit,
-                format!("the statement ran past its timeout of {ms} ms (statement_timeout)"),
-            ));
-        }
-        Ok(())
-    })
-}
-
-/// `check`, but only every 1024th call: cheap enough for per-row loops.
-pub fn tick() -> Result<()> {
-    let n = TICKS.with(|t| {
-        let n = t.get().wrapping_add(1);
-        t.set(n);
-        n
-    });
-    if n.is_multiple_of(1024) {
-        check()
-    } else {
-        Ok(())
-    }
+/// The longest text or blob the running statement may build: the
+/// database's `max_length` option, `MAX_LENGTH` by default.
+pub fn max_length() -> usize {
+    super::control::current_max_length().unwrap_or(MAX_LENGTH)
 }

@@ -10,6 +10,7 @@ pub mod ast;
 pub mod catalog;
 pub mod check;
 pub mod coltype;
+pub mod control;
 pub mod cte;
 pub mod datetime;
 pub mod dml;

@@ -206,10 +206,11 @@ impl Session {
         super::limits::with_stack_for(p.depth, || {
             let mut last = SqlResult::default();
             for (s, text) in &p.statements {
-                let control = super::limits::Control::new(self.timeout(db), cancel.clone())
-                    .with_memory(db.statement_memory());
-                last = super::limits::with_control(control, || {
-                    super::limits::check()?;
+                let control = super::control::Control::new(self.timeout(db), cancel.clone())
+                    .with_memory(db.statement_memory())
+                    .with_max_length(Some(db.max_length()));
+                last = super::control::with_control(control, || {
+                    super::control::check()?;
                     self.execute(db, s, text, params, at)
                 })
                 .map_err(|e| super::hint::locate(e, &p.source))?;

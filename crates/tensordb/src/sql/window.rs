@@ -126,7 +126,12 @@ fn one_call(ctx: &Ctx, func: &Expr, w: &Window, scopes: &[Scope]) -> Result<Vec<
             .iter()
             .map(|a| eval(ctx, a, s))
             .collect::<Result<_>>()?;
-        inputs.push(RowIn { order, args });
+        let input = RowIn { order, args };
+        super::control::charge(
+            super::control::row_bytes(&input.order) + super::control::row_bytes(&input.args),
+            "a window's partitions",
+        )?;
+        inputs.push(input);
     }
     let mut result = vec![Value::Null; scopes.len()];
     for mut idx in parts {
