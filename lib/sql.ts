@@ -130,7 +130,7 @@ function unpackInto(b: Buffer, p: number, end: number, dv: DataView, out: unknow
 /** Results larger than this (bytes of packed values) are shaped in slices between event-loop turns. */
 const SLICED_BYTES = 256 * 1024
 /** Values decoded, or rows built, per slice (each well under 50 ms). */
-const SLICE_VALUES = 16384
+const SLICE_VALUES = 4096
 
 /** Lets the event loop run (timers, I/O) before the next slice. */
 export function turn(): Promise<void> {

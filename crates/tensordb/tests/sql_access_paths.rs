@@ -2,11 +2,11 @@
 //! column of an index is an index lookup, anything else scans, and all three
 //! give the same rows as a scan would.
 use std::sync::Arc;
-use tensordb::sql::access::{rows, Path};
-use tensordb::sql::ast::{BinOp, Expr};
-use tensordb::sql::catalog;
-use tensordb::sql::exec::Ctx;
-use tensordb::sql::txn::TxState;
+use tensordb::sql::catalog::ctx::Ctx;
+use tensordb::sql::catalog::tables;
+use tensordb::sql::plan::access::{rows, Path};
+use tensordb::sql::state::txn::TxState;
+use tensordb::sql::syntax::ast::{BinOp, Expr};
 use tensordb::sql::Value;
 use tensordb::{Database, MemBackend, Options, ReadAt};
 
@@ -42,7 +42,7 @@ fn paths_are_chosen_and_agree_with_scans() {
     let (t, v) = db.resolve(&ReadAt::default()).unwrap();
     let tx = std::cell::RefCell::new(TxState::new(t, v));
     let ctx = Ctx::new(&db, ReadAt::default(), &params, &tx);
-    let t = catalog::lookup(&ctx, "t").unwrap();
+    let t = tables::lookup(&ctx, "t").unwrap();
 
     let (p, r) = rows(&ctx, &t, "t", &[eq("id", Value::Int(421))]).unwrap();
     assert_eq!(p, Path::PrimaryKey);

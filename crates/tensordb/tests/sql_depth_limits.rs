@@ -3,7 +3,7 @@
 //! stack overflow. Run on a thread with Rust's default 2 MiB stack, as a
 //! Rust caller's thread would be; deep statements move to a big stack.
 use std::sync::Arc;
-use tensordb::sql::limits::MAX_DEPTH;
+use tensordb::sql::syntax::limits::MAX_DEPTH;
 use tensordb::{Database, MemBackend, Options};
 
 fn db() -> Database {

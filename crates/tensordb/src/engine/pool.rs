@@ -43,9 +43,9 @@ impl Pool {
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("tensordb-read-{i}"))
-                    .stack_size(crate::sql::limits::BIG_STACK)
+                    .stack_size(crate::sql::syntax::limits::BIG_STACK)
                     .spawn(move || loop {
-                        crate::sql::limits::mark_big_stack();
+                        crate::sql::syntax::limits::mark_big_stack();
                         let job = match rx.lock() {
                             Ok(r) => r.recv(),
                             Err(p) => p.into_inner().recv(),

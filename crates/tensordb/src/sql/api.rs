@@ -1,10 +1,10 @@
 //! `Database::sql` and `Database::prepare`: the SQL entry points of the engine.
 
-use super::dml::SqlResult;
 use super::session::{Prepared, Session};
-use super::value::Value;
 use crate::engine::db::{Database, ReadAt};
 use crate::error::{Error, Result};
+use crate::sql::datum::value::Value;
+use crate::sql::dml::statement::SqlResult;
 
 fn left_open() -> Error {
     Error::invalid(
@@ -36,11 +36,11 @@ impl Database {
     /// like the KV API's `history`; `FOR SYSTEM_TIME ALL FOR VALID_TIME ALL`
     /// instead splits them into exact bitemporal rectangles.
     pub fn row_history(&self, table: &str, key: &[Value]) -> Result<SqlResult> {
-        use super::ast::{BinOp, Expr};
+        use crate::sql::syntax::ast::{BinOp, Expr};
         let tx = std::cell::RefCell::new(super::session::fresh(self)?);
         let now_t = tx.borrow().snapshot;
-        let ctx = super::exec::Ctx::new(self, ReadAt::default(), key, &tx);
-        let t = super::catalog::lookup(&ctx, table)?;
+        let ctx = crate::sql::catalog::ctx::Ctx::new(self, ReadAt::default(), key, &tx);
+        let t = crate::sql::catalog::tables::lookup(&ctx, table)?;
         if t.pk.is_empty() {
             return Err(Error::new(
                 crate::error::ErrorCode::NotSupported,
@@ -71,9 +71,9 @@ impl Database {
                     )
                 })
                 .collect();
-        let plan = super::plan::choose(&ctx, &t, &t.name, &conds)?;
+        let plan = crate::sql::plan::paths::choose(&ctx, &t, &t.name, &conds)?;
         let mut rows: Vec<(u64, i64, Vec<Value>)> = Vec::new();
-        if let super::plan::How::Point(k) = &plan.how {
+        if let crate::sql::plan::paths::How::Point(k) = &plan.how {
             self.facts(k, true, now_t, |_, facts| {
                 for (i, f) in facts.iter().enumerate() {
                     let Some(bytes) = &f.value else { continue };
@@ -91,7 +91,7 @@ impl Database {
                         valid_to: f.valid_to,
                     };
                     let mut row = t.decode_with_room(bytes, 4)?;
-                    row.extend(super::temporal::period_values(&v));
+                    row.extend(crate::sql::exec::temporal::period_values(&v));
                     rows.push((v.system_from, v.valid_from, row));
                 }
                 Ok(())
@@ -102,7 +102,11 @@ impl Database {
             .columns
             .iter()
             .map(|c| c.name.clone())
-            .chain(super::temporal::HIDDEN.iter().map(|h| h.to_string()))
+            .chain(
+                crate::sql::syntax::names::HIDDEN
+                    .iter()
+                    .map(|h| h.to_string()),
+            )
             .collect();
         let types = t
             .columns
@@ -132,7 +136,7 @@ impl Database {
         max: usize,
     ) -> Result<(SqlResult, crate::engine::changes::Position)> {
         let t = self.change_table(table)?;
-        let batch = self.changes(after, &super::catalog::rows_prefix(t.id), max)?;
+        let batch = self.changes(after, &crate::sql::catalog::tables::rows_prefix(t.id), max)?;
         let rows = change_rows(&t, false, batch.changes.iter().map(|c| (None, c)))?;
         Ok((rows, batch.next))
     }
@@ -148,14 +152,22 @@ impl Database {
         max: usize,
     ) -> Result<SqlResult> {
         let t = self.change_table(table)?;
-        let b = self.group_changes(group, member, &super::catalog::rows_prefix(t.id), max)?;
+        let b = self.group_changes(
+            group,
+            member,
+            &crate::sql::catalog::tables::rows_prefix(t.id),
+            max,
+        )?;
         change_rows(&t, true, b.changes.iter().map(|(p, c)| (Some(*p), c)))
     }
 
-    fn change_table(&self, table: &str) -> Result<std::sync::Arc<super::catalog::Table>> {
+    fn change_table(
+        &self,
+        table: &str,
+    ) -> Result<std::sync::Arc<crate::sql::catalog::tables::Table>> {
         let tx = std::cell::RefCell::new(super::session::fresh(self)?);
-        let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
-        super::catalog::lookup(&ctx, table)
+        let ctx = crate::sql::catalog::ctx::Ctx::new(self, ReadAt::default(), &[], &tx);
+        crate::sql::catalog::tables::lookup(&ctx, table)
     }
 
     /// Every column of every table as it is now, one row each: `table`,
@@ -165,12 +177,12 @@ impl Database {
     /// name and column order. For tools such as `tensordb generate-types`.
     pub fn table_columns(&self) -> Result<SqlResult> {
         let tx = std::cell::RefCell::new(super::session::fresh(self)?);
-        let ctx = super::exec::Ctx::new(self, ReadAt::default(), &[], &tx);
-        let mut names = super::catalog::names(&ctx)?;
+        let ctx = crate::sql::catalog::ctx::Ctx::new(self, ReadAt::default(), &[], &tx);
+        let mut names = crate::sql::catalog::tables::names(&ctx)?;
         names.sort();
         let mut rows = Vec::new();
         for name in names {
-            let Some(t) = super::catalog::find(&ctx, &name)? else {
+            let Some(t) = crate::sql::catalog::tables::find(&ctx, &name)? else {
                 continue; // a view
             };
             for (i, c) in t.columns.iter().enumerate() {
@@ -271,7 +283,7 @@ impl Database {
 /// Change rows of table `t` (see `Database::table_changes`); with
 /// partitions, a `_partition` meta column follows `_has_old`.
 fn change_rows<'c>(
-    t: &super::catalog::Table,
+    t: &crate::sql::catalog::tables::Table,
     grouped: bool,
     changes: impl Iterator<Item = (Option<u32>, &'c crate::engine::changes::Change)>,
 ) -> Result<SqlResult> {

@@ -2,12 +2,12 @@
 //! each row has its entry in every index, and every entry belongs to a row
 //! that still holds those values — on top of the storage checks.
 
-use super::catalog;
-use super::exec::Ctx;
-use super::index;
 use crate::engine::db::{Database, ReadAt};
 use crate::engine::read::ScanRange;
 use crate::error::Result;
+use crate::sql::catalog::ctx::Ctx;
+use crate::sql::catalog::index;
+use crate::sql::catalog::tables;
 use crate::storage::store::CheckReport;
 use std::collections::HashSet;
 
@@ -16,10 +16,10 @@ use std::collections::HashSet;
 pub fn check_indexes(db: &Database, report: &mut CheckReport) -> Result<()> {
     let tx = std::cell::RefCell::new(super::session::fresh(db)?);
     let ctx = Ctx::new(db, ReadAt::default(), &[], &tx);
-    let mut names = catalog::names(&ctx)?;
+    let mut names = tables::names(&ctx)?;
     names.sort();
     for name in names {
-        let Some(t) = catalog::find(&ctx, &name)? else {
+        let Some(t) = tables::find(&ctx, &name)? else {
             continue; // a view
         };
         let indexes = index::of_table(&ctx, &t)?;
@@ -28,7 +28,7 @@ pub fn check_indexes(db: &Database, report: &mut CheckReport) -> Result<()> {
         }
         let mut expected: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); indexes.len()];
         let rows = ScanRange {
-            prefix: Some(catalog::rows_prefix(t.id)),
+            prefix: Some(tables::rows_prefix(t.id)),
             ..Default::default()
         };
         ctx.scan_each(&rows, |k, v| {

@@ -1,49 +1,34 @@
 //! SQL on the ledger: parse (sqlparser) -> translate (own AST) -> execute
 //! over rows stored as facts. Tables, rows and the catalog are ordinary
 //! ledger facts, so every SQL write is versioned in system time.
+//!
+//! Layout, by phase; each folder imports only the folders below it (the
+//! `sql_layers` test holds this), so data flows one way:
+//!
+//! - top: `session` (statements in order, transactions, prepared plans),
+//!   `api` (`Database::sql` / `prepare`), `check` (index consistency);
+//! - `dml`: the statement dispatcher and statements that write;
+//! - `exec`: query execution (expressions, FROM and joins, CTEs, windows,
+//!   views and temporal table references);
+//! - `plan`: access paths priced by cost;
+//! - `catalog`: schema facts and the statement context (`Ctx`) over them;
+//! - `state`: a transaction's private state, the EXPLAIN recorder;
+//! - `syntax`: text to TensorDB's syntax tree (sqlparser stays inside);
+//! - `func`: functions and per-statement controls;
+//! - `datum`: values and their types.
 
-pub mod access;
-pub mod aggregate;
-pub mod alter;
 pub mod api;
-pub mod ast;
 pub mod catalog;
 pub mod check;
-pub mod coltype;
-pub mod control;
-pub mod cte;
-pub mod datetime;
+pub mod datum;
 pub mod dml;
 pub mod exec;
-pub mod front;
-pub mod func_math;
-pub mod func_text;
-pub mod functions;
-pub mod hint;
-pub mod index;
-pub mod insert;
-pub mod join;
-pub mod json;
-pub mod limits;
-pub mod meta_cache;
-pub mod parse;
-pub mod period;
+pub mod func;
 pub mod plan;
-pub mod point;
-pub mod portion;
-pub mod range;
-pub mod restore;
 pub mod session;
-pub mod stats;
-pub mod temporal;
-pub mod trace;
-pub mod translate;
-pub mod txn;
-pub mod types;
-pub mod value;
-pub mod view;
-pub mod window;
+pub mod state;
+pub mod syntax;
 
-pub use dml::SqlResult;
+pub use datum::value::Value;
+pub use dml::statement::SqlResult;
 pub use session::{Prepared, Session};
-pub use value::Value;

@@ -7,13 +7,13 @@
 //! conflict is re-run on a fresh snapshot (bounded); an explicit transaction's
 //! conflict reaches the caller as `TDB_CONFLICT`, who retries it.
 
-use super::ast::Statement;
-use super::dml::{execute, SqlResult};
-use super::exec::Ctx;
-use super::txn::TxState;
-use super::value::Value;
 use crate::engine::db::{Database, ReadAt};
 use crate::error::{Error, ErrorCode, Result};
+use crate::sql::catalog::ctx::Ctx;
+use crate::sql::datum::value::Value;
+use crate::sql::dml::statement::{execute, SqlResult};
+use crate::sql::state::txn::TxState;
+use crate::sql::syntax::ast::Statement;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
@@ -28,17 +28,17 @@ pub struct Prepared {
     depth: usize,
     source: String,
     /// Set when the text may compile to a primary-key point read.
-    shape: Option<super::point::Shape>,
+    shape: Option<crate::sql::dml::point::Shape>,
     /// The compiled point read, for one folder and schema generation.
-    plan: Arc<Mutex<Option<Arc<super::point::Plan>>>>,
+    plan: Arc<Mutex<Option<Arc<crate::sql::dml::point::Plan>>>>,
 }
 
 impl Prepared {
     /// Parses SQL text (one or more `;`-separated statements).
     pub fn new(text: &str) -> Result<Prepared> {
-        let (statements, depth) = super::parse::parse_with_depth(text)?;
+        let (statements, depth) = crate::sql::syntax::parse::parse_with_depth(text)?;
         let shape = match statements.as_slice() {
-            [(s, _)] => super::point::Shape::of(s),
+            [(s, _)] => crate::sql::dml::point::Shape::of(s),
             _ => None,
         };
         Ok(Prepared {
@@ -56,14 +56,14 @@ impl Prepared {
         self.plan().is_some()
     }
 
-    fn plan(&self) -> std::sync::MutexGuard<'_, Option<Arc<super::point::Plan>>> {
+    fn plan(&self) -> std::sync::MutexGuard<'_, Option<Arc<crate::sql::dml::point::Plan>>> {
         self.plan.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The compiled point read for `db`'s folder, if one was built.
-    fn plan_for(&self, db: &Database) -> Option<Arc<super::point::Plan>> {
+    fn plan_for(&self, db: &Database) -> Option<Arc<crate::sql::dml::point::Plan>> {
         let plan = self.plan().clone()?;
-        let cache = super::meta_cache::MetaCache::of(db)?;
+        let cache = crate::sql::catalog::meta_cache::MetaCache::of(db)?;
         (plan.cache_id == cache.id).then_some(plan)
     }
 
@@ -83,7 +83,7 @@ impl Prepared {
         {
             return Ok(());
         }
-        let Some(table) = super::catalog::find(ctx, shape.table())? else {
+        let Some(table) = crate::sql::catalog::tables::find(ctx, shape.table())? else {
             return Ok(());
         };
         if let Some(plan) = shape.compile(table, answer, cache.id, generation) {
@@ -98,7 +98,7 @@ impl Prepared {
     /// qualifies; one that needs fact histories (period ranges, hidden
     /// period columns) declines when it gets there.
     pub fn sync_candidate(&self) -> bool {
-        if self.depth > super::limits::SHALLOW {
+        if self.depth > crate::sql::syntax::limits::SHALLOW {
             return false;
         }
         let [(Statement::Query(q), _)] = self.statements.as_slice() else {
@@ -107,15 +107,15 @@ impl Prepared {
         if !q.with.is_empty() {
             return false;
         }
-        let super::ast::Body::Select(sel) = &q.body else {
+        let crate::sql::syntax::ast::Body::Select(sel) = &q.body else {
             return false;
         };
-        let [super::ast::From::Table(..)] = sel.from.as_slice() else {
+        let [crate::sql::syntax::ast::From::Table(..)] = sel.from.as_slice() else {
             return false;
         };
-        let simple = |e: &super::ast::Expr| !super::exec::has_subquery(e);
+        let simple = |e: &crate::sql::syntax::ast::Expr| !crate::sql::exec::query::has_subquery(e);
         sel.items.iter().all(|it| match it {
-            super::ast::SelectItem::Expr(e, _) => simple(e),
+            crate::sql::syntax::ast::SelectItem::Expr(e, _) => simple(e),
             _ => true,
         }) && sel.filter.as_ref().is_none_or(simple)
             && sel.having.as_ref().is_none_or(simple)
@@ -203,17 +203,18 @@ impl Session {
         at: ReadAt,
         cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     ) -> Result<SqlResult> {
-        super::limits::with_stack_for(p.depth, || {
+        crate::sql::syntax::limits::with_stack_for(p.depth, || {
             let mut last = SqlResult::default();
             for (s, text) in &p.statements {
-                let control = super::control::Control::new(self.timeout(db), cancel.clone())
-                    .with_memory(db.statement_memory())
-                    .with_max_length(Some(db.max_length()));
-                last = super::control::with_control(control, || {
-                    super::control::check()?;
+                let control =
+                    crate::sql::func::control::Control::new(self.timeout(db), cancel.clone())
+                        .with_memory(db.statement_memory())
+                        .with_max_length(Some(db.max_length()));
+                last = crate::sql::func::control::with_control(control, || {
+                    crate::sql::func::control::check()?;
                     self.execute(db, s, text, params, at)
                 })
-                .map_err(|e| super::hint::locate(e, &p.source))?;
+                .map_err(|e| crate::sql::syntax::hint::locate(e, &p.source))?;
             }
             Ok(last)
         })
@@ -263,7 +264,7 @@ impl Session {
                 Ok(Some(r))
             }
             Err(e) if e.code == ErrorCode::WouldBlock => Ok(None),
-            Err(e) => Err(super::hint::locate(e, &p.source)),
+            Err(e) => Err(crate::sql::syntax::hint::locate(e, &p.source)),
         }
     }
 
@@ -308,7 +309,7 @@ impl Session {
                 if e.code == ErrorCode::WouldBlock {
                     Ok(None)
                 } else {
-                    Err(super::hint::locate(e, &p.source))
+                    Err(crate::sql::syntax::hint::locate(e, &p.source))
                 }
             }
         }
@@ -320,10 +321,10 @@ impl Session {
         &mut self,
         db: &Database,
         system: bool,
-        value: Option<&super::ast::TimeSpec>,
+        value: Option<&crate::sql::syntax::ast::TimeSpec>,
         params: &[Value],
     ) -> Result<()> {
-        use super::temporal::{system_sel, valid_sel, Sel};
+        use crate::sql::exec::temporal::{system_sel, valid_sel, Sel};
         let tx = RefCell::new(fresh(db)?);
         let ctx = Ctx::new(db, ReadAt::default(), params, &tx);
         let (now_t, now_v) = (tx.borrow().snapshot, tx.borrow().valid_at);
@@ -440,10 +441,10 @@ impl Session {
                 let ctx = Ctx::new(db, ReadAt::default(), params, &tx);
                 return match s {
                     Statement::Backup { path, since } => {
-                        super::restore::backup(&ctx, path, since.as_ref())
+                        crate::sql::dml::restore::backup(&ctx, path, since.as_ref())
                     }
-                    Statement::Restore(path) => super::restore::restore(&ctx, path),
-                    Statement::VerifyBackup(path) => super::restore::verify(&ctx, path),
+                    Statement::Restore(path) => crate::sql::dml::restore::restore(&ctx, path),
+                    Statement::VerifyBackup(path) => crate::sql::dml::restore::verify(&ctx, path),
                     _ => Err(Error::internal("backup statement mismatch")),
                 };
             }

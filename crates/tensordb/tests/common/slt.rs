@@ -33,13 +33,13 @@ fn format_value(v: &Value, ty: char) -> String {
         (_, Value::Null) => return "NULL".into(),
         ('I', Value::Int(i)) => i.to_string(),
         ('I', Value::Real(r)) => (*r as i64).to_string(),
-        ('I', Value::Text(t)) => match tensordb::sql::value::text_to_number(t) {
+        ('I', Value::Text(t)) => match tensordb::sql::datum::value::text_to_number(t) {
             Value::Int(i) => i.to_string(),
             Value::Real(r) => (r as i64).to_string(),
             _ => "0".into(),
         },
         ('R', v) => format!("{:.3}", v.numeric().as_f64().unwrap_or(0.0)),
-        (_, v) => tensordb::sql::exec::display(v),
+        (_, v) => tensordb::sql::datum::value::display(v),
     };
     if s.is_empty() {
         "(empty)".into()

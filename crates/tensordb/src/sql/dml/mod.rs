@@ -1,0 +1,9 @@
+//! Statements that change data or schema: the statement dispatcher, INSERT,
+//! ALTER, FOR PORTION OF, point-in-time restore, compiled primary-key reads.
+
+pub mod alter;
+pub mod insert;
+pub mod point;
+pub mod portion;
+pub mod restore;
+pub mod statement;

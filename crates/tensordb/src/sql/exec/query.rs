@@ -1,0 +1,1465 @@
+//! Query execution over materialized rows: FROM (joins with early filtering),
+//! WHERE, GROUP BY / aggregates / HAVING, projection, DISTINCT, set
+//! operations, ORDER BY, LIMIT / OFFSET; scalar, IN and EXISTS subqueries,
+//! correlated ones included (they see the enclosing row through `Scope`).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::sql::catalog::ctx::Ctx;
+use crate::sql::catalog::tables::{self};
+use crate::sql::datum::value::{arith, encode_key_value, Affinity, Value};
+use crate::sql::syntax::ast::*;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+/// A column of an intermediate relation: (table name or alias, column name).
+pub type ColRef = (Option<String>, String);
+
+/// The scope of an expression outside any row (LIMIT, VALUES, defaults).
+pub const EMPTY_SCOPE: Scope<'static> = Scope {
+    cols: &[],
+    row: &[],
+    group: None,
+    outer: None,
+};
+
+/// One row in its relation, with the enclosing query's scope for correlation.
+#[derive(Clone, Copy)]
+pub struct Scope<'s> {
+    /// Column names of the relation.
+    pub cols: &'s [ColRef],
+    /// The row's values.
+    pub row: &'s [Value],
+    /// The group the row stands for, in aggregate queries.
+    pub group: Option<&'s [Vec<Value>]>,
+    /// The enclosing query's scope.
+    pub outer: Option<&'s Scope<'s>>,
+}
+
+/// `no such column`, suggesting a close name from `cols` and the enclosing
+/// scopes.
+fn no_column(t: &Option<String>, c: &str, cols: &[ColRef], outer: Option<&Scope>) -> Error {
+    let name = match t {
+        Some(t) => format!("{t}.{c}"),
+        None => c.to_string(),
+    };
+    let mut known: Vec<&str> = cols.iter().map(|(_, n)| n.as_str()).collect();
+    let mut sc = outer;
+    while let Some(s) = sc {
+        known.extend(s.cols.iter().map(|(_, n)| n.as_str()));
+        sc = s.outer;
+    }
+    known.retain(|n| !n.starts_with(char::is_numeric));
+    Error::new(
+        ErrorCode::NoColumn,
+        crate::sql::syntax::hint::with_suggestion(format!("no such column: {name}"), c, known),
+    )
+}
+
+fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
+    let mut found = None;
+    for (i, (ct, cn)) in cols.iter().enumerate() {
+        if cn == c && (t.is_none() || ct == t) {
+            if found.is_some() && t.is_none() {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    format!("ambiguous column name: {c}"),
+                ));
+            }
+            found = Some(i);
+            if t.is_some() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+use crate::sql::func::aggregate::is_aggregate;
+
+/// True when the expression contains an aggregate call (outside subqueries).
+pub fn has_aggregate(e: &Expr) -> bool {
+    match e {
+        Expr::Func { name, args, .. } => {
+            is_aggregate(name, args.len()) || args.iter().any(has_aggregate)
+        }
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => has_aggregate(a),
+        Expr::Binary(a, _, b) => has_aggregate(a) || has_aggregate(b),
+        Expr::Between(a, b, c, _) => has_aggregate(a) || has_aggregate(b) || has_aggregate(c),
+        Expr::InList(a, l, _) => has_aggregate(a) || l.iter().any(has_aggregate),
+        Expr::InQuery(a, _, _) => has_aggregate(a),
+        Expr::Window(f, w) => {
+            let args = match f.as_ref() {
+                Expr::Func { args, .. } => args.iter().any(has_aggregate),
+                _ => false,
+            };
+            args || w.partition_by.iter().any(has_aggregate)
+                || w.order_by.iter().any(|o| has_aggregate(&o.expr))
+        }
+        Expr::Case(o, w, e) => {
+            o.as_deref().is_some_and(has_aggregate)
+                || w.iter().any(|(a, b)| has_aggregate(a) || has_aggregate(b))
+                || e.as_deref().is_some_and(has_aggregate)
+        }
+        _ => false,
+    }
+}
+
+fn cmp_op(op: BinOp, o: Ordering) -> bool {
+    match op {
+        BinOp::Eq => o == Ordering::Equal,
+        BinOp::NotEq => o != Ordering::Equal,
+        BinOp::Lt => o == Ordering::Less,
+        BinOp::LtEq => o != Ordering::Greater,
+        BinOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
+/// Evaluates an expression for one row.
+pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
+    Ok(match e {
+        Expr::Lit(v) => v.clone(),
+        Expr::Param(i) => ctx.param(*i)?,
+        Expr::Column(t, c) => {
+            let mut scope = Some(s);
+            while let Some(sc) = scope {
+                if let Some(i) = resolve(sc.cols, t, c)? {
+                    return Ok(sc.row[i].clone());
+                }
+                scope = sc.outer;
+            }
+            return Err(no_column(t, c, s.cols, s.outer));
+        }
+        Expr::Unary(op, a) => {
+            let v = eval(ctx, a, s)?;
+            match op {
+                UnOp::Neg => arith(crate::sql::datum::value::Arith::Sub, &Value::Int(0), &v),
+                UnOp::Plus => v,
+                UnOp::Not => match v.truth() {
+                    None => Value::Null,
+                    Some(b) => Value::bool(!b),
+                },
+            }
+        }
+        Expr::Binary(a, op, b) => match op {
+            BinOp::And => {
+                let x = eval(ctx, a, s)?.truth();
+                if x == Some(false) {
+                    return Ok(Value::bool(false));
+                }
+                match (x, eval(ctx, b, s)?.truth()) {
+                    (_, Some(false)) => Value::bool(false),
+                    (Some(true), Some(true)) => Value::bool(true),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Or => {
+                let x = eval(ctx, a, s)?.truth();
+                if x == Some(true) {
+                    return Ok(Value::bool(true));
+                }
+                match (x, eval(ctx, b, s)?.truth()) {
+                    (_, Some(true)) => Value::bool(true),
+                    (Some(false), Some(false)) => Value::bool(false),
+                    _ => Value::Null,
+                }
+            }
+            BinOp::Arith(op) => arith(*op, &eval(ctx, a, s)?, &eval(ctx, b, s)?),
+            BinOp::Concat => match (eval(ctx, a, s)?.to_text(), eval(ctx, b, s)?.to_text()) {
+                (Some(x), Some(y)) => {
+                    crate::sql::func::control::check_length(x.len() + y.len(), "||")?;
+                    Value::Text(x + &y)
+                }
+                _ => Value::Null,
+            },
+            _ => match eval(ctx, a, s)?.sql_cmp(&eval(ctx, b, s)?) {
+                None => Value::Null,
+                Some(o) => Value::bool(cmp_op(*op, o)),
+            },
+        },
+        Expr::IsNull(a, negated) => Value::bool(eval(ctx, a, s)?.is_null() != *negated),
+        Expr::Between(x, lo, hi, negated) => {
+            let v = eval(ctx, x, s)?;
+            let ge = v.sql_cmp(&eval(ctx, lo, s)?).map(|o| o != Ordering::Less);
+            let le = v
+                .sql_cmp(&eval(ctx, hi, s)?)
+                .map(|o| o != Ordering::Greater);
+            let r = match (ge, le) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            };
+            match r {
+                None => Value::Null,
+                Some(b) => Value::bool(b != *negated),
+            }
+        }
+        Expr::InList(x, list, negated) => {
+            let v = eval(ctx, x, s)?;
+            let mut vals = Vec::with_capacity(list.len());
+            for item in list {
+                vals.push(eval(ctx, item, s)?);
+            }
+            in_values(&v, vals.iter(), *negated)
+        }
+        Expr::InQuery(x, q, negated) => {
+            let v = eval(ctx, x, s)?;
+            let (names, rows) = subquery(ctx, "IN", q, Some(s))?;
+            one_column("IN", names.len())?;
+            in_values(&v, rows.iter().map(|r| &r[0]), *negated)
+        }
+        Expr::Exists(q, negated) => {
+            let (_, rows) = subquery(ctx, "EXISTS", q, Some(s))?;
+            Value::bool(rows.is_empty() == *negated)
+        }
+        Expr::Scalar(q) => {
+            let (names, rows) = subquery(ctx, "scalar", q, Some(s))?;
+            one_column("scalar", names.len())?;
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null)
+        }
+        Expr::Case(operand, whens, otherwise) => {
+            let base = operand.as_deref().map(|o| eval(ctx, o, s)).transpose()?;
+            for (w, then) in whens {
+                let hit = match &base {
+                    Some(b) => b.sql_cmp(&eval(ctx, w, s)?) == Some(Ordering::Equal),
+                    None => eval(ctx, w, s)?.truth() == Some(true),
+                };
+                if hit {
+                    return eval(ctx, then, s);
+                }
+            }
+            match otherwise {
+                Some(o) => eval(ctx, o, s)?,
+                None => Value::Null,
+            }
+        }
+        Expr::Cast(x, ty) => {
+            let v = eval(ctx, x, s)?;
+            match crate::sql::datum::coltype::Kind::of(ty) {
+                crate::sql::datum::coltype::Kind::Plain => cast(v, ty),
+                kind => kind.normalize(v, ctx.now_micros())?,
+            }
+        }
+        Expr::Window(f, _) => {
+            let name = match f.as_ref() {
+                Expr::Func { name, .. } => name.as_str(),
+                _ => "?",
+            };
+            return Err(Error::new(
+                ErrorCode::Syntax,
+                format!("misuse of window function {name}(): window functions are allowed only in the SELECT list and ORDER BY"),
+            ));
+        }
+        Expr::Func {
+            name,
+            args,
+            distinct,
+            star,
+        } => {
+            if is_aggregate(name, args.len()) {
+                let Some(group) = s.group else {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!("misuse of aggregate function {name}()"),
+                    ));
+                };
+                return aggregate(ctx, name, args, *distinct, *star, group, s);
+            }
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(eval(ctx, a, s)?);
+            }
+            if name.starts_with("json") {
+                let raw: Vec<bool> = args.iter().map(returns_json).collect();
+                if let Some(v) = crate::sql::datum::json::call(name, &vals, &raw)? {
+                    return Ok(v);
+                }
+            }
+            crate::sql::func::functions::scalar(name, &vals, ctx.now_micros())?
+        }
+    })
+}
+
+/// True when an expression's value is JSON text (a JSON function's result
+/// or a cast to JSON), which JSON builders embed rather than quote.
+pub fn returns_json(e: &Expr) -> bool {
+    match e {
+        Expr::Func { name, .. } => crate::sql::datum::json::RETURNS_JSON.contains(&name.as_str()),
+        Expr::Cast(_, ty) => {
+            crate::sql::datum::coltype::Kind::of(ty) == crate::sql::datum::coltype::Kind::Json
+        }
+        _ => false,
+    }
+}
+
+/// Runs a subquery of an expression as a traced operator.
+fn subquery(ctx: &Ctx, kind: &str, q: &Query, outer: Option<&Scope>) -> Result<Relation> {
+    let tok = ctx.op_start("Subquery", || kind.to_string());
+    let mark = crate::sql::func::control::mark();
+    let res = run_query(ctx, q, outer);
+    // Counted while built; a correlated subquery runs once per outer row,
+    // so its result is not added up across them.
+    crate::sql::func::control::release_to(mark);
+    let (names, rows) = res?;
+    ctx.op_end(tok, rows.len());
+    Ok((names.into_iter().map(|n| (None, n)).collect(), rows))
+}
+
+/// Under plan-only EXPLAIN, plans the subqueries of `e` once each (no row
+/// reaches them otherwise). A correlated one cannot be planned without its
+/// outer row and is shown as such.
+fn plan_subqueries(ctx: &Ctx, e: &Expr) {
+    let mut found: Vec<(&str, &Query)> = Vec::new();
+    collect_subqueries(e, &mut found);
+    for (kind, q) in found {
+        let tok = ctx.op_start("Subquery", || kind.to_string());
+        if run_query(ctx, q, None).is_err() {
+            ctx.op_end(tok, 0);
+            let t = ctx.op_start("Correlated", || "planned per outer row".to_string());
+            ctx.op_end(t, 0);
+        } else {
+            ctx.op_end(tok, 0);
+        }
+    }
+}
+
+fn collect_subqueries<'e>(e: &'e Expr, out: &mut Vec<(&'static str, &'e Query)>) {
+    match e {
+        Expr::InQuery(a, q, _) => {
+            collect_subqueries(a, out);
+            out.push(("IN", q));
+        }
+        Expr::Exists(q, _) => out.push(("EXISTS", q)),
+        Expr::Scalar(q) => out.push(("scalar", q)),
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => collect_subqueries(a, out),
+        Expr::Binary(a, _, b) => {
+            collect_subqueries(a, out);
+            collect_subqueries(b, out);
+        }
+        Expr::Between(a, b, c, _) => {
+            collect_subqueries(a, out);
+            collect_subqueries(b, out);
+            collect_subqueries(c, out);
+        }
+        Expr::InList(a, l, _) => {
+            collect_subqueries(a, out);
+            l.iter().for_each(|x| collect_subqueries(x, out));
+        }
+        Expr::Case(o, w, el) => {
+            o.iter().for_each(|x| collect_subqueries(x, out));
+            for (a, b) in w {
+                collect_subqueries(a, out);
+                collect_subqueries(b, out);
+            }
+            el.iter().for_each(|x| collect_subqueries(x, out));
+        }
+        Expr::Func { args, .. } => args.iter().for_each(|x| collect_subqueries(x, out)),
+        Expr::Window(f, w) => {
+            collect_subqueries(f, out);
+            w.partition_by
+                .iter()
+                .for_each(|x| collect_subqueries(x, out));
+            w.order_by
+                .iter()
+                .for_each(|o| collect_subqueries(&o.expr, out));
+        }
+        Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => {}
+    }
+}
+
+/// True when `e` holds a subquery (outside nested subqueries' own bodies).
+pub fn has_subquery(e: &Expr) -> bool {
+    let mut found = Vec::new();
+    collect_subqueries(e, &mut found);
+    !found.is_empty()
+}
+
+/// A subquery used as a value (IN, scalar) must yield exactly one column.
+fn one_column(kind: &str, n: usize) -> Result<()> {
+    if n == 1 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::Syntax,
+        format!("{kind} subquery returns {n} columns - expected 1"),
+    ))
+}
+
+/// `v IN vals` (or NOT IN) under three-valued logic: over an empty set the
+/// answer is false (true for NOT IN) even when `v` is NULL.
+fn in_values<'v>(v: &Value, vals: impl Iterator<Item = &'v Value>, negated: bool) -> Value {
+    let mut vals = vals.peekable();
+    if vals.peek().is_none() {
+        return Value::bool(negated);
+    }
+    if v.is_null() {
+        return Value::Null;
+    }
+    let mut saw_null = false;
+    for x in vals {
+        match v.sql_cmp(x) {
+            Some(Ordering::Equal) => return Value::bool(!negated),
+            None => saw_null = true,
+            _ => {}
+        }
+    }
+    if saw_null {
+        Value::Null
+    } else {
+        Value::bool(negated)
+    }
+}
+
+fn cast(v: Value, ty: &str) -> Value {
+    if v.is_null() {
+        return v;
+    }
+    match Affinity::of(ty) {
+        Affinity::Integer => match v.numeric() {
+            Value::Real(r) => Value::Int(r as i64),
+            n => n,
+        },
+        Affinity::Real => Value::Real(v.numeric().as_f64().unwrap_or(0.0)),
+        Affinity::Text => Value::Text(v.to_text().unwrap_or_default()),
+        Affinity::Numeric => v.numeric(),
+        Affinity::Blob => match v {
+            Value::Text(t) => Value::Blob(t.into_bytes()),
+            other => other,
+        },
+    }
+}
+
+fn aggregate(
+    ctx: &Ctx,
+    name: &str,
+    args: &[Expr],
+    distinct: bool,
+    star: bool,
+    group: &[Vec<Value>],
+    s: &Scope,
+) -> Result<Value> {
+    if star {
+        return Ok(Value::Int(group.len() as i64));
+    }
+    let arg = args
+        .first()
+        .ok_or_else(|| Error::new(ErrorCode::Syntax, format!("{name}() needs an argument")))?;
+    let sep = match args.get(1) {
+        Some(e) => eval(ctx, e, s)?.to_text().unwrap_or_default(),
+        None => ",".into(),
+    };
+    let mut acc = crate::sql::func::aggregate::Acc::new(name, distinct, sep)?;
+    for row in group {
+        let rs = Scope {
+            cols: s.cols,
+            row,
+            group: None,
+            outer: s.outer,
+        };
+        acc.add(&eval(ctx, arg, &rs)?);
+        acc.check()?;
+    }
+    Ok(acc.result())
+}
+
+/// A relation: column names and rows.
+pub type Relation = (Vec<ColRef>, Vec<Vec<Value>>);
+
+fn cte_relation(ctx: &Ctx, name: &str, alias: &Option<String>) -> Option<Relation> {
+    let c = ctx.cte(name)?;
+    let label = Some(alias.clone().unwrap_or_else(|| name.to_string()));
+    let cols = c.0.iter().map(|n| (label.clone(), n.clone())).collect();
+    Some((cols, c.1.clone()))
+}
+
+fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
+    match f {
+        From::Table(name, alias, _) if ctx.cte(name).is_some() => cte_relation(ctx, name, alias)
+            .ok_or_else(|| Error::internal("CTE vanished during a query")),
+        From::Table(name, alias, Some(tm)) => {
+            let label = alias.clone().unwrap_or_else(|| name.clone());
+            match crate::sql::exec::temporal::relation(ctx, name, &label, tm, &[])? {
+                Some(rel) => Ok(rel),
+                None if tm.system.is_none() && tm.valid.is_none() => {
+                    from_item(ctx, &From::Table(name.clone(), alias.clone(), None), outer)
+                }
+                None => Err(Error::new(
+                    ErrorCode::NotSupported,
+                    format!("temporal clauses apply to tables; {name} is not a table"),
+                )),
+            }
+        }
+        From::Table(name, alias, None) => {
+            let tok = ctx.op_start("Scan", || name.clone());
+            let t = match ctx.table(name) {
+                Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
+                    return match crate::sql::catalog::view::lookup(ctx, name)? {
+                        Some(v) => crate::sql::exec::views::relation(ctx, &v, alias),
+                        None => Err(e),
+                    }
+                }
+                other => other?,
+            };
+            if tok.is_some() {
+                let (rows, cost) = crate::sql::plan::paths::scan_estimate(ctx, &t.0)?;
+                ctx.op_estimate(&tok, rows, cost);
+            }
+            ctx.op_end(tok, t.1.len());
+            let label = Some(alias.clone().unwrap_or_else(|| name.clone()));
+            let cols =
+                t.0.columns
+                    .iter()
+                    .map(|c| (label.clone(), c.name.clone()))
+                    .collect();
+            Ok((cols, t.1.iter().map(|(_, r)| r.clone()).collect()))
+        }
+        From::Subquery(q, alias) => {
+            let tok = ctx.op_start("Derived table", || alias.clone());
+            let (names, rows) = run_query(ctx, q, outer)?;
+            ctx.op_end(tok, rows.len());
+            Ok((
+                names
+                    .into_iter()
+                    .map(|n| (Some(alias.clone()), n))
+                    .collect(),
+                rows,
+            ))
+        }
+        From::Join(l, r, kind, on) => {
+            let (lc, lr) = from_item(ctx, l, outer)?;
+            let mut conds = Vec::new();
+            if let Some(e) = on {
+                conjuncts(e, &mut conds);
+            }
+            if let From::Table(name, alias, None) = r.as_ref() {
+                if ctx.cte(name).is_none() && !ctx.plan_only() {
+                    let joined = crate::sql::exec::join::lookup_join(
+                        ctx, &lc, &lr, name, alias, &conds, *kind, outer,
+                    )?;
+                    if let Some(rel) = joined {
+                        return Ok(rel);
+                    }
+                }
+            }
+            let (rc, rr) = from_item(ctx, r, outer)?;
+            crate::sql::exec::join::join(ctx, lc, lr, rc, &rr, &conds, *kind, outer)
+        }
+        From::JoinUsing(l, r, kind, using) => {
+            let (lc, lr) = from_item(ctx, l, outer)?;
+            let (rc, rr) = from_item(ctx, r, outer)?;
+            crate::sql::exec::join::join_using(ctx, lc, lr, rc, rr, using.as_deref(), *kind, outer)
+        }
+    }
+}
+
+/// True when every column `e` names resolves in `cols` (and it holds no
+/// subquery).
+pub fn refs_resolve(e: &Expr, cols: &[ColRef]) -> bool {
+    let mut refs = Vec::new();
+    columns_of(e, &mut refs)
+        && !refs.is_empty()
+        && refs
+            .iter()
+            .all(|(t, n)| matches!(resolve(cols, t, n), Ok(Some(_))))
+}
+
+/// Splits an expression into its AND-ed conjuncts.
+pub fn split_and(e: &Expr, out: &mut Vec<Expr>) {
+    conjuncts(e, out)
+}
+
+fn conjuncts(e: &Expr, out: &mut Vec<Expr>) {
+    if let Expr::Binary(a, BinOp::And, b) = e {
+        conjuncts(a, out);
+        conjuncts(b, out);
+    } else {
+        out.push(e.clone());
+    }
+}
+
+/// Column references of an expression, or `None` if it holds a subquery or
+/// parameter-free opaque part that must wait for every table.
+fn columns_of(e: &Expr, out: &mut Vec<(Option<String>, String)>) -> bool {
+    match e {
+        Expr::Column(t, c) => {
+            out.push((t.clone(), c.clone()));
+            true
+        }
+        Expr::Lit(_) | Expr::Param(_) => true,
+        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => columns_of(a, out),
+        Expr::Binary(a, _, b) => columns_of(a, out) && columns_of(b, out),
+        Expr::Between(a, b, c, _) => columns_of(a, out) && columns_of(b, out) && columns_of(c, out),
+        Expr::InList(a, l, _) => columns_of(a, out) && l.iter().all(|x| columns_of(x, out)),
+        Expr::Case(o, w, el) => {
+            o.as_deref().is_none_or(|x| columns_of(x, out))
+                && w.iter()
+                    .all(|(a, b)| columns_of(a, out) && columns_of(b, out))
+                && el.as_deref().is_none_or(|x| columns_of(x, out))
+        }
+        Expr::Func { args, .. } => args.iter().all(|a| columns_of(a, out)),
+        _ => false,
+    }
+}
+
+/// FROM + WHERE: joins the FROM items left to right, applying each WHERE
+/// conjunct as soon as every column it names is bound.
+fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation> {
+    let mut pending = Vec::new();
+    if let Some(w) = &sel.filter {
+        conjuncts(w, &mut pending);
+    }
+    // Load every FROM item, shrunk by the predicates on it alone.
+    let mut items: Vec<(usize, Vec<ColRef>, Vec<Vec<Value>>)> = Vec::new();
+    for (i, item) in sel.from.iter().enumerate() {
+        let (ic, ir) = match item {
+            From::Table(name, alias, Some(tm)) if ctx.cte(name).is_none() => {
+                let label = alias.clone().unwrap_or_else(|| name.clone());
+                let probe = pending.clone();
+                match crate::sql::exec::temporal::relation(ctx, name, &label, tm, &probe)? {
+                    Some(rel) => rel,
+                    None => from_item(ctx, item, outer)?,
+                }
+            }
+            From::Table(name, alias, None)
+                if ctx.cte(name).is_none() && tables::exists(ctx, name)? =>
+            {
+                // Predicates naming only this table pick its access path.
+                let t = tables::lookup(ctx, name)?;
+                let label = alias.clone().unwrap_or_else(|| name.clone());
+                let cols: Vec<ColRef> = t
+                    .columns
+                    .iter()
+                    .map(|c| (Some(label.clone()), c.name.clone()))
+                    .collect();
+                let mut probe = pending.clone();
+                let local = take_bound(&mut probe, &cols);
+                let (_, rows) = crate::sql::plan::access::rows(ctx, &t, &label, &local)?;
+                (cols, rows.into_iter().map(|(_, r)| r).collect())
+            }
+            other => from_item(ctx, other, outer)?,
+        };
+        let local = take_bound(&mut pending, &ic);
+        let ir = filter(ctx, &ic, ir, &local, outer)?;
+        crate::sql::func::control::charge(
+            crate::sql::func::control::rows_bytes(&ir),
+            "a FROM item's rows",
+        )?;
+        items.push((i, ic, ir));
+    }
+    // Join greedily: the smallest input first, then always an item that a
+    // pending predicate connects to what is joined (smallest first), so
+    // chains of equality predicates never build large cross products.
+    let mut cols: Vec<ColRef> = Vec::new();
+    let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
+    let mut order: Vec<(usize, usize)> = Vec::new(); // (FROM position, width)
+    while !items.is_empty() {
+        let connected = |ic: &[ColRef]| {
+            let mut all: Vec<ColRef> = cols.clone();
+            all.extend(ic.iter().cloned());
+            pending.iter().any(|c| {
+                let mut refs = Vec::new();
+                columns_of(c, &mut refs)
+                    && refs
+                        .iter()
+                        .all(|(t, n)| matches!(resolve(&all, t, n), Ok(Some(_))))
+                    && refs
+                        .iter()
+                        .any(|(t, n)| matches!(resolve(ic, t, n), Ok(Some(_))))
+            })
+        };
+        let pick = if order.is_empty() {
+            (0..items.len()).min_by_key(|&i| items[i].2.len())
+        } else {
+            (0..items.len())
+                .filter(|&i| connected(&items[i].1))
+                .min_by_key(|&i| items[i].2.len())
+                .or_else(|| (0..items.len()).min_by_key(|&i| items[i].2.len()))
+        };
+        let Some(pick) = pick else { break };
+        let (pos, ic, ir) = items.remove(pick);
+        order.push((pos, ic.len()));
+        let mut all = cols.clone();
+        all.extend(ic.iter().cloned());
+        let ready = take_bound(&mut pending, &all);
+        if order.len() == 1 {
+            // The first input joins with the one empty row: a filter.
+            rows = filter(ctx, &ic, ir, &ready, outer)?;
+            cols = ic;
+            continue;
+        }
+        let joined =
+            crate::sql::exec::join::join(ctx, cols, rows, ic, &ir, &ready, JoinKind::Inner, outer)?;
+        cols = joined.0;
+        rows = joined.1;
+    }
+    // Restore FROM order of the columns (it decides `SELECT *`).
+    if order.windows(2).any(|w| w[0].0 > w[1].0) {
+        let mut starts = Vec::with_capacity(order.len());
+        let mut at = 0;
+        for &(pos, width) in &order {
+            starts.push((pos, at, width));
+            at += width;
+        }
+        starts.sort_by_key(|s| s.0);
+        let perm: Vec<usize> = starts.iter().flat_map(|&(_, st, w)| st..st + w).collect();
+        cols = perm.iter().map(|&i| cols[i].clone()).collect();
+        rows = rows
+            .into_iter()
+            .map(|r| perm.iter().map(|&i| r[i].clone()).collect())
+            .collect();
+    }
+    rows = filter(ctx, &cols, rows, &pending, outer)?;
+    Ok((cols, rows))
+}
+
+/// Removes and returns the conjuncts whose columns all resolve in `cols`.
+fn take_bound(pending: &mut Vec<Expr>, cols: &[ColRef]) -> Vec<Expr> {
+    let mut ready = Vec::new();
+    pending.retain(|c| {
+        let mut refs = Vec::new();
+        let bound = columns_of(c, &mut refs)
+            && refs
+                .iter()
+                .all(|(t, n)| matches!(resolve(cols, t, n), Ok(Some(_))));
+        if bound {
+            ready.push(c.clone());
+        }
+        !bound
+    });
+    ready
+}
+
+fn filter(
+    ctx: &Ctx,
+    cols: &[ColRef],
+    rows: Vec<Vec<Value>>,
+    conds: &[Expr],
+    outer: Option<&Scope>,
+) -> Result<Vec<Vec<Value>>> {
+    if conds.is_empty() {
+        return Ok(rows);
+    }
+    let tok = ctx.op_start("Filter", || {
+        format!(
+            "{} predicate{}",
+            conds.len(),
+            if conds.len() == 1 { "" } else { "s" }
+        )
+    });
+    let preds = if rows.is_empty() {
+        Vec::new()
+    } else {
+        conds
+            .iter()
+            .map(|c| Pred::of(ctx, c, cols))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    'rows: for row in rows {
+        crate::sql::func::control::tick()?;
+        let sc = Scope {
+            cols,
+            row: &row,
+            group: None,
+            outer,
+        };
+        for p in &preds {
+            if !p.holds(ctx, &sc)? {
+                continue 'rows;
+            }
+        }
+        out.push(row);
+    }
+    ctx.op_end(tok, out.len());
+    Ok(out)
+}
+
+/// A WHERE conjunct prepared for many rows: `column <op> constant` (either
+/// side) with the column's position and the constant's value found once —
+/// the same comparison `eval` makes, without resolving the column by name
+/// and evaluating the constant per row; anything else is evaluated.
+enum Pred<'e> {
+    /// Column position, operator, constant, and whether the column is the
+    /// left operand.
+    Cmp(usize, BinOp, Value, bool),
+    Expr(&'e Expr),
+}
+
+impl<'e> Pred<'e> {
+    fn of(ctx: &Ctx, e: &'e Expr, cols: &[ColRef]) -> Result<Pred<'e>> {
+        if let Expr::Binary(a, op, b) = e {
+            if matches!(
+                op,
+                BinOp::Eq | BinOp::NotEq | BinOp::Lt | BinOp::LtEq | BinOp::Gt | BinOp::GtEq
+            ) {
+                let slot = |c: &Expr| match c {
+                    Expr::Column(t, n) => resolve(cols, t, n).ok().flatten(),
+                    _ => None,
+                };
+                let konst = |k: &Expr| matches!(k, Expr::Lit(_) | Expr::Param(_));
+                if let (Some(i), true) = (slot(a), konst(b)) {
+                    return Ok(Pred::Cmp(i, *op, eval(ctx, b, &EMPTY_SCOPE)?, true));
+                }
+                if let (true, Some(i)) = (konst(a), slot(b)) {
+                    return Ok(Pred::Cmp(i, *op, eval(ctx, a, &EMPTY_SCOPE)?, false));
+                }
+            }
+        }
+        Ok(Pred::Expr(e))
+    }
+
+    fn holds(&self, ctx: &Ctx, sc: &Scope) -> Result<bool> {
+        Ok(match self {
+            Pred::Cmp(i, op, k, left) => {
+                let v = &sc.row[*i];
+                let o = if *left { v.sql_cmp(k) } else { k.sql_cmp(v) };
+                o.is_some_and(|o| cmp_op(*op, o))
+            }
+            Pred::Expr(e) => eval(ctx, e, sc)?.truth() == Some(true),
+        })
+    }
+}
+
+fn item_name(e: &Expr, alias: &Option<String>) -> String {
+    if let Some(a) = alias {
+        return a.clone();
+    }
+    e.output_name()
+}
+
+/// Output rows plus, per row, the values ORDER BY sorts on.
+type Projected = (Vec<String>, Vec<(Vec<Value>, Vec<Value>)>);
+
+/// Fails with `TDB_NO_COLUMN` when an expression names a column that neither
+/// the FROM relation nor an enclosing query has, even if no row is evaluated.
+fn check_columns(e: &Expr, cols: &[ColRef], outer: Option<&Scope>) -> Result<()> {
+    let mut refs = Vec::new();
+    columns_of(e, &mut refs);
+    for (t, c) in &refs {
+        let mut found = resolve(cols, t, c)?.is_some();
+        let mut sc = outer;
+        while let (false, Some(s)) = (found, sc) {
+            found = resolve(s.cols, t, c)?.is_some();
+            sc = s.outer;
+        }
+        if !found {
+            return Err(no_column(t, c, cols, outer));
+        }
+    }
+    Ok(())
+}
+
+fn select(
+    ctx: &Ctx,
+    sel: &Select,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
+    let tok = ctx.op_start("Select", || select_detail(sel, order));
+    let res = select_inner(ctx, sel, order, outer);
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+    res
+}
+
+fn select_detail(sel: &Select, order: &[OrderTerm]) -> String {
+    let mut d = Vec::new();
+    if sel.distinct {
+        d.push("DISTINCT".to_string());
+    }
+    if !sel.group_by.is_empty() {
+        d.push(format!("GROUP BY {} key(s)", sel.group_by.len()));
+    }
+    if sel.having.is_some() {
+        d.push("HAVING".into());
+    }
+    if !order.is_empty() {
+        d.push(format!("ORDER BY {} term(s)", order.len()));
+    }
+    d.join(", ")
+}
+
+fn select_inner(
+    ctx: &Ctx,
+    sel: &Select,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
+    let (cols, rows) = from_where(ctx, sel, outer)?;
+    if ctx.plan_only() {
+        for it in &sel.items {
+            if let SelectItem::Expr(e, _) = it {
+                plan_subqueries(ctx, e);
+            }
+        }
+        for e in sel.filter.iter().chain(sel.having.iter()) {
+            plan_subqueries(ctx, e);
+        }
+    }
+    if rows.is_empty() && !ctx.plan_only() {
+        for it in &sel.items {
+            if let SelectItem::Expr(e, _) = it {
+                check_columns(e, &cols, outer)?;
+            }
+        }
+        if let Some(f) = &sel.filter {
+            check_columns(f, &cols, outer)?;
+        }
+    }
+    let mut exprs: Vec<(Expr, String)> = Vec::new();
+    for it in &sel.items {
+        match it {
+            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
+            SelectItem::Star => {
+                for (t, c) in cols
+                    .iter()
+                    .filter(|(_, c)| !crate::sql::syntax::names::is_hidden(c))
+                {
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+            }
+            SelectItem::TableStar(tn) => {
+                let mut any = false;
+                for (t, c) in cols.iter().filter(|(t, c)| {
+                    t.as_deref() == Some(tn.as_str()) && !crate::sql::syntax::names::is_hidden(c)
+                }) {
+                    any = true;
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+                if !any {
+                    return Err(Error::new(
+                        ErrorCode::NoTable,
+                        format!("no such table: {tn}"),
+                    ));
+                }
+            }
+        }
+    }
+    let names: Vec<String> = exprs.iter().map(|(_, n)| n.clone()).collect();
+    let group_by = group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
+    let aggregate_query = !sel.group_by.is_empty()
+        || exprs.iter().any(|(e, _)| has_aggregate(e))
+        || sel.having.as_ref().is_some_and(has_aggregate);
+    // Window calls become computed columns appended to each row.
+    let mut calls = Vec::new();
+    let exprs: Vec<Expr> = exprs
+        .iter()
+        .map(|(e, _)| crate::sql::exec::window::extract(e, &mut calls))
+        .collect();
+    let order: Vec<OrderTerm> = order
+        .iter()
+        .map(|o| OrderTerm {
+            expr: crate::sql::exec::window::extract(&o.expr, &mut calls),
+            ..o.clone()
+        })
+        .collect();
+    let agg_tok = if aggregate_query {
+        ctx.op_start("Aggregate", || {
+            if sel.group_by.is_empty() {
+                "whole input".to_string()
+            } else {
+                format!("hash on {} key(s)", sel.group_by.len())
+            }
+        })
+    } else {
+        None
+    };
+    // Without aggregates each row stands alone (`plain`); no per-row group.
+    let (groups, plain): (Vec<Vec<Vec<Value>>>, Vec<Vec<Value>>) = if aggregate_query {
+        let groups = if sel.group_by.is_empty() {
+            vec![rows]
+        } else {
+            let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+            let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
+            for row in rows {
+                let sc = Scope {
+                    cols: &cols,
+                    row: &row,
+                    group: None,
+                    outer,
+                };
+                let mut key = Vec::new();
+                for g in &group_by {
+                    encode_key_value(&numeric_norm(&eval(ctx, g, &sc)?), &mut key);
+                }
+                match index.get(&key) {
+                    Some(&i) => groups[i].push(row),
+                    None => {
+                        crate::sql::func::control::charge(64 + key.len(), "GROUP BY's groups")?;
+                        index.insert(key, groups.len());
+                        groups.push(vec![row]);
+                    }
+                }
+            }
+            groups
+        };
+        (groups, Vec::new())
+    } else {
+        (Vec::new(), rows)
+    };
+    let units: Vec<&[Vec<Value>]> = if aggregate_query {
+        groups.iter().map(Vec::as_slice).collect()
+    } else {
+        plain.iter().map(std::slice::from_ref).collect()
+    };
+    ctx.op_end(agg_tok, units.len());
+    let empty = vec![Value::Null; cols.len()];
+    fn scope_of<'s>(
+        cols: &'s [ColRef],
+        g: &'s [Vec<Value>],
+        empty: &'s [Value],
+        aggregate_query: bool,
+        outer: Option<&'s Scope<'s>>,
+    ) -> Scope<'s> {
+        Scope {
+            cols,
+            row: g.first().map_or(empty, |r| r.as_slice()),
+            group: aggregate_query.then_some(g),
+            outer,
+        }
+    }
+    // HAVING drops whole groups before window functions see the rows.
+    let mut kept: Vec<&[Vec<Value>]> = Vec::with_capacity(units.len());
+    for g in units {
+        if let Some(h) = &sel.having {
+            if eval(ctx, h, &scope_of(&cols, g, &empty, aggregate_query, outer))?.truth()
+                != Some(true)
+            {
+                continue;
+            }
+        }
+        kept.push(g);
+    }
+    let window_vals = if calls.is_empty() {
+        Vec::new()
+    } else {
+        let scopes: Vec<Scope> = kept
+            .iter()
+            .map(|g| scope_of(&cols, g, &empty, aggregate_query, outer))
+            .collect();
+        let tok = ctx.op_start("Window", || format!("{} function(s)", calls.len()));
+        let vals = crate::sql::exec::window::compute(ctx, &calls, &scopes)?;
+        ctx.op_end(tok, vals.len());
+        vals
+    };
+    let mut all_cols = cols.clone();
+    for i in 0..calls.len() {
+        all_cols.push((
+            Some(crate::sql::exec::window::WINDOW_LABEL.into()),
+            i.to_string(),
+        ));
+    }
+    // Plain column outputs: positions found once, not per row.
+    let slots: Vec<Option<usize>> = exprs
+        .iter()
+        .map(|e| match e {
+            Expr::Column(t, c) => resolve(&all_cols, t, c).ok().flatten(),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(kept.len());
+    for (i, g) in kept.iter().enumerate() {
+        let first = g.first().unwrap_or(&empty);
+        let extended: Vec<Value>;
+        let row: &[Value] = if calls.is_empty() {
+            first
+        } else {
+            extended = first.iter().chain(&window_vals[i]).cloned().collect();
+            &extended
+        };
+        let sc = Scope {
+            cols: &all_cols,
+            row,
+            group: aggregate_query.then_some(*g),
+            outer,
+        };
+        let mut vals = Vec::with_capacity(exprs.len());
+        for (e, slot) in exprs.iter().zip(&slots) {
+            vals.push(match slot {
+                Some(i) => row[*i].clone(),
+                None => eval(ctx, e, &sc)?,
+            });
+        }
+        let mut keys = Vec::with_capacity(order.len());
+        for o in &order {
+            keys.push(order_key(ctx, o, &names, &vals, &sc)?);
+        }
+        crate::sql::func::control::charge(
+            crate::sql::func::control::row_bytes(&vals)
+                + crate::sql::func::control::row_bytes(&keys),
+            "the select list's rows",
+        )?;
+        out.push((vals, keys));
+    }
+    Ok((names, out))
+}
+
+/// GROUP BY terms as expressions over the input: an integer literal `n` is
+/// the n-th select item, and a bare name that is no input column but a
+/// select item's alias is that item (an input column wins, as in SQLite and
+/// PostgreSQL).
+fn group_terms(
+    terms: &[Expr],
+    exprs: &[(Expr, String)],
+    items: &[SelectItem],
+    cols: &[ColRef],
+) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(terms.len());
+    for (k, g) in terms.iter().enumerate() {
+        let item = match g {
+            Expr::Lit(Value::Int(n)) => {
+                let Some((e, _)) = usize::try_from(*n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| exprs.get(i))
+                else {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!(
+                            "GROUP BY term {} is out of range: it must be between 1 and {}",
+                            k + 1,
+                            exprs.len()
+                        ),
+                    ));
+                };
+                Some(e)
+            }
+            Expr::Column(None, c) if !cols.iter().any(|(_, n)| n == c) => {
+                items.iter().find_map(|it| match it {
+                    SelectItem::Expr(e, Some(a)) if a == c => Some(e),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        match item {
+            Some(e) if has_aggregate(e) => {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    format!(
+                        "aggregate functions are not allowed in GROUP BY (term {})",
+                        k + 1
+                    ),
+                ))
+            }
+            Some(e) => out.push(e.clone()),
+            None => out.push(g.clone()),
+        }
+    }
+    Ok(out)
+}
+
+fn order_key(
+    ctx: &Ctx,
+    o: &OrderTerm,
+    names: &[String],
+    vals: &[Value],
+    sc: &Scope,
+) -> Result<Value> {
+    if let Expr::Lit(Value::Int(n)) = &o.expr {
+        return vals
+            .get((*n as usize).wrapping_sub(1))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Syntax,
+                    format!("ORDER BY term {n} is out of range"),
+                )
+            });
+    }
+    if let Expr::Column(None, c) = &o.expr {
+        // A result column name (or alias) wins over a source column.
+        if let Some(v) = names.iter().position(|n| n == c).and_then(|i| vals.get(i)) {
+            return Ok(v.clone());
+        }
+    }
+    eval(ctx, &o.expr, sc)
+}
+
+/// A row's identity for DISTINCT / UNION (numerically equal values match).
+pub fn row_key(r: &[Value]) -> Vec<u8> {
+    let mut k = Vec::new();
+    for v in r {
+        encode_key_value(&numeric_norm(v), &mut k);
+    }
+    k
+}
+
+fn numeric_norm(v: &Value) -> Value {
+    match v {
+        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Value::Int(*r as i64),
+        other => other.clone(),
+    }
+}
+
+fn body(ctx: &Ctx, b: &Body, order: &[OrderTerm], outer: Option<&Scope>) -> Result<Projected> {
+    match b {
+        Body::Select(s) => select(ctx, s, order, outer),
+        Body::Query(q) => {
+            let (names, rows) = run_query(ctx, q, outer)?;
+            Ok(with_output_keys(names, rows, order)?)
+        }
+        Body::Values(rows) => {
+            let empty = Scope {
+                cols: &[],
+                row: &[],
+                group: None,
+                outer,
+            };
+            let mut out = Vec::new();
+            for r in rows {
+                let mut vals = Vec::with_capacity(r.len());
+                for e in r {
+                    vals.push(eval(ctx, e, &empty)?);
+                }
+                out.push(vals);
+            }
+            let names = (1..=out.first().map_or(0, |r| r.len()))
+                .map(|i| format!("column{i}"))
+                .collect();
+            with_output_keys(names, out, order)
+        }
+        Body::Set(l, op, all, r) => {
+            let tok = ctx.op_start(
+                match op {
+                    SetOp::Union if *all => "Union all",
+                    SetOp::Union => "Union",
+                    SetOp::Except => "Except",
+                    SetOp::Intersect => "Intersect",
+                },
+                String::new,
+            );
+            let res = set_op(ctx, l, *op, *all, r, order, outer);
+            ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+            res
+        }
+    }
+}
+
+fn set_op(
+    ctx: &Ctx,
+    l: &Body,
+    op: SetOp,
+    all: bool,
+    r: &Body,
+    order: &[OrderTerm],
+    outer: Option<&Scope>,
+) -> Result<Projected> {
+    {
+        {
+            let (names, left) = body(ctx, l, &[], outer)?;
+            let (_, right) = body(ctx, r, &[], outer)?;
+            let left: Vec<Vec<Value>> = left.into_iter().map(|(v, _)| v).collect();
+            let right: Vec<Vec<Value>> = right.into_iter().map(|(v, _)| v).collect();
+            if !left.is_empty() && !right.is_empty() && left[0].len() != right[0].len() {
+                return Err(Error::new(ErrorCode::Syntax, "SELECTs to the left and right of a set operation do not have the same number of result columns"));
+            }
+            let rows = match (op, all) {
+                (SetOp::Union, true) => left.into_iter().chain(right).collect(),
+                (SetOp::Union, false) => dedup(left.into_iter().chain(right), "UNION")?,
+                (SetOp::Except, _) => {
+                    let r = key_set(&right, "EXCEPT")?;
+                    dedup(
+                        left.into_iter().filter(|x| !r.contains(&row_key(x))),
+                        "EXCEPT",
+                    )?
+                }
+                (SetOp::Intersect, _) => {
+                    let r = key_set(&right, "INTERSECT")?;
+                    dedup(
+                        left.into_iter().filter(|x| r.contains(&row_key(x))),
+                        "INTERSECT",
+                    )?
+                }
+            };
+            with_output_keys(names, rows, order)
+        }
+    }
+}
+
+/// The distinct rows of `rows`, first occurrence first; the hash set's keys
+/// count against the memory budget as `what`'s.
+fn dedup(rows: impl Iterator<Item = Vec<Value>>, what: &str) -> Result<Vec<Vec<Value>>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for r in rows {
+        let k = row_key(&r);
+        crate::sql::func::control::charge(32 + k.len(), what)?;
+        if seen.insert(k) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The keys of `rows` as a hash set, counted against the memory budget.
+fn key_set(rows: &[Vec<Value>], what: &str) -> Result<HashSet<Vec<u8>>> {
+    let mut set = HashSet::with_capacity(rows.len());
+    for r in rows {
+        let k = row_key(r);
+        crate::sql::func::control::charge(32 + k.len(), what)?;
+        set.insert(k);
+    }
+    Ok(set)
+}
+
+/// Sort keys for queries whose ORDER BY can only name output columns.
+fn with_output_keys(
+    names: Vec<String>,
+    rows: Vec<Vec<Value>>,
+    order: &[OrderTerm],
+) -> Result<Projected> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut keys = Vec::with_capacity(order.len());
+        for o in order {
+            let i = match &o.expr {
+                Expr::Lit(Value::Int(n)) if *n >= 1 && (*n as usize) <= r.len() => *n as usize - 1,
+                Expr::Column(_, c) => names.iter().position(|n| n == c).ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::Syntax,
+                        format!("ORDER BY term `{c}` does not match any result column"),
+                    )
+                })?,
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        "ORDER BY term does not match any result column",
+                    ))
+                }
+            };
+            keys.push(r[i].clone());
+        }
+        out.push((r, keys));
+    }
+    Ok((names, out))
+}
+
+/// Runs a query; `outer` is the enclosing row for correlated subqueries.
+pub fn run_query(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let tok = ctx.op_start("Query", || {
+        let mut d = Vec::new();
+        if !q.order_by.is_empty() {
+            d.push("sort");
+        }
+        if q.limit.is_some() || q.offset.is_some() {
+            d.push("limit");
+        }
+        d.join(", ")
+    });
+    let mark = crate::sql::func::control::mark();
+    let res = run_query_with(ctx, q, outer);
+    crate::sql::func::control::release_to(mark);
+    ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
+    let (names, rows) = res?;
+    crate::sql::func::control::charge(
+        crate::sql::func::control::rows_bytes(&rows),
+        "a query's result",
+    )?;
+    Ok((names, rows))
+}
+
+fn run_query_with(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    if q.with.is_empty() {
+        return run_query_body(ctx, q, outer);
+    }
+    let mark = ctx.cte_mark();
+    let res = (|| {
+        for c in &q.with {
+            let want = crate::sql::exec::cte::rows_wanted(ctx, q, &c.name)?;
+            let rows = crate::sql::exec::cte::materialize(ctx, c, outer, want)?;
+            ctx.push_cte(&c.name, rows);
+        }
+        run_query_body(ctx, q, outer)
+    })();
+    ctx.pop_ctes(mark);
+    res
+}
+
+fn run_query_body(
+    ctx: &Ctx,
+    q: &Query,
+    outer: Option<&Scope>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+    let (names, mut rows) = body(ctx, &q.body, &q.order_by, outer)?;
+    if let Body::Select(s) = &q.body {
+        if s.distinct {
+            let mut seen = HashSet::new();
+            let mut res = Ok(());
+            rows.retain(|(v, _)| {
+                let k = row_key(v);
+                if res.is_ok() {
+                    res = crate::sql::func::control::charge(32 + k.len(), "DISTINCT");
+                }
+                seen.insert(k)
+            });
+            res?;
+        }
+    }
+    if !q.order_by.is_empty() {
+        // A stable sort's scratch space: half the rows' slots.
+        crate::sql::func::control::charge(rows.len() / 2 * 48, "ORDER BY's sort")?;
+        rows.sort_by(|(_, a), (_, b)| cmp_keys(&q.order_by, a, b));
+    }
+    let empty = Scope {
+        cols: &[],
+        row: &[],
+        group: None,
+        outer,
+    };
+    let offset = match &q.offset {
+        Some(e) => int_arg(eval(ctx, e, &empty)?, "OFFSET")?,
+        None => 0,
+    };
+    let limit = match &q.limit {
+        Some(e) => int_arg(eval(ctx, e, &empty)?, "LIMIT")?,
+        None => usize::MAX,
+    };
+    let rows = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(v, _)| v)
+        .collect();
+    Ok((names, rows))
+}
+
+/// Compares two rows' ORDER BY values term by term (ASC/DESC, NULLS
+/// FIRST/LAST; NULLs sort low by default).
+pub fn cmp_keys(order: &[OrderTerm], a: &[Value], b: &[Value]) -> Ordering {
+    for (i, o) in order.iter().enumerate() {
+        let (x, y) = (&a[i], &b[i]);
+        let nulls_first = o.nulls_first.unwrap_or(!o.desc);
+        let ord = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) if nulls_first => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            (false, true) if nulls_first => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if o.desc => x.total_cmp(y).reverse(),
+            _ => x.total_cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
+
+fn int_arg(v: Value, what: &str) -> Result<usize> {
+    match v.numeric() {
+        Value::Int(i) if i < 0 => Ok(usize::MAX),
+        Value::Int(i) => Ok(i as usize),
+        _ => Err(Error::invalid(format!("{what} must be an integer"))),
+    }
+}

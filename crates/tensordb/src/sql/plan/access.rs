@@ -1,0 +1,149 @@
+//! Access paths: instead of loading a whole table, equality predicates on
+//! constants (`col = 5`, `$1 = col`) are matched against the primary key
+//! (a point read) or a secondary index whose columns are all bound (an index
+//! lookup, then point reads). Callers still apply every predicate afterwards,
+//! so a path only has to return a superset of the matching rows.
+
+use crate::error::Result;
+use crate::sql::catalog::ctx::Ctx;
+use crate::sql::catalog::tables::{rows_prefix, Table};
+use crate::sql::datum::value::Value;
+use crate::sql::plan::paths::{Candidate, How};
+use crate::sql::syntax::ast::Expr;
+
+/// How rows of a table were found (for tests and EXPLAIN).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Every row.
+    FullScan,
+    /// One primary-key point read.
+    PrimaryKey,
+    /// Lookup in the named index.
+    Index(String),
+    /// A key range of the primary key.
+    PrimaryKeyRange,
+    /// A key range of the named index.
+    IndexRange(String),
+}
+
+impl Path {
+    /// The operator name EXPLAIN shows.
+    pub fn operator(&self) -> &'static str {
+        match self {
+            Path::FullScan => "Scan",
+            Path::PrimaryKey => "Primary key lookup",
+            Path::Index(_) => "Index lookup",
+            Path::PrimaryKeyRange => "Primary key range",
+            Path::IndexRange(_) => "Index range",
+        }
+    }
+}
+
+/// Length of one encoded key value at the start of `b` (see
+/// `encode_key_value`), or `None` if malformed.
+fn skip_value(b: &[u8]) -> Option<usize> {
+    match b.first()? {
+        0x05 => Some(1),
+        0x10 | 0x11 => (b.len() >= 9).then_some(9),
+        0x20 | 0x30 => {
+            let mut i = 1;
+            while i + 1 < b.len() {
+                match (b[i], b[i + 1]) {
+                    (0x00, 0x01) => return Some(i + 2),
+                    (0x00, _) => i += 2,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Rows as (storage key, values).
+pub type KeyedRows = Vec<(Vec<u8>, Vec<Value>)>;
+
+/// Rows of `t` (with their storage keys) that may satisfy `conds`, read by
+/// the cheapest path (`plan::choose`).
+pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, KeyedRows)> {
+    let c = crate::sql::plan::paths::choose(ctx, t, label, conds)?;
+    let tok = ctx.op_start(c.path.operator(), || {
+        let mut d = t.name.clone();
+        if label != t.name {
+            d.push_str(&format!(" AS {label}"));
+        }
+        if let Path::Index(ix) | Path::IndexRange(ix) = &c.path {
+            d.push_str(&format!(" USING {ix}"));
+        }
+        if !c.detail.is_empty() {
+            d.push_str(&format!(" ({})", c.detail));
+        }
+        d
+    });
+    ctx.op_estimate(&tok, c.rows, c.cost);
+    let rows = if ctx.plan_only() {
+        Vec::new()
+    } else {
+        fetch(ctx, t, &c)?
+    };
+    ctx.op_end(tok, rows.len());
+    Ok((c.path, rows))
+}
+
+/// Reads the rows a chosen path names.
+pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
+    Ok(match &c.how {
+        How::Nothing => Vec::new(),
+        How::Point(key) => match ctx.get(key)? {
+            Some(v) => vec![(key.clone(), t.decode(&v)?)],
+            None => Vec::new(),
+        },
+        How::RowRanges(ranges) => {
+            let mut out = Vec::new();
+            for r in ranges {
+                ctx.scan_each(r, |k, v| {
+                    out.push((k.to_vec(), t.decode(v)?));
+                    Ok(())
+                })?;
+            }
+            out
+        }
+        How::IndexEntries {
+            ranges,
+            skip,
+            values,
+        } => {
+            let mut row_keys = Vec::new();
+            let prefix = rows_prefix(t.id);
+            for r in ranges {
+                ctx.scan_each(r, |k, _| {
+                    let mut at = *skip;
+                    for _ in 0..*values {
+                        at += k.get(at..).and_then(skip_value).ok_or_else(|| {
+                            crate::error::Error::corrupt(format!(
+                                "malformed index entry of table {}",
+                                t.name
+                            ))
+                        })?;
+                    }
+                    let pk = k.get(at..).unwrap_or_default();
+                    let mut row_key = Vec::with_capacity(prefix.len() + pk.len());
+                    row_key.extend_from_slice(&prefix);
+                    row_key.extend_from_slice(pk);
+                    row_keys.push(row_key);
+                    Ok(())
+                })?;
+            }
+            let mut found = Vec::with_capacity(row_keys.len());
+            ctx.get_many(&row_keys, |i, v| {
+                found.push((i, t.decode(v)?));
+                Ok(())
+            })?;
+            found
+                .into_iter()
+                .map(|(i, row)| (std::mem::take(&mut row_keys[i]), row))
+                .collect()
+        }
+        How::Scan => ctx.table(&t.name)?.1.clone(),
+    })
+}
