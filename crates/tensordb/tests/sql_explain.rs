@@ -163,7 +163,7 @@ fn explain_analyze_reports_actual_rows_per_operator() {
     let sub = r
         .rows
         .iter()
-        .find(|row| matches!(&row[2], Value::Text(t) if t.trim() == "Subquery: EXISTS"))
+        .find(|row| matches!(&row[2], Value::Text(t) if t.trim() == "Subquery: EXISTS, correlated"))
         .expect("the subquery is in the plan");
     assert_eq!(sub[6], Value::Int(10), "one loop per outer row");
     assert!(has(&r, "Primary key range: t (id < 10)"), "{:?}", plan(&r));

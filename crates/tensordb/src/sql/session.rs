@@ -113,7 +113,8 @@ impl Prepared {
         let [crate::sql::syntax::ast::From::Table(..)] = sel.from.as_slice() else {
             return false;
         };
-        let simple = |e: &crate::sql::syntax::ast::Expr| !crate::sql::exec::query::has_subquery(e);
+        let simple =
+            |e: &crate::sql::syntax::ast::Expr| !crate::sql::exec::subquery::has_subquery(e);
         sel.items.iter().all(|it| match it {
             crate::sql::syntax::ast::SelectItem::Expr(e, _) => simple(e),
             _ => true,

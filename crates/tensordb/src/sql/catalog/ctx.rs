@@ -18,6 +18,10 @@ use std::rc::Rc;
 /// A named CTE's materialized result: column names and rows.
 pub type CteRows = (Vec<String>, Vec<Vec<Value>>);
 
+/// What a statement learned about one subquery: its rows when it does not
+/// depend on the outer row, `None` when it does.
+pub type SubqueryResult = Option<Rc<CteRows>>;
+
 /// A table's schema and its rows as (storage key, values).
 pub type LoadedTable = (Arc<Table>, Vec<(Vec<u8>, Vec<Value>)>);
 
@@ -56,6 +60,13 @@ pub struct Ctx<'a> {
     trace: RefCell<Option<crate::sql::state::trace::Trace>>,
     plan_only: std::cell::Cell<bool>,
     ctes: RefCell<Vec<(String, Rc<CteRows>)>>,
+    /// Changes whenever the CTEs in scope change (a subquery's result may
+    /// depend on them).
+    cte_gen: std::cell::Cell<u64>,
+    /// Results of subqueries keyed by (query address, `cte_gen`): `Some`
+    /// for one that ran without its outer row (uncorrelated: the same for
+    /// every outer row), `None` for one that needs it.
+    subqueries: RefCell<HashMap<(usize, u64), SubqueryResult>>,
     /// The folder's schema cache and the generation it may be used at, when
     /// this statement reads the schema as it is now (see `shared_meta`).
     meta: std::cell::OnceCell<Option<(Arc<MetaCache>, u64)>>,
@@ -99,6 +110,8 @@ impl<'a> Ctx<'a> {
             trace: RefCell::new(None),
             plan_only: std::cell::Cell::new(false),
             ctes: RefCell::new(Vec::new()),
+            cte_gen: std::cell::Cell::new(0),
+            subqueries: RefCell::new(HashMap::new()),
             meta: std::cell::OnceCell::new(),
         }
     }
@@ -509,6 +522,7 @@ impl<'a> Ctx<'a> {
     pub fn push_cte(&self, name: &str, rows: CteRows) -> usize {
         let mut c = self.ctes.borrow_mut();
         c.push((name.to_string(), Rc::new(rows)));
+        self.cte_gen.set(self.cte_gen.get() + 1);
         c.len() - 1
     }
 
@@ -528,6 +542,21 @@ impl<'a> Ctx<'a> {
     /// Removes the CTEs pushed since `mark`.
     pub fn pop_ctes(&self, mark: usize) {
         self.ctes.borrow_mut().truncate(mark);
+        self.cte_gen.set(self.cte_gen.get() + 1);
+    }
+
+    /// What this statement learned about the subquery at address `query`
+    /// with the CTEs now in scope: `None` if it has not run yet, else
+    /// `Some(result)` (`Some(None)`: correlated, run it per outer row).
+    pub fn subquery_result(&self, query: usize) -> Option<SubqueryResult> {
+        let key = (query, self.cte_gen.get());
+        self.subqueries.borrow().get(&key).cloned()
+    }
+
+    /// Records what `subquery_result` returns for `query` from now on.
+    pub fn keep_subquery_result(&self, query: usize, result: SubqueryResult) {
+        let key = (query, self.cte_gen.get());
+        self.subqueries.borrow_mut().insert(key, result);
     }
 
     /// The innermost CTE named `name`, if any.
@@ -540,11 +569,12 @@ impl<'a> Ctx<'a> {
             .map(|(_, r)| r.clone())
     }
 
-    /// Forgets loaded tables and schemas (after a write in the same
-    /// statement batch).
+    /// Forgets loaded tables, schemas and subquery results (after a write
+    /// in the same statement batch).
     pub fn invalidate(&self) {
         self.tables.borrow_mut().clear();
         self.schemas.borrow_mut().clear();
+        self.subqueries.borrow_mut().clear();
     }
 
     /// A schema this statement already read (`Some(None)`: no such table).

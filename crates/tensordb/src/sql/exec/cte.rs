@@ -62,7 +62,7 @@ pub fn rows_wanted(ctx: &Ctx, q: &Query, name: &str) -> Result<Option<usize>> {
                 let mut windows = Vec::new();
                 crate::sql::exec::window::extract(e, &mut windows);
                 !crate::sql::exec::query::has_aggregate(e)
-                    && !crate::sql::exec::query::has_subquery(e)
+                    && !crate::sql::exec::subquery::has_subquery(e)
                     && windows.is_empty()
             }
             _ => true,

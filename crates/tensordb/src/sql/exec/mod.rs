@@ -5,6 +5,7 @@
 pub mod cte;
 pub mod join;
 pub mod query;
+pub mod subquery;
 pub mod temporal;
 pub mod views;
 pub mod window;

@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::tables::{self};
 use crate::sql::datum::value::{arith, encode_key_value, Affinity, Value};
+use crate::sql::exec::subquery::{plan_subqueries, subquery};
 use crate::sql::syntax::ast::*;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -204,20 +205,21 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
         }
         Expr::InQuery(x, q, negated) => {
             let v = eval(ctx, x, s)?;
-            let (names, rows) = subquery(ctx, "IN", q, Some(s))?;
-            one_column("IN", names.len())?;
-            in_values(&v, rows.iter().map(|r| &r[0]), *negated)
+            let rel = subquery(ctx, "IN", q, Some(s))?;
+            one_column("IN", rel.0.len())?;
+            in_values(&v, rel.1.iter().map(|r| &r[0]), *negated)
         }
         Expr::Exists(q, negated) => {
-            let (_, rows) = subquery(ctx, "EXISTS", q, Some(s))?;
-            Value::bool(rows.is_empty() == *negated)
+            let rel = subquery(ctx, "EXISTS", q, Some(s))?;
+            Value::bool(rel.1.is_empty() == *negated)
         }
         Expr::Scalar(q) => {
-            let (names, rows) = subquery(ctx, "scalar", q, Some(s))?;
-            one_column("scalar", names.len())?;
-            rows.into_iter()
-                .next()
-                .and_then(|r| r.into_iter().next())
+            let rel = subquery(ctx, "scalar", q, Some(s))?;
+            one_column("scalar", rel.0.len())?;
+            rel.1
+                .first()
+                .and_then(|r| r.first())
+                .cloned()
                 .unwrap_or(Value::Null)
         }
         Expr::Case(operand, whens, otherwise) => {
@@ -293,88 +295,6 @@ pub fn returns_json(e: &Expr) -> bool {
         }
         _ => false,
     }
-}
-
-/// Runs a subquery of an expression as a traced operator.
-fn subquery(ctx: &Ctx, kind: &str, q: &Query, outer: Option<&Scope>) -> Result<Relation> {
-    let tok = ctx.op_start("Subquery", || kind.to_string());
-    let mark = crate::sql::func::control::mark();
-    let res = run_query(ctx, q, outer);
-    // Counted while built; a correlated subquery runs once per outer row,
-    // so its result is not added up across them.
-    crate::sql::func::control::release_to(mark);
-    let (names, rows) = res?;
-    ctx.op_end(tok, rows.len());
-    Ok((names.into_iter().map(|n| (None, n)).collect(), rows))
-}
-
-/// Under plan-only EXPLAIN, plans the subqueries of `e` once each (no row
-/// reaches them otherwise). A correlated one cannot be planned without its
-/// outer row and is shown as such.
-fn plan_subqueries(ctx: &Ctx, e: &Expr) {
-    let mut found: Vec<(&str, &Query)> = Vec::new();
-    collect_subqueries(e, &mut found);
-    for (kind, q) in found {
-        let tok = ctx.op_start("Subquery", || kind.to_string());
-        if run_query(ctx, q, None).is_err() {
-            ctx.op_end(tok, 0);
-            let t = ctx.op_start("Correlated", || "planned per outer row".to_string());
-            ctx.op_end(t, 0);
-        } else {
-            ctx.op_end(tok, 0);
-        }
-    }
-}
-
-fn collect_subqueries<'e>(e: &'e Expr, out: &mut Vec<(&'static str, &'e Query)>) {
-    match e {
-        Expr::InQuery(a, q, _) => {
-            collect_subqueries(a, out);
-            out.push(("IN", q));
-        }
-        Expr::Exists(q, _) => out.push(("EXISTS", q)),
-        Expr::Scalar(q) => out.push(("scalar", q)),
-        Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => collect_subqueries(a, out),
-        Expr::Binary(a, _, b) => {
-            collect_subqueries(a, out);
-            collect_subqueries(b, out);
-        }
-        Expr::Between(a, b, c, _) => {
-            collect_subqueries(a, out);
-            collect_subqueries(b, out);
-            collect_subqueries(c, out);
-        }
-        Expr::InList(a, l, _) => {
-            collect_subqueries(a, out);
-            l.iter().for_each(|x| collect_subqueries(x, out));
-        }
-        Expr::Case(o, w, el) => {
-            o.iter().for_each(|x| collect_subqueries(x, out));
-            for (a, b) in w {
-                collect_subqueries(a, out);
-                collect_subqueries(b, out);
-            }
-            el.iter().for_each(|x| collect_subqueries(x, out));
-        }
-        Expr::Func { args, .. } => args.iter().for_each(|x| collect_subqueries(x, out)),
-        Expr::Window(f, w) => {
-            collect_subqueries(f, out);
-            w.partition_by
-                .iter()
-                .for_each(|x| collect_subqueries(x, out));
-            w.order_by
-                .iter()
-                .for_each(|o| collect_subqueries(&o.expr, out));
-        }
-        Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => {}
-    }
-}
-
-/// True when `e` holds a subquery (outside nested subqueries' own bodies).
-pub fn has_subquery(e: &Expr) -> bool {
-    let mut found = Vec::new();
-    collect_subqueries(e, &mut found);
-    !found.is_empty()
 }
 
 /// A subquery used as a value (IN, scalar) must yield exactly one column.
