@@ -55,6 +55,8 @@ pub struct Ctx<'a> {
     cache_only: bool,
     budget: std::cell::Cell<usize>,
     tables: RefCell<HashMap<String, Rc<LoadedTable>>>,
+    /// Tables `table_owned` read once without keeping them.
+    read_once: RefCell<std::collections::HashSet<String>>,
     schemas: RefCell<HashMap<String, Option<Arc<Table>>>>,
     view_depth: std::cell::Cell<usize>,
     trace: RefCell<Option<crate::sql::state::trace::Trace>>,
@@ -105,6 +107,7 @@ impl<'a> Ctx<'a> {
             cache_only: false,
             budget: std::cell::Cell::new(usize::MAX),
             tables: RefCell::new(HashMap::new()),
+            read_once: RefCell::new(std::collections::HashSet::new()),
             schemas: RefCell::new(HashMap::new()),
             view_depth: std::cell::Cell::new(0),
             trace: RefCell::new(None),
@@ -430,9 +433,30 @@ impl<'a> Ctx<'a> {
         if let Some(t) = self.tables.borrow().get(name) {
             return Ok(t.clone());
         }
+        let t = Rc::new(self.load_table(name)?);
+        self.tables.borrow_mut().insert(name.to_string(), t.clone());
+        Ok(t)
+    }
+
+    /// Table `name` with rows to own: the first time a statement asks,
+    /// read and handed over (no copy kept); from the second time on, kept
+    /// by `table` and copied from there, so a table read repeatedly (a
+    /// self-join, a correlated subquery) is read at most twice.
+    pub fn table_owned(&self, name: &str) -> Result<LoadedTable> {
+        if self.tables.borrow().contains_key(name)
+            || !self.read_once.borrow_mut().insert(name.to_string())
+        {
+            let t = self.table(name)?;
+            return Ok((t.0.clone(), t.1.clone()));
+        }
+        self.load_table(name)
+    }
+
+    /// Reads table `name` whole (nothing under plan-only EXPLAIN).
+    fn load_table(&self, name: &str) -> Result<LoadedTable> {
         let schema = tables::lookup(self, name)?;
         if self.plan_only() {
-            return Ok(Rc::new((schema, Vec::new())));
+            return Ok((schema, Vec::new()));
         }
         let range = ScanRange {
             prefix: Some(rows_prefix(schema.id)),
@@ -448,9 +472,7 @@ impl<'a> Ctx<'a> {
             out.push((k.to_vec(), row));
             Ok(())
         })?;
-        let t = Rc::new((schema, out));
-        self.tables.borrow_mut().insert(name.to_string(), t.clone());
-        Ok(t)
+        Ok((schema, out))
     }
 
     /// The statement's notion of "now" (µs since the Unix epoch): the
@@ -573,6 +595,7 @@ impl<'a> Ctx<'a> {
     /// in the same statement batch).
     pub fn invalidate(&self) {
         self.tables.borrow_mut().clear();
+        self.read_once.borrow_mut().clear();
         self.schemas.borrow_mut().clear();
         self.subqueries.borrow_mut().clear();
     }

@@ -7,5 +7,6 @@ pub mod join;
 pub mod query;
 pub mod subquery;
 pub mod temporal;
+pub mod topk;
 pub mod views;
 pub mod window;

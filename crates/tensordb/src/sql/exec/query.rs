@@ -414,7 +414,7 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         }
         From::Table(name, alias, None) => {
             let tok = ctx.op_start("Scan", || name.clone());
-            let t = match ctx.table(name) {
+            let t = match ctx.table_owned(name) {
                 Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
                     return match crate::sql::catalog::view::lookup(ctx, name)? {
                         Some(v) => crate::sql::exec::views::relation(ctx, &v, alias),
@@ -434,7 +434,7 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
                     .iter()
                     .map(|c| (label.clone(), c.name.clone()))
                     .collect();
-            Ok((cols, t.1.iter().map(|(_, r)| r.clone()).collect()))
+            Ok((cols, t.1.into_iter().map(|(_, r)| r).collect()))
         }
         From::Subquery(q, alias) => {
             let tok = ctx.op_start("Derived table", || alias.clone());
@@ -1326,11 +1326,6 @@ fn run_query_body(
             res?;
         }
     }
-    if !q.order_by.is_empty() {
-        // A stable sort's scratch space: half the rows' slots.
-        crate::sql::func::control::charge(rows.len() / 2 * 48, "ORDER BY's sort")?;
-        rows.sort_by(|(_, a), (_, b)| cmp_keys(&q.order_by, a, b));
-    }
     let empty = Scope {
         cols: &[],
         row: &[],
@@ -1345,6 +1340,14 @@ fn run_query_body(
         Some(e) => int_arg(eval(ctx, e, &empty)?, "LIMIT")?,
         None => usize::MAX,
     };
+    if !q.order_by.is_empty() {
+        // Scratch space of the sort (or selection): a slot per row.
+        crate::sql::func::control::charge(rows.len() * 8, "ORDER BY's sort")?;
+        let wanted = offset.saturating_add(limit);
+        rows = crate::sql::exec::topk::first_k(rows, wanted, |(_, a), (_, b)| {
+            cmp_keys(&q.order_by, a, b)
+        });
+    }
     let rows = rows
         .into_iter()
         .skip(offset)

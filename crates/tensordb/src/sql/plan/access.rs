@@ -144,6 +144,6 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
                 .map(|(i, row)| (std::mem::take(&mut row_keys[i]), row))
                 .collect()
         }
-        How::Scan => ctx.table(&t.name)?.1.clone(),
+        How::Scan => ctx.table_owned(&t.name)?.1,
     })
 }

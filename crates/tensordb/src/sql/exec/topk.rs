@@ -1,0 +1,52 @@
+//! ORDER BY … LIMIT: the first `k` rows of a stable sort, found without
+//! sorting the rest — a selection in O(n), then a sort of the `k` kept.
+//! Ties keep their input order, exactly as the full stable sort did.
+
+use std::cmp::Ordering;
+
+/// The first `k` of `rows` in the order of a stable sort by `cmp`.
+pub fn first_k<T>(mut rows: Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    if k >= rows.len() {
+        rows.sort_by(cmp);
+        return rows;
+    }
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut idx: Vec<usize> = (0..rows.len()).collect();
+    {
+        // Positions break ties, so the order is total and stable.
+        let by = |a: &usize, b: &usize| cmp(&rows[*a], &rows[*b]).then(a.cmp(b));
+        idx.select_nth_unstable_by(k - 1, by);
+        idx.truncate(k);
+        idx.sort_unstable_by(by);
+    }
+    let mut slots: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+    idx.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_k;
+
+    #[test]
+    fn first_k_is_the_head_of_a_stable_sort() {
+        let mut seed = 42u64;
+        let mut rnd = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for len in [0usize, 1, 2, 7, 100, 1000] {
+            // (sort key with many ties, original position)
+            let rows: Vec<(u64, usize)> = (0..len).map(|i| (rnd(10), i)).collect();
+            let mut sorted = rows.clone();
+            sorted.sort_by(|a, b| b.0.cmp(&a.0));
+            for k in [0, 1, 2, 5, len / 2, len.saturating_sub(1), len, len + 3] {
+                let got = first_k(rows.clone(), k, |a, b| b.0.cmp(&a.0));
+                assert_eq!(got, sorted[..k.min(len)].to_vec(), "len {len}, k {k}");
+            }
+        }
+    }
+}
