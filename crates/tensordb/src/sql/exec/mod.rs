@@ -1,12 +1,13 @@
-//! Query execution: the statement context (`Ctx`), expression evaluation,
-//! FROM / joins, CTEs, window functions, temporal table references, EXPLAIN
-//! traces, transaction state.
+//! Query execution: expression evaluation, FROM and joins, subqueries,
+//! CTEs, window functions, ORDER BY and top-k, views and temporal table
+//! references, and the count of a table's rows without decoding them.
 
+pub mod count;
 pub mod cte;
 pub mod join;
+pub mod order;
 pub mod query;
 pub mod subquery;
 pub mod temporal;
-pub mod topk;
 pub mod views;
 pub mod window;

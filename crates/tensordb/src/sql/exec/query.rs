@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::tables::{self};
 use crate::sql::datum::value::{arith, encode_key_value, Affinity, Value};
+use crate::sql::exec::order::cmp_keys;
 use crate::sql::exec::subquery::{plan_subqueries, subquery};
 use crate::sql::syntax::ast::*;
 use std::cmp::Ordering;
@@ -807,6 +808,9 @@ fn select_inner(
     order: &[OrderTerm],
     outer: Option<&Scope>,
 ) -> Result<Projected> {
+    if let Some((names, row)) = crate::sql::exec::count::count_only(ctx, sel, order)? {
+        return Ok((names, vec![(row, Vec::new())]));
+    }
     let (cols, rows) = from_where(ctx, sel, outer)?;
     if ctx.plan_only() {
         for it in &sel.items {
@@ -1344,7 +1348,7 @@ fn run_query_body(
         // Scratch space of the sort (or selection): a slot per row.
         crate::sql::func::control::charge(rows.len() * 8, "ORDER BY's sort")?;
         let wanted = offset.saturating_add(limit);
-        rows = crate::sql::exec::topk::first_k(rows, wanted, |(_, a), (_, b)| {
+        rows = crate::sql::exec::order::first_k(rows, wanted, |(_, a), (_, b)| {
             cmp_keys(&q.order_by, a, b)
         });
     }
@@ -1355,28 +1359,6 @@ fn run_query_body(
         .map(|(v, _)| v)
         .collect();
     Ok((names, rows))
-}
-
-/// Compares two rows' ORDER BY values term by term (ASC/DESC, NULLS
-/// FIRST/LAST; NULLs sort low by default).
-pub fn cmp_keys(order: &[OrderTerm], a: &[Value], b: &[Value]) -> Ordering {
-    for (i, o) in order.iter().enumerate() {
-        let (x, y) = (&a[i], &b[i]);
-        let nulls_first = o.nulls_first.unwrap_or(!o.desc);
-        let ord = match (x.is_null(), y.is_null()) {
-            (true, true) => Ordering::Equal,
-            (true, false) if nulls_first => Ordering::Less,
-            (true, false) => Ordering::Greater,
-            (false, true) if nulls_first => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            _ if o.desc => x.total_cmp(y).reverse(),
-            _ => x.total_cmp(y),
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-    }
-    Ordering::Equal
 }
 
 fn int_arg(v: Value, what: &str) -> Result<usize> {

@@ -12,7 +12,8 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::datum::value::{encode_key_value, Value};
-use crate::sql::exec::query::{cmp_keys, eval, Scope};
+use crate::sql::exec::order::cmp_keys;
+use crate::sql::exec::query::{eval, Scope};
 use crate::sql::func::aggregate::{is_aggregate, Acc};
 use crate::sql::syntax::ast::{Expr, FrameBound, FrameUnits, OrderTerm, Window};
 use std::cmp::Ordering;

@@ -1,8 +1,33 @@
-//! ORDER BY … LIMIT: the first `k` rows of a stable sort, found without
-//! sorting the rest — a selection in O(n), then a sort of the `k` kept.
-//! Ties keep their input order, exactly as the full stable sort did.
+//! ORDER BY: how two rows' sort keys compare, and the first `k` rows of a
+//! stable sort found without sorting the rest (ORDER BY … LIMIT) — a
+//! selection in O(n), then a sort of the `k` kept. Ties keep their input
+//! order, exactly as the full stable sort did.
 
+use crate::sql::datum::value::Value;
+use crate::sql::syntax::ast::OrderTerm;
 use std::cmp::Ordering;
+
+/// Compares two rows' ORDER BY values term by term (ASC/DESC, NULLS
+/// FIRST/LAST; NULLs sort low by default).
+pub fn cmp_keys(order: &[OrderTerm], a: &[Value], b: &[Value]) -> Ordering {
+    for (i, o) in order.iter().enumerate() {
+        let (x, y) = (&a[i], &b[i]);
+        let nulls_first = o.nulls_first.unwrap_or(!o.desc);
+        let ord = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) if nulls_first => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            (false, true) if nulls_first => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ if o.desc => x.total_cmp(y).reverse(),
+            _ => x.total_cmp(y),
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
 
 /// The first `k` of `rows` in the order of a stable sort by `cmp`.
 pub fn first_k<T>(mut rows: Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
