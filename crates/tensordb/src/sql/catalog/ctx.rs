@@ -433,7 +433,7 @@ impl<'a> Ctx<'a> {
         if let Some(t) = self.tables.borrow().get(name) {
             return Ok(t.clone());
         }
-        let t = Rc::new(self.load_table(name)?);
+        let t = Rc::new(self.load_table(name, true)?);
         self.tables.borrow_mut().insert(name.to_string(), t.clone());
         Ok(t)
     }
@@ -442,18 +442,24 @@ impl<'a> Ctx<'a> {
     /// read and handed over (no copy kept); from the second time on, kept
     /// by `table` and copied from there, so a table read repeatedly (a
     /// self-join, a correlated subquery) is read at most twice.
-    pub fn table_owned(&self, name: &str) -> Result<LoadedTable> {
+    /// Without `keys`, the storage keys come back empty (nothing copied).
+    pub fn table_owned(&self, name: &str, keys: bool) -> Result<LoadedTable> {
         if self.tables.borrow().contains_key(name)
             || !self.read_once.borrow_mut().insert(name.to_string())
         {
             let t = self.table(name)?;
-            return Ok((t.0.clone(), t.1.clone()));
+            let rows = if keys {
+                t.1.clone()
+            } else {
+                t.1.iter().map(|(_, r)| (Vec::new(), r.clone())).collect()
+            };
+            return Ok((t.0.clone(), rows));
         }
-        self.load_table(name)
+        self.load_table(name, keys)
     }
 
     /// Reads table `name` whole (nothing under plan-only EXPLAIN).
-    fn load_table(&self, name: &str) -> Result<LoadedTable> {
+    fn load_table(&self, name: &str, keys: bool) -> Result<LoadedTable> {
         let schema = tables::lookup(self, name)?;
         if self.plan_only() {
             return Ok((schema, Vec::new()));
@@ -469,7 +475,7 @@ impl<'a> Ctx<'a> {
                 k.len() + crate::sql::func::control::row_bytes(&row),
                 "a table's rows",
             )?;
-            out.push((k.to_vec(), row));
+            out.push((if keys { k.to_vec() } else { Vec::new() }, row));
             Ok(())
         })?;
         Ok((schema, out))

@@ -4,6 +4,7 @@
 
 pub mod count;
 pub mod cte;
+pub mod group;
 pub mod join;
 pub mod order;
 pub mod query;

@@ -11,7 +11,7 @@ use crate::sql::exec::order::cmp_keys;
 use crate::sql::exec::subquery::{plan_subqueries, subquery};
 use crate::sql::syntax::ast::*;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// A column of an intermediate relation: (table name or alias, column name).
 pub type ColRef = (Option<String>, String);
@@ -55,6 +55,15 @@ fn no_column(t: &Option<String>, c: &str, cols: &[ColRef], outer: Option<&Scope>
         ErrorCode::NoColumn,
         crate::sql::syntax::hint::with_suggestion(format!("no such column: {name}"), c, known),
     )
+}
+
+/// The position of `e` in rows of `cols` when it is a column reference that
+/// resolves there (unambiguously): what `eval` would read for it.
+pub fn slot(e: &Expr, cols: &[ColRef]) -> Option<usize> {
+    match e {
+        Expr::Column(t, c) => resolve(cols, t, c).ok().flatten(),
+        _ => None,
+    }
 }
 
 fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
@@ -269,7 +278,9 @@ pub fn eval(ctx: &Ctx, e: &Expr, s: &Scope) -> Result<Value> {
                         format!("misuse of aggregate function {name}()"),
                     ));
                 };
-                return aggregate(ctx, name, args, *distinct, *star, group, s);
+                return crate::sql::exec::group::aggregate(
+                    ctx, name, args, *distinct, *star, group, s,
+                );
             }
             let mut vals = Vec::with_capacity(args.len());
             for a in args {
@@ -353,39 +364,6 @@ fn cast(v: Value, ty: &str) -> Value {
     }
 }
 
-fn aggregate(
-    ctx: &Ctx,
-    name: &str,
-    args: &[Expr],
-    distinct: bool,
-    star: bool,
-    group: &[Vec<Value>],
-    s: &Scope,
-) -> Result<Value> {
-    if star {
-        return Ok(Value::Int(group.len() as i64));
-    }
-    let arg = args
-        .first()
-        .ok_or_else(|| Error::new(ErrorCode::Syntax, format!("{name}() needs an argument")))?;
-    let sep = match args.get(1) {
-        Some(e) => eval(ctx, e, s)?.to_text().unwrap_or_default(),
-        None => ",".into(),
-    };
-    let mut acc = crate::sql::func::aggregate::Acc::new(name, distinct, sep)?;
-    for row in group {
-        let rs = Scope {
-            cols: s.cols,
-            row,
-            group: None,
-            outer: s.outer,
-        };
-        acc.add(&eval(ctx, arg, &rs)?);
-        acc.check()?;
-    }
-    Ok(acc.result())
-}
-
 /// A relation: column names and rows.
 pub type Relation = (Vec<ColRef>, Vec<Vec<Value>>);
 
@@ -415,7 +393,7 @@ fn from_item(ctx: &Ctx, f: &From, outer: Option<&Scope>) -> Result<Relation> {
         }
         From::Table(name, alias, None) => {
             let tok = ctx.op_start("Scan", || name.clone());
-            let t = match ctx.table_owned(name) {
+            let t = match ctx.table_owned(name, false) {
                 Err(e) if matches!(e.code, ErrorCode::NoTable | ErrorCode::NotSupported) => {
                     return match crate::sql::catalog::view::lookup(ctx, name)? {
                         Some(v) => crate::sql::exec::views::relation(ctx, &v, alias),
@@ -557,8 +535,8 @@ fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Relation
                     .collect();
                 let mut probe = pending.clone();
                 let local = take_bound(&mut probe, &cols);
-                let (_, rows) = crate::sql::plan::access::rows(ctx, &t, &label, &local)?;
-                (cols, rows.into_iter().map(|(_, r)| r).collect())
+                let rows = crate::sql::plan::access::values(ctx, &t, &label, &local)?;
+                (cols, rows)
             }
             other => from_item(ctx, other, outer)?,
         };
@@ -895,29 +873,7 @@ fn select_inner(
         let groups = if sel.group_by.is_empty() {
             vec![rows]
         } else {
-            let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-            let mut groups: Vec<Vec<Vec<Value>>> = Vec::new();
-            for row in rows {
-                let sc = Scope {
-                    cols: &cols,
-                    row: &row,
-                    group: None,
-                    outer,
-                };
-                let mut key = Vec::new();
-                for g in &group_by {
-                    encode_key_value(&numeric_norm(&eval(ctx, g, &sc)?), &mut key);
-                }
-                match index.get(&key) {
-                    Some(&i) => groups[i].push(row),
-                    None => {
-                        crate::sql::func::control::charge(64 + key.len(), "GROUP BY's groups")?;
-                        index.insert(key, groups.len());
-                        groups.push(vec![row]);
-                    }
-                }
-            }
-            groups
+            crate::sql::exec::group::group_rows(ctx, rows, &group_by, &cols, outer)?
         };
         (groups, Vec::new())
     } else {
@@ -1111,7 +1067,9 @@ pub fn row_key(r: &[Value]) -> Vec<u8> {
     k
 }
 
-fn numeric_norm(v: &Value) -> Value {
+/// A real with an integral value as an integer, so 1 and 1.0 group and
+/// compare as one key.
+pub fn numeric_norm(v: &Value) -> Value {
     match v {
         Value::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Value::Int(*r as i64),
         other => other.clone(),

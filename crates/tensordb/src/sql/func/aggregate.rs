@@ -99,6 +99,9 @@ impl Acc {
     /// longer than `control::max_length` (group_concat), or the values it
     /// keeps go past the statement's memory budget; call after `add`.
     pub fn check(&mut self) -> Result<()> {
+        if self.text_bytes == 0 && self.unbilled == 0 {
+            return Ok(());
+        }
         crate::sql::func::control::check_length(self.text_bytes, "group_concat()")?;
         if self.unbilled > 0 {
             let what = if self.distinct {

@@ -66,6 +66,23 @@ pub type KeyedRows = Vec<(Vec<u8>, Vec<Value>)>;
 /// Rows of `t` (with their storage keys) that may satisfy `conds`, read by
 /// the cheapest path (`plan::choose`).
 pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, KeyedRows)> {
+    read(ctx, t, label, conds, true)
+}
+
+/// `rows` for a reader that needs no storage keys: a whole-table scan then
+/// copies none (the keys come back empty).
+pub fn values(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<Vec<Vec<Value>>> {
+    let (_, rows) = read(ctx, t, label, conds, false)?;
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
+}
+
+fn read(
+    ctx: &Ctx,
+    t: &Table,
+    label: &str,
+    conds: &[Expr],
+    keys: bool,
+) -> Result<(Path, KeyedRows)> {
     let c = crate::sql::plan::paths::choose(ctx, t, label, conds)?;
     let tok = ctx.op_start(c.path.operator(), || {
         let mut d = t.name.clone();
@@ -84,14 +101,15 @@ pub fn rows(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<(Path, 
     let rows = if ctx.plan_only() {
         Vec::new()
     } else {
-        fetch(ctx, t, &c)?
+        fetch(ctx, t, &c, keys)?
     };
     ctx.op_end(tok, rows.len());
     Ok((c.path, rows))
 }
 
-/// Reads the rows a chosen path names.
-pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
+/// Reads the rows a chosen path names (a whole-table scan leaves the keys
+/// empty unless `keys`).
+pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate, keys: bool) -> Result<KeyedRows> {
     Ok(match &c.how {
         How::Nothing => Vec::new(),
         How::Point(key) => match ctx.get(key)? {
@@ -144,6 +162,6 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate) -> Result<KeyedRows> {
                 .map(|(i, row)| (std::mem::take(&mut row_keys[i]), row))
                 .collect()
         }
-        How::Scan => ctx.table_owned(&t.name)?.1,
+        How::Scan => ctx.table_owned(&t.name, keys)?.1,
     })
 }
