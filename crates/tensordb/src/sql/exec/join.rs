@@ -7,8 +7,9 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::datum::value::Value;
-use crate::sql::exec::query::{eval, refs_resolve, ColRef, Scope};
+use crate::sql::exec::query::{columns_of, eval, refs_resolve, resolve, ColRef, Scope};
 use crate::sql::syntax::ast::{BinOp, Expr, JoinKind};
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 /// A hashable stand-in for a value that two SQL-equal values always share
@@ -47,28 +48,44 @@ fn hash_key(v: &Value) -> Option<HashKey> {
 }
 
 /// Equalities `l = r` with `l` over the left columns only and `r` over the
-/// right ones only (either way round).
-fn equi_pairs(conds: &[Expr], left: &[ColRef], right: &[ColRef]) -> Vec<(Expr, Expr)> {
+/// right ones only (either way round), with the condition's position.
+fn equi_pairs(conds: &[Expr], left: &[ColRef], right: &[ColRef]) -> Vec<(Expr, Expr, usize)> {
     let mut out = Vec::new();
-    for c in conds {
+    for (i, c) in conds.iter().enumerate() {
         if let Expr::Binary(a, BinOp::Eq, b) = c {
             if refs_resolve(a, left) && refs_resolve(b, right) {
-                out.push(((**a).clone(), (**b).clone()));
+                out.push(((**a).clone(), (**b).clone(), i));
             } else if refs_resolve(b, left) && refs_resolve(a, right) {
-                out.push(((**b).clone(), (**a).clone()));
+                out.push(((**b).clone(), (**a).clone(), i));
             }
         }
     }
     out
 }
 
+/// True when every column `e` names is found at the same place in the
+/// joined row (`cols`, the side starting at `offset`) as in its side
+/// (`side`), unambiguously: `e` then has the same value on either.
+fn same_columns(e: &Expr, side: &[ColRef], cols: &[ColRef], offset: usize) -> bool {
+    let mut refs = Vec::new();
+    columns_of(e, &mut refs)
+        && refs.iter().all(|(t, n)| {
+            matches!(
+                (resolve(side, t, n), resolve(cols, t, n)),
+                (Ok(Some(i)), Ok(Some(j))) if i + offset == j
+            )
+        })
+}
+
+/// The values of `exprs` for one row, with their hash keys; `None` when one
+/// is NULL (NULL never equals anything).
 fn keys(
     ctx: &Ctx,
     exprs: &[&Expr],
     cols: &[ColRef],
     row: &[Value],
     outer: Option<&Scope>,
-) -> Result<Option<Vec<HashKey>>> {
+) -> Result<Option<(Vec<HashKey>, Vec<Value>)>> {
     let sc = Scope {
         cols,
         row,
@@ -76,13 +93,16 @@ fn keys(
         outer,
     };
     let mut k = Vec::with_capacity(exprs.len());
+    let mut vals = Vec::with_capacity(exprs.len());
     for e in exprs {
-        match hash_key(&eval(ctx, e, &sc)?) {
+        let v = eval(ctx, e, &sc)?;
+        match hash_key(&v) {
             Some(h) => k.push(h),
-            None => return Ok(None), // NULL never equals anything
+            None => return Ok(None),
         }
+        vals.push(v);
     }
-    Ok(Some(k))
+    Ok(Some((k, vals)))
 }
 
 /// Joins `(lc, lr)` with `(rc, rr)` on `conds` (all must be true). Returns
@@ -142,27 +162,48 @@ fn join_rows(
     conds: &[Expr],
     kind: JoinKind,
     outer: Option<&Scope>,
-    pairs: &[(Expr, Expr)],
+    pairs: &[(Expr, Expr, usize)],
 ) -> Result<(Vec<ColRef>, Vec<Vec<Value>>)> {
     let (width_l, width_r) = (lc.len(), rc.len());
     let mut cols = lc;
     cols.extend(rc.iter().cloned());
-    // Candidate right rows per left row.
+    // Candidate right rows per left row, with the right rows' key values.
+    let mut right_keys: Vec<Vec<Value>> = Vec::new();
     let index: Option<HashMap<Vec<HashKey>, Vec<usize>>> = if pairs.is_empty() {
         None
     } else {
         let right_exprs: Vec<&Expr> = pairs.iter().map(|p| &p.1).collect();
         let mut m: HashMap<Vec<HashKey>, Vec<usize>> = HashMap::new();
+        right_keys = vec![Vec::new(); rr.len()];
         for (i, r) in rr.iter().enumerate() {
-            if let Some(k) = keys(ctx, &right_exprs, &rc, r, outer)? {
+            if let Some((k, vals)) = keys(ctx, &right_exprs, &rc, r, outer)? {
                 crate::sql::func::control::charge(
                     48 + k.iter().map(HashKey::bytes).sum::<usize>(),
                     "a hash join's table",
                 )?;
                 m.entry(k).or_default().push(i);
+                right_keys[i] = vals;
             }
         }
         Some(m)
+    };
+    // The hashed equalities are checked on the key values already computed
+    // (`=` is `sql_cmp` equality, as `eval` has it) when every column they
+    // name resolves unambiguously in the joined row too; the other
+    // conditions are evaluated on the joined row.
+    let by_keys = !pairs.is_empty()
+        && pairs.iter().all(|(a, b, _)| {
+            same_columns(a, &cols[..width_l], &cols, 0) && same_columns(b, &rc, &cols, width_l)
+        });
+    let rest: Vec<&Expr> = if by_keys {
+        conds
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !pairs.iter().any(|p| p.2 == *i))
+            .map(|(_, c)| c)
+            .collect()
+    } else {
+        conds.iter().collect()
     };
     let left_exprs: Vec<&Expr> = pairs.iter().map(|p| &p.0).collect();
     let left_cols = &cols[..width_l];
@@ -175,16 +216,28 @@ fn join_rows(
     let mut rows = Vec::new();
     let empty: Vec<usize> = Vec::new();
     for a in lr {
+        let mut left_vals = Vec::new();
         let candidates: &[usize] = match &index {
             None => &all,
             Some(m) => match keys(ctx, &left_exprs, left_cols, &a, outer)? {
-                Some(k) => m.get(&k).map(Vec::as_slice).unwrap_or(&empty),
+                Some((k, vals)) => {
+                    left_vals = vals;
+                    m.get(&k).map(Vec::as_slice).unwrap_or(&empty)
+                }
                 None => &empty,
             },
         };
         let mut matched = false;
         'pair: for &j in candidates {
             crate::sql::func::control::tick()?;
+            if by_keys
+                && !left_vals
+                    .iter()
+                    .zip(&right_keys[j])
+                    .all(|(x, y)| x.sql_cmp(y) == Some(Ordering::Equal))
+            {
+                continue;
+            }
             let mut row = Vec::with_capacity(width_l + width_r);
             row.extend(a.iter().cloned());
             row.extend(rr[j].iter().cloned());
@@ -194,7 +247,7 @@ fn join_rows(
                 group: None,
                 outer,
             };
-            for c in conds {
+            for c in &rest {
                 if eval(ctx, c, &sc)?.truth() != Some(true) {
                     continue 'pair;
                 }

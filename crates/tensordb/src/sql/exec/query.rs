@@ -66,7 +66,9 @@ pub fn slot(e: &Expr, cols: &[ColRef]) -> Option<usize> {
     }
 }
 
-fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
+/// The position of column `c` (of table `t`, if given) in `cols`; an
+/// unqualified name found twice is ambiguous.
+pub fn resolve(cols: &[ColRef], t: &Option<String>, c: &str) -> Result<Option<usize>> {
     let mut found = None;
     for (i, (ct, cn)) in cols.iter().enumerate() {
         if cn == c && (t.is_none() || ct == t) {
@@ -481,7 +483,7 @@ fn conjuncts(e: &Expr, out: &mut Vec<Expr>) {
 
 /// Column references of an expression, or `None` if it holds a subquery or
 /// parameter-free opaque part that must wait for every table.
-fn columns_of(e: &Expr, out: &mut Vec<(Option<String>, String)>) -> bool {
+pub fn columns_of(e: &Expr, out: &mut Vec<(Option<String>, String)>) -> bool {
     match e {
         Expr::Column(t, c) => {
             out.push((t.clone(), c.clone()));
