@@ -5,5 +5,6 @@ pub mod alter;
 pub mod insert;
 pub mod point;
 pub mod portion;
+pub mod reindex;
 pub mod restore;
 pub mod statement;

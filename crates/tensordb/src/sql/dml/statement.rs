@@ -213,6 +213,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
         Statement::SetTime { .. } | Statement::SetTimeout(_) | Statement::CheckDatabase => Err(
             Error::internal("SET SYSTEM_TIME / VALID_TIME reached the statement executor"),
         ),
+        Statement::Reindex(target) => crate::sql::dml::reindex::reindex(ctx, target.as_deref()),
         Statement::CreateView { .. } => match crate::sql::catalog::view::create(ctx, s, text)? {
             Some(ops) => commit(ctx, ops, 0, None),
             None => Ok(SqlResult::default()),

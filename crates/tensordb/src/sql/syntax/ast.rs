@@ -508,6 +508,9 @@ pub enum Statement {
     /// `CHECK DATABASE`: verify every checksum, the WAL and every index;
     /// one row per problem (none when all is well).
     CheckDatabase,
+    /// `REINDEX [name]`: rebuild the secondary indexes of every table, of
+    /// the table `name`, or the index `name`, from the tables' rows.
+    Reindex(Option<String>),
     /// `EXPLAIN [ANALYZE] query`.
     Explain {
         /// Run the query and report actual rows and times.

@@ -104,6 +104,11 @@ pub enum Admin {
     AdvanceEpoch,
     /// `CHECK DATABASE`: verify checksums, WAL and indexes.
     CheckDatabase,
+    /// `REINDEX [table or index]`: rebuild secondary indexes.
+    Reindex {
+        /// The table (all its indexes) or the index; `None`: every index.
+        target: Option<String>,
+    },
     /// `RESTORE TABLE t TO EPOCH n` / `RESTORE TABLE t TO <system time>`.
     RestoreTable {
         /// Table name.
@@ -145,6 +150,26 @@ fn admin(pass: &Pass, k: usize, end: usize) -> Result<Admin> {
     }
     if pass.kw(k, "CHECK") {
         return done(k + 2, Admin::CheckDatabase);
+    }
+    if pass.kw(k, "REINDEX") {
+        if k + 1 == end {
+            return done(k + 1, Admin::Reindex { target: None });
+        }
+        let target = match pass.tok(k + 1) {
+            Some(Token::Word(w)) => w.value.clone(),
+            _ => {
+                return Err(syntax(
+                    "expected REINDEX [table or index name]",
+                    pass.loc(k + 1),
+                ))
+            }
+        };
+        return done(
+            k + 2,
+            Admin::Reindex {
+                target: Some(target),
+            },
+        );
     }
     if pass.kw(k, "VERIFY") {
         if !pass.kw(k + 1, "BACKUP") {
@@ -190,6 +215,7 @@ fn is_admin(pass: &Pass, k: usize) -> bool {
         || (pass.kw(k, "VERIFY") && pass.kw(k + 1, "BACKUP"))
         || (pass.kw(k, "ADVANCE") && pass.kw(k + 1, "EPOCH"))
         || (pass.kw(k, "CHECK") && pass.kw(k + 1, "DATABASE"))
+        || pass.kw(k, "REINDEX")
 }
 
 /// The result of the front pass over a whole text.

@@ -138,6 +138,7 @@ pub fn admin(a: &crate::sql::syntax::front::Admin) -> Result<Statement> {
         A::Verify { path } => Statement::VerifyBackup(expr(path)?),
         A::AdvanceEpoch => Statement::AdvanceEpoch,
         A::CheckDatabase => Statement::CheckDatabase,
+        A::Reindex { target } => Statement::Reindex(target.clone()),
         A::RestoreTable { table, to } => Statement::RestoreTable {
             table: table.clone(),
             to: time_spec(to)?,
