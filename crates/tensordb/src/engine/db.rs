@@ -534,6 +534,18 @@ impl Database {
         read::scan_rows(store, range, t, v)
     }
 
+    /// `scan_rows` handing each row to `f` as it is read (nothing collected)
+    /// when reading now; reads at an earlier time collect first.
+    pub fn scan_each(&self, range: &ScanRange, at: &ReadAt, f: &mut read::RowSink) -> Result<()> {
+        let (t, v) = self.resolve(at)?;
+        let store = &self.live()?.store;
+        if !range.reverse && t < self.now() {
+            let rows = super::asof::scan_rows(store, range, t, v, false)?;
+            return rows.iter().try_for_each(|(k, val)| f(k, val));
+        }
+        read::scan_each_with(store, range, t, v, false, f)
+    }
+
     /// `scan_rows` for the key-value API: keys in the engine's reserved
     /// keyspace (`0xFF 0xFD …` change-feed cursors, `0xFF 0xFE …` SQL) are
     /// never returned, and a limit counts only the keys that are.

@@ -377,11 +377,37 @@ pub fn scan_rows_with(
     v: i64,
     cache_only: bool,
 ) -> Result<Rows> {
+    let mut out = Rows::default();
+    scan_each_with(store, r, t, v, cache_only, &mut |k, val| {
+        out.push_with(
+            |b| {
+                b.extend_from_slice(k);
+                Ok(())
+            },
+            val,
+        )
+    })?;
+    Ok(out)
+}
+
+/// What a streaming scan hands each row to: `(key, value)`.
+pub type RowSink<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
+/// Like `scan_rows_with`, handing each row to `f` as it is found instead of
+/// collecting them (no copy of the result).
+pub fn scan_each_with(
+    store: &Store,
+    r: &ScanRange,
+    t: u64,
+    v: i64,
+    cache_only: bool,
+    f: &mut RowSink,
+) -> Result<()> {
     let range = current_range(r);
     let limit = r.limit.unwrap_or(usize::MAX);
-    let mut out = Rows::default();
+    let mut emitted = 0usize;
     if limit == 0 || range.upper.as_ref().is_some_and(|u| u <= &range.lower) {
-        return Ok(out);
+        return Ok(());
     }
     let versions: Vec<_> = (0..store.shards())
         .map(|s| store.tree(s).current())
@@ -395,13 +421,15 @@ pub fn scan_rows_with(
     // when a key first needs it (most scans "now" never do).
     let mut cursors: Vec<Option<HistoryCursor>> = Vec::new();
     let mut hist_upper: Option<Option<Vec<u8>>> = None;
-    let (mut user, mut scratch) = (Vec::new(), Vec::new());
-    while it.valid() && out.len() < limit {
-        let f = FactView::decode(it.value())?;
-        if f.visible(t, v) {
-            if f.kind == FactKind::Put {
-                let stored = it.key();
-                out.push_with(|b| decode_current_key_into(stored, b), f.value)?;
+    let (mut user, mut scratch, mut key) = (Vec::new(), Vec::new(), Vec::new());
+    while it.valid() && emitted < limit {
+        let fact = FactView::decode(it.value())?;
+        if fact.visible(t, v) {
+            if fact.kind == FactKind::Put {
+                key.clear();
+                decode_current_key_into(it.key(), &mut key)?;
+                f(&key, fact.value)?;
+                emitted += 1;
             }
         } else if !range.reverse {
             let stored = it.key();
@@ -426,24 +454,22 @@ pub fn scan_rows_with(
                 cache_only,
                 &mut scratch,
             )? {
-                out.push_with(|b| decode_current_key_into(stored, b), &val)?;
+                key.clear();
+                decode_current_key_into(stored, &mut key)?;
+                f(&key, &val)?;
+                emitted += 1;
             }
         } else {
             let key = decode_current_key(it.key())?;
             let ver = &versions[shard_of(&key, versions.len())];
             if let Some(val) = search_history(ver, &key, t, v, cache_only)? {
-                out.push_with(
-                    |b| {
-                        b.extend_from_slice(&key);
-                        Ok(())
-                    },
-                    &val,
-                )?;
+                f(&key, &val)?;
+                emitted += 1;
             }
         }
         it.advance()?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Every fact of the user keys starting with `prefix` (or of exactly that

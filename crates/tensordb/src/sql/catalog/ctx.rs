@@ -330,6 +330,14 @@ impl<'a> Ctx<'a> {
         let tx = self.tx.borrow();
         if self.historical || tx.range(range).next().is_none() {
             drop(tx);
+            if !self.cache_only {
+                // Streamed from the storage iterators: no copy of the raw
+                // rows is held beside what `f` builds from them.
+                return self.db.scan_each(range, at, &mut |k, v| {
+                    crate::sql::func::control::tick()?;
+                    f(k, v)
+                });
+            }
             let rows = self.fetch_rows(range, at)?;
             let res = rows.iter().try_for_each(|(k, v)| {
                 crate::sql::func::control::tick()?;
