@@ -552,3 +552,12 @@ pub fn display(v: &Value) -> String {
         other => other.to_text().unwrap_or_else(|| "NULL".into()),
     }
 }
+
+/// A real with an integral value as an integer, so 1 and 1.0 group and
+/// compare as one key.
+pub fn numeric_norm(v: &Value) -> Value {
+    match v {
+        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Value::Int(*r as i64),
+        other => other.clone(),
+    }
+}

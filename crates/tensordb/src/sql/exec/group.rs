@@ -4,8 +4,9 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
+use crate::sql::datum::value::numeric_norm;
 use crate::sql::datum::value::{encode_key_value, Value};
-use crate::sql::exec::query::{eval, numeric_norm, slot, ColRef, Scope};
+use crate::sql::exec::query::{eval, slot, ColRef, Scope};
 use crate::sql::syntax::ast::Expr;
 use std::collections::HashMap;
 

@@ -6,7 +6,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::tables::{self};
-use crate::sql::datum::value::{arith, encode_key_value, Affinity, Value};
+use crate::sql::datum::value::{arith, encode_key_value, numeric_norm, Affinity, Value};
 use crate::sql::exec::order::cmp_keys;
 use crate::sql::exec::subquery::{plan_subqueries, subquery};
 use crate::sql::syntax::ast::*;
@@ -1067,15 +1067,6 @@ pub fn row_key(r: &[Value]) -> Vec<u8> {
         encode_key_value(&numeric_norm(v), &mut k);
     }
     k
-}
-
-/// A real with an integral value as an integer, so 1 and 1.0 group and
-/// compare as one key.
-pub fn numeric_norm(v: &Value) -> Value {
-    match v {
-        Value::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Value::Int(*r as i64),
-        other => other.clone(),
-    }
 }
 
 fn body(ctx: &Ctx, b: &Body, order: &[OrderTerm], outer: Option<&Scope>) -> Result<Projected> {

@@ -152,6 +152,12 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate, keys: bool) -> Result<KeyedRow
                     Ok(())
                 })?;
             }
+            if ranges.len() > 1 {
+                // Several ranges (an IN list) must not yield a row twice;
+                // the first sighting keeps its place.
+                let mut seen = std::collections::HashSet::new();
+                row_keys.retain(|k| seen.insert(k.clone()));
+            }
             let mut found = Vec::with_capacity(row_keys.len());
             ctx.get_many(&row_keys, |i, v| {
                 found.push((i, t.decode(v)?));

@@ -145,6 +145,27 @@ fn describe_range(t: &Table, col: usize, b: &Bounds) -> String {
     parts.join(" AND ")
 }
 
+/// The key ranges under `prefix` holding each of `vals` (distinct, in key
+/// order, so the ranges are disjoint and ascending).
+fn point_ranges(prefix: &[u8], vals: &[Value]) -> Vec<ScanRange> {
+    vals.iter()
+        .filter_map(|v| {
+            crate::sql::plan::range::key_ranges(prefix, &crate::sql::plan::range::point(v.clone()))
+        })
+        .flatten()
+        .collect()
+}
+
+fn describe_in(t: &Table, col: usize, vals: &[Value]) -> String {
+    let shown: Vec<String> = vals
+        .iter()
+        .take(5)
+        .map(crate::sql::datum::value::display)
+        .collect();
+    let more = if vals.len() > 5 { ", …" } else { "" };
+    format!("{} IN ({}{more})", t.columns[col].name, shown.join(", "))
+}
+
 /// A candidate's description, built only when EXPLAIN records it (the
 /// formatting cost a measurable share of a short statement).
 fn traced(ctx: &Ctx, f: impl FnOnce() -> String) -> String {
@@ -233,6 +254,47 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
                 cost: SEEK * ranges.len() as f64 + rows * ROW,
                 how: How::RowRanges(ranges),
                 detail: traced(ctx, || describe_range(t, pk, &b)),
+            });
+        }
+    }
+    // `col IN (…)` / `col = a OR col = b …`: one lookup per value.
+    if let Some(pk) = t.int_pk() {
+        if let Some(vals) = crate::sql::plan::range::in_values(ctx, t, label, pk, conds)? {
+            let ranges = point_ranges(&rows_prefix(t.id), &vals);
+            out.push(Candidate {
+                path: Path::PrimaryKeyRange,
+                rows: (vals.len() as f64).min(n),
+                cost: SEEK * ranges.len() as f64 + vals.len() as f64 * ROW,
+                how: How::RowRanges(ranges),
+                detail: traced(ctx, || describe_in(t, pk, &vals)),
+            });
+        }
+    }
+    for ix in &indexes {
+        let Some(&first) = ix.columns.first() else {
+            continue;
+        };
+        if let Some(vals) = crate::sql::plan::range::in_values(ctx, t, label, first, conds)? {
+            let per_value = if ix.unique && ix.columns.len() == 1 {
+                1.0
+            } else {
+                st.as_ref()
+                    .and_then(|s| s.per_value(&ix.name))
+                    .unwrap_or(DEFAULT_PER_VALUE)
+                    .min(n)
+            };
+            let ranges = point_ranges(&ix.entries_prefix(), &vals);
+            let rows = (vals.len() as f64 * per_value).min(n);
+            out.push(Candidate {
+                path: Path::IndexRange(ix.name.clone()),
+                rows,
+                cost: SEEK * ranges.len() as f64 + rows * (ENTRY + SEEK),
+                how: How::IndexEntries {
+                    ranges,
+                    skip: ix.entries_prefix().len(),
+                    values: ix.columns.len(),
+                },
+                detail: traced(ctx, || describe_in(t, first, &vals)),
             });
         }
     }

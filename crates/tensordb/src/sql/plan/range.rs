@@ -11,7 +11,7 @@ use crate::engine::read::ScanRange;
 use crate::error::Result;
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::tables::Table;
-use crate::sql::datum::value::{encode_key_value, Value};
+use crate::sql::datum::value::{encode_key_value, numeric_norm, Value};
 use crate::sql::syntax::ast::{BinOp, Expr};
 use crate::storage::iter::prefix_successor;
 
@@ -37,6 +37,94 @@ pub fn constant_value(ctx: &Ctx, e: &Expr) -> Result<Value> {
         _ => Err(crate::error::Error::internal(
             "a planner bound that is neither a literal nor a parameter",
         )),
+    }
+}
+
+/// Most values an IN list (or OR of equalities) may hold to be read as
+/// point lookups; longer lists scan.
+const MAX_POINTS: usize = 1000;
+
+/// The distinct values column `col` of `t` is compared with by the first
+/// `col IN (c, …)` or `col = c OR col = d …` among `conds` whose items are
+/// all literals or parameters: each converted to the column's affinity,
+/// NULLs dropped (they match nothing), in key order. `None` when there is
+/// no such condition.
+pub fn in_values(
+    ctx: &Ctx,
+    t: &Table,
+    label: &str,
+    col: usize,
+    conds: &[Expr],
+) -> Result<Option<Vec<Value>>> {
+    let is_col = |e: &Expr| match e {
+        Expr::Column(q, n) => q.as_deref().is_none_or(|q| q == label) && t.column(n) == Some(col),
+        _ => false,
+    };
+    // `col = c` (either way round) as its constant side.
+    fn eq_side<'e>(e: &'e Expr, is_col: &dyn Fn(&Expr) -> bool) -> Option<&'e Expr> {
+        match e {
+            Expr::Binary(a, BinOp::Eq, b) if is_col(a) && constant(b) => Some(b),
+            Expr::Binary(a, BinOp::Eq, b) if is_col(b) && constant(a) => Some(a),
+            _ => None,
+        }
+    }
+    // The constants of an OR chain of equalities on the column.
+    fn or_items<'e>(e: &'e Expr, is_col: &dyn Fn(&Expr) -> bool, out: &mut Vec<&'e Expr>) -> bool {
+        match e {
+            Expr::Binary(a, BinOp::Or, b) => or_items(a, is_col, out) && or_items(b, is_col, out),
+            other => match eq_side(other, is_col) {
+                Some(k) => {
+                    out.push(k);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+    for c in conds {
+        let items: Vec<&Expr> = match c {
+            Expr::InList(x, list, false) if is_col(x) && list.iter().all(constant) => {
+                list.iter().collect()
+            }
+            Expr::Binary(_, BinOp::Or, _) => {
+                let mut out = Vec::new();
+                if !or_items(c, &is_col, &mut out) {
+                    continue;
+                }
+                out
+            }
+            _ => continue,
+        };
+        if items.len() > MAX_POINTS {
+            continue;
+        }
+        let aff = t.columns[col].affinity;
+        let mut keyed: Vec<(Vec<u8>, Value)> = Vec::with_capacity(items.len());
+        for e in items {
+            let v = numeric_norm(&aff.apply(constant_value(ctx, e)?));
+            // Integers past 2^53 have no exact real twin: leave them to a scan.
+            if matches!(v, Value::Int(i) if i.unsigned_abs() > 1 << 53) {
+                return Ok(None);
+            }
+            if v.is_null() {
+                continue;
+            }
+            let mut k = Vec::new();
+            encode_key_value(&v, &mut k);
+            keyed.push((k, v));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|a, b| a.0 == b.0);
+        return Ok(Some(keyed.into_iter().map(|(_, v)| v).collect()));
+    }
+    Ok(None)
+}
+
+/// Bounds holding exactly `v`.
+pub fn point(v: Value) -> Bounds {
+    Bounds {
+        lower: Some((v.clone(), true)),
+        upper: Some((v, true)),
     }
 }
 
