@@ -124,3 +124,48 @@ fn in_lists_use_lookups_and_return_what_a_scan_returns() {
     // NOT IN is not a lookup.
     assert!(plan(&db, "SELECT * FROM t WHERE id NOT IN (1, 2)").contains("Scan"));
 }
+
+/// Range paths compared integer bounds through a float, so past 2^53 they
+/// lost rows (`id >= 9007199254740995` found nothing). Answers as SQLite
+/// gives them.
+#[test]
+fn ranges_past_2_pow_53_keep_their_rows() {
+    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/big", Options::default())
+        .unwrap();
+    db.sql(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER); CREATE INDEX t_k ON t (k); \
+         INSERT INTO t VALUES (9007199254740993, 9007199254740993), \
+         (9007199254740992, 9007199254740992), (9007199254740995, 9007199254740995), (1, 1)",
+        &[],
+    )
+    .unwrap();
+    let ids = |w: &str| -> Vec<i64> {
+        db.sql(&format!("SELECT id FROM t WHERE {w} ORDER BY id"), &[])
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| match r[0] {
+                Value::Int(i) => i,
+                ref v => panic!("{v:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(
+        ids("id BETWEEN 9007199254740993 AND 9007199254740993"),
+        vec![9007199254740993]
+    );
+    assert_eq!(
+        ids("id <= 9007199254740993 AND id > 9007199254740992"),
+        vec![9007199254740993]
+    );
+    assert_eq!(
+        ids("k <= 9007199254740993 AND k >= 9007199254740993"),
+        vec![9007199254740993]
+    );
+    assert_eq!(ids("id >= 9007199254740995"), vec![9007199254740995]);
+    assert_eq!(ids("id < 9007199254740993"), vec![1, 9007199254740992]);
+    assert_eq!(
+        ids("k > 9007199254740992"),
+        vec![9007199254740993, 9007199254740995]
+    );
+}

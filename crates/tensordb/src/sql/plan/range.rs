@@ -192,6 +192,24 @@ fn key(prefix: &[u8], v: &Value) -> Vec<u8> {
     k
 }
 
+/// The integer a real bound starts (`lower`) or ends an integer range at:
+/// `ceil` / `floor` where reals are exact, widened by the real's spacing
+/// past 2^53 (an integer compares with a real through a float, so one a
+/// little beyond the bound can equal it).
+fn int_floor(x: f64, lower: bool) -> i64 {
+    let spacing = if x.abs() >= 9_007_199_254_740_992.0 {
+        x.abs() * f64::EPSILON * 2.0
+    } else {
+        0.0
+    };
+    let v = if lower {
+        (x - spacing).ceil()
+    } else {
+        (x + spacing).floor()
+    };
+    v.clamp(i64::MIN as f64, i64::MAX as f64) as i64
+}
+
 /// Key ranges under `prefix` (an index id or a table's rows) holding every
 /// value within `b`. `None` when the bounds cannot narrow the scan.
 pub fn key_ranges(prefix: &[u8], b: &Bounds) -> Option<Vec<ScanRange>> {
@@ -215,22 +233,22 @@ pub fn key_ranges(prefix: &[u8], b: &Bounds) -> Option<Vec<ScanRange>> {
         {
             let lo_f = lo.as_ref().and_then(|(v, _)| num(v));
             let hi_f = hi.as_ref().and_then(|(v, _)| num(v));
-            // Integers.
-            let int_start = match lo_f {
-                Some(x) => key(
-                    prefix,
-                    &Value::Int(x.ceil().clamp(i64::MIN as f64, i64::MAX as f64) as i64),
-                ),
+            // Integers. An integer bound is used as it is (integers compare
+            // exactly; through a float, bounds past 2^53 lost rows); a real
+            // bound past 2^53 is widened by its spacing, since an integer
+            // compares with it through a float (the filter re-checks).
+            let int_start = match lo.as_ref().map(|(v, _)| v) {
+                Some(Value::Int(i)) => key(prefix, &Value::Int(*i)),
+                Some(_) => key(prefix, &Value::Int(int_floor(lo_f.unwrap_or(0.0), true))),
                 None => tagged(prefix, 0x10),
             };
             let hi_exclusive = hi.as_ref().is_some_and(|(_, inclusive)| !inclusive);
-            let int_end = match hi_f {
-                Some(x) if hi_exclusive && x.fract() == 0.0 && x.abs() < 9.0e18 => {
-                    Some(key(prefix, &Value::Int(x as i64)))
-                }
-                Some(x) => prefix_successor(&key(
+            let int_end = match hi.as_ref().map(|(v, _)| v) {
+                Some(Value::Int(i)) if hi_exclusive => Some(key(prefix, &Value::Int(*i))),
+                Some(Value::Int(i)) => prefix_successor(&key(prefix, &Value::Int(*i))),
+                Some(_) => prefix_successor(&key(
                     prefix,
-                    &Value::Int(x.floor().clamp(i64::MIN as f64, i64::MAX as f64) as i64),
+                    &Value::Int(int_floor(hi_f.unwrap_or(0.0), false)),
                 )),
                 None => prefix_successor(&tagged(prefix, 0x10)),
             };
