@@ -59,6 +59,11 @@ fn setup(r: &mut Rng) -> Vec<String> {
             "CREATE TABLE {t} (id INTEGER PRIMARY KEY, {})",
             defs.join(", ")
         ));
+        // Secondary indexes on some columns, so access paths (ranges, IN
+        // lists, lookups) answer some of the predicates.
+        for (c, _) in cols.iter().filter(|_| r.below(2) == 0) {
+            out.push(format!("CREATE INDEX {t}_{c} ON {t} ({c})"));
+        }
         let n = 3 + r.below(10);
         for id in 1..=n {
             let vals: Vec<String> = cols.iter().map(|(_, ty)| cell(r, ty)).collect();

@@ -235,3 +235,25 @@ fn clauses_that_are_not_run_are_refused() {
         vec![vec![i(5), i(150)]]
     );
 }
+
+/// Integers and reals compare exactly, as in SQLite (found by the
+/// differential test once it stored integers past 2^53: through a float,
+/// 2^53 + 1 equalled 2^53.0 and rows were kept that SQLite drops).
+#[test]
+fn integers_and_reals_compare_exactly() {
+    let db = db();
+    let r = db
+        .sql(
+            "SELECT 9007199254740993 = 9007199254740992.0, \
+             -9007199254740993 >= CAST(-9007199254740993 AS REAL), \
+             9007199254740993 > 9007199254740992.0, 3 = 3.0, 2 < 2.5, \
+             9223372036854775807 < 9.3e18, -9223372036854775808 > -9.3e18",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows[0],
+        vec![i(0), i(0), i(1), i(1), i(1), i(1), i(1)],
+        "SQLite: 0, 0, 1, 1, 1, 1, 1"
+    );
+}

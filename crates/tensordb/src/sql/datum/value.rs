@@ -66,6 +66,10 @@ impl Value {
     pub fn total_cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            // Integers and reals compare exactly, as in SQLite (through a
+            // float, 2^53 + 1 would equal 2^53).
+            (Value::Int(i), Value::Real(r)) => int_real_cmp(*i, *r),
+            (Value::Real(r), Value::Int(i)) => int_real_cmp(*i, *r).reverse(),
             (a, b) if class(a) == 1 && class(b) == 1 => {
                 let (x, y) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
                 x.partial_cmp(&y).unwrap_or(Ordering::Equal)
@@ -167,6 +171,27 @@ pub fn format_real(r: f64) -> String {
         frac
     };
     format!("{sign}{int}.{frac}")
+}
+
+/// Compares an integer with a real exactly (NaN compares equal, as a
+/// failed float comparison always did here).
+fn int_real_cmp(i: i64, r: f64) -> Ordering {
+    if r.is_nan() {
+        return Ordering::Equal;
+    }
+    // Reals at or past 2^63 (either way) lie beyond every integer.
+    if r >= 9_223_372_036_854_775_808.0 {
+        return Ordering::Less;
+    }
+    if r < -9_223_372_036_854_775_808.0 {
+        return Ordering::Greater;
+    }
+    let floor = r.floor();
+    let f = floor as i64; // exact: |floor| < 2^63
+    match i.cmp(&f) {
+        Ordering::Equal if r > floor => Ordering::Less,
+        o => o,
+    }
 }
 
 /// Reads the longest numeric prefix of text (SQLite's conversion); 0 if none.
