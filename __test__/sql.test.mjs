@@ -249,3 +249,23 @@ test('text values round-trip: ASCII, non-ASCII and empty, in small and large res
   await db.close()
   cleanup()
 })
+
+test('large results: rows and raw agree, duplicate column names keep both values in raw', async () => {
+  const { dir, cleanup } = tempDir('large-raw')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT, v REAL, flag BOOLEAN)')
+  for (let b = 0; b < 4; b++) {
+    await db.sql(`INSERT INTO big VALUES ${Array.from({ length: 5000 }, (_, j) => `(${b * 5000 + j}, 'row${b * 5000 + j}', ${j}.5, ${j % 2})`).join(',')}`)
+  }
+  // Over 256 KiB packed: shaped in slices, the flat array not kept.
+  const r = await db.exec('SELECT id, s, v, flag FROM big ORDER BY id')
+  assert.equal(r.rows.length, 20000)
+  assert.deepEqual(r.rows[12345], { id: 12345, s: 'row12345', v: 2345.5, flag: true })
+  assert.deepEqual(r.raw[12345], [12345, 'row12345', 2345.5, true])
+  assert.equal(r.raw.length, 20000)
+  // The same name twice: rows keep the last, raw keeps both.
+  const d = await db.exec('SELECT id, s, s || id AS s FROM big ORDER BY id')
+  assert.deepEqual(d.raw[7], [7, 'row7', 'row77'])
+  await db.close()
+  cleanup()
+})

@@ -166,7 +166,11 @@ export async function shapeResultAsync(t: SqlTuple): Promise<SqlResult> {
       for (; i < stop; i += width) rows.push(make(flat, i))
     }
   }
-  return new Result(rows, columns, types ?? [], changes, lastInsertRowid, systemTime, flat)
+  // With distinct column names the rows hold every value: the flat array is
+  // not kept (half the live heap, shorter garbage-collection pauses), and
+  // `raw` is rebuilt from the rows if asked for.
+  const distinct = new Set(columns).size === columns.length
+  return new Result(rows, columns, types ?? [], changes, lastInsertRowid, systemTime, distinct ? null : flat)
 }
 
 type Convert = (v: unknown) => unknown
@@ -243,7 +247,7 @@ export function rowMaker(columns: string[]): RowMaker {
 
 /** A `SqlResult` whose `raw` arrays are built on first use. */
 class Result implements SqlResult {
-  readonly #flat: unknown[]
+  readonly #flat: unknown[] | null
   #raw: unknown[][] | undefined
   constructor(
     readonly rows: Record<string, unknown>[],
@@ -252,7 +256,7 @@ class Result implements SqlResult {
     readonly changes: number,
     readonly lastInsertRowid: number | null,
     readonly systemTime: SystemTime | null,
-    flat: unknown[],
+    flat: unknown[] | null,
   ) {
     this.#flat = flat
   }
@@ -262,7 +266,12 @@ class Result implements SqlResult {
     if (this.#raw === undefined) {
       const width = this.columns.length
       const raw: unknown[][] = []
-      for (let i = 0; width > 0 && i < this.#flat.length; i += width) raw.push(this.#flat.slice(i, i + width))
+      const flat = this.#flat
+      if (flat === null) {
+        for (const row of this.rows) raw.push(this.columns.map((c) => row[c]))
+      } else {
+        for (let i = 0; width > 0 && i < flat.length; i += width) raw.push(flat.slice(i, i + width))
+      }
       this.#raw = raw
     }
     return this.#raw
