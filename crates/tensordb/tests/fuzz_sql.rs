@@ -175,6 +175,11 @@ fn regression_dir() -> PathBuf {
 
 /// Runs one input; `Some(reason)` when it broke a rule.
 fn run(db: &Database, sql: &str) -> Option<String> {
+    // BACKUP TO writes a real file wherever its mutated path points (one
+    // landed in the source tree): not fuzzed here.
+    if sql.to_ascii_uppercase().contains("BACKUP") {
+        return None;
+    }
     let params = [Value::Int(1), Value::Text("p".into())];
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| db.sql(sql, &params)));
     match res {
