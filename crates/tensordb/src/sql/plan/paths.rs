@@ -145,6 +145,43 @@ fn describe_range(t: &Table, col: usize, b: &Bounds) -> String {
     parts.join(" AND ")
 }
 
+/// Rows one value of `ix` finds: one when it is unique, else what ANALYZE
+/// counted (a default without statistics), at most the table's `n`.
+fn per_value(
+    ix: &Index,
+    unique: bool,
+    st: Option<&crate::sql::catalog::stats::Stats>,
+    n: f64,
+) -> f64 {
+    if unique {
+        return 1.0;
+    }
+    st.and_then(|s| s.per_value(&ix.name))
+        .unwrap_or(DEFAULT_PER_VALUE)
+        .min(n)
+}
+
+/// A candidate reading `ranges` of index `ix`'s entries, then the rows.
+fn index_range(
+    ix: &Index,
+    ranges: Vec<ScanRange>,
+    rows: f64,
+    detail: impl FnOnce() -> String,
+    ctx: &Ctx,
+) -> Candidate {
+    Candidate {
+        path: crate::sql::plan::access::Path::IndexRange(ix.name.clone()),
+        rows,
+        cost: SEEK * ranges.len() as f64 + rows * (ENTRY + SEEK),
+        how: How::IndexEntries {
+            ranges,
+            skip: ix.entries_prefix().len(),
+            values: ix.columns.len(),
+        },
+        detail: traced(ctx, detail),
+    }
+}
+
 /// The key ranges under `prefix` holding each of `vals` (distinct, in key
 /// order, so the ranges are disjoint and ascending).
 fn point_ranges(prefix: &[u8], vals: &[Value]) -> Vec<ScanRange> {
@@ -216,14 +253,7 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
     let indexes: Vec<Index> = index::of_table(ctx, t)?;
     for ix in &indexes {
         if !eqs.is_empty() && ix.columns.iter().all(|c| eqs.contains_key(c)) {
-            let per_value = if ix.unique {
-                1.0
-            } else {
-                st.as_ref()
-                    .and_then(|s| s.per_value(&ix.name))
-                    .unwrap_or(DEFAULT_PER_VALUE)
-                    .min(n)
-            };
+            let per_value = per_value(ix, ix.unique, st.as_ref(), n);
             let mut prefix = ix.entries_prefix();
             for c in &ix.columns {
                 encode_key_value(&eqs[c], &mut prefix);
@@ -270,52 +300,34 @@ pub fn candidates(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<V
             });
         }
     }
+    // An index's first column: an IN list (one lookup per value), a range.
     for ix in &indexes {
         let Some(&first) = ix.columns.first() else {
             continue;
         };
+        let prefix = ix.entries_prefix();
         if let Some(vals) = crate::sql::plan::range::in_values(ctx, t, label, first, conds)? {
-            let per_value = if ix.unique && ix.columns.len() == 1 {
-                1.0
-            } else {
-                st.as_ref()
-                    .and_then(|s| s.per_value(&ix.name))
-                    .unwrap_or(DEFAULT_PER_VALUE)
-                    .min(n)
-            };
-            let ranges = point_ranges(&ix.entries_prefix(), &vals);
-            let rows = (vals.len() as f64 * per_value).min(n);
-            out.push(Candidate {
-                path: Path::IndexRange(ix.name.clone()),
+            let unique = ix.unique && ix.columns.len() == 1;
+            let rows = (vals.len() as f64 * per_value(ix, unique, st.as_ref(), n)).min(n);
+            let ranges = point_ranges(&prefix, &vals);
+            out.push(index_range(
+                ix,
+                ranges,
                 rows,
-                cost: SEEK * ranges.len() as f64 + rows * (ENTRY + SEEK),
-                how: How::IndexEntries {
-                    ranges,
-                    skip: ix.entries_prefix().len(),
-                    values: ix.columns.len(),
-                },
-                detail: traced(ctx, || describe_in(t, first, &vals)),
-            });
+                || describe_in(t, first, &vals),
+                ctx,
+            ));
         }
-    }
-    for ix in &indexes {
-        let Some(&first) = ix.columns.first() else {
-            continue;
-        };
         let b = crate::sql::plan::range::bounds(ctx, t, label, first, conds)?;
-        if let Some(ranges) = crate::sql::plan::range::key_ranges(&ix.entries_prefix(), &b) {
+        if let Some(ranges) = crate::sql::plan::range::key_ranges(&prefix, &b) {
             let rows = n * range_fraction(&b);
-            out.push(Candidate {
-                path: Path::IndexRange(ix.name.clone()),
+            out.push(index_range(
+                ix,
+                ranges,
                 rows,
-                cost: SEEK * ranges.len() as f64 + rows * (ENTRY + SEEK),
-                how: How::IndexEntries {
-                    ranges,
-                    skip: ix.entries_prefix().len(),
-                    values: ix.columns.len(),
-                },
-                detail: traced(ctx, || describe_range(t, first, &b)),
-            });
+                || describe_range(t, first, &b),
+                ctx,
+            ));
         }
     }
     Ok(out)
