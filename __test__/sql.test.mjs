@@ -269,3 +269,25 @@ test('large results: rows and raw agree, duplicate column names keep both values
   await db.close()
   cleanup()
 })
+
+test('results over 1 MiB (handed over without a copy) keep every value, and blobs do not hold the whole result', async () => {
+  const { dir, cleanup } = tempDir('large-owned')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT)')
+  await db.sql(`INSERT INTO big VALUES ${Array.from({ length: 20000 }, (_, j) => `(${j}, 'row${j}')`).join(',')}`)
+  const r = await db.sql("SELECT id, printf('%0200d', id) AS p, CAST(s AS BLOB) AS b FROM big ORDER BY id")
+  assert.equal(r.length, 20000)
+  for (const i of [0, 9999, 19999]) {
+    assert.equal(r[i].p, String(i).padStart(200, '0'))
+    assert.ok(Buffer.isBuffer(r[i].b))
+    assert.equal(r[i].b.toString(), `row${i}`)
+    assert.ok(r[i].b.buffer.byteLength < 1 << 20, 'a blob is its own copy, not a view of the result')
+  }
+  const kv = Array.from({ length: 20000 }, (_, j) => ({ type: 'put', key: `k${String(j).padStart(6, '0')}`, value: 'x'.repeat(100) + j }))
+  await db.batch(kv)
+  const scanned = await db.scan({ prefix: 'k' })
+  assert.equal(scanned.length, 20000)
+  assert.deepEqual(scanned[12345], { key: 'k012345', value: 'x'.repeat(100) + 12345 })
+  await db.close()
+  cleanup()
+})

@@ -205,7 +205,7 @@ async function unpackRows(buf: Buffer, keysAsBuffer: boolean): Promise<Entry<str
   const out = new Array<Entry<string | Buffer>>(n)
   for (let i = 0; i < n; i++, ix += 12) {
     // Large scans are decoded in slices between event-loop turns.
-    if (i > 0 && i % 8192 === 0) await turn()
+    if (i > 0 && i % 4096 === 0) await turn()
     const ks = buf.readUInt32LE(ix)
     const ke = ks + buf.readUInt32LE(ix + 4)
     const ve = ke + buf.readUInt32LE(ix + 8)

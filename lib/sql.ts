@@ -145,32 +145,33 @@ export function turn(): Promise<void> {
 export async function shapeResultAsync(t: SqlTuple): Promise<SqlResult> {
   const [columns, values, changes, lastInsertRowid, systemTime, types] = t
   if (Array.isArray(values) || values.length <= SLICED_BYTES) return shapeResult(t)
-  const flat: unknown[] = []
-  const dv = new DataView(values.buffer, values.byteOffset, values.byteLength)
-  for (let p = 0; p < values.length; ) {
-    p = unpackInto(values, p, values.length, dv, flat, SLICE_VALUES)
-    if (p < values.length) await turn()
-  }
   const width = columns.length
-  if (types !== undefined && width > 0 && types.some((x) => CONVERT[x] !== undefined)) {
-    await turn()
-    convertTyped(flat, width, types)
-  }
+  const dv = new DataView(values.buffer, values.byteOffset, values.byteLength)
+  // Each row is decoded into a small reused array and turned into its object
+  // at once: no flat array of every value (which doubled the live heap and
+  // made the garbage collector's pauses, not the decoding, the longest
+  // stalls). Duplicate column names keep each row's values for `raw`.
+  const distinct = new Set(columns).size === columns.length
+  const typed = types !== undefined && width > 0 && types.some((x) => CONVERT[x] !== undefined)
+  const make = width > 0 ? rowMaker(columns) : null
   const rows: Record<string, unknown>[] = []
-  if (width > 0) {
-    const make = rowMaker(columns)
-    const step = Math.max(1, Math.floor(SLICE_VALUES / width)) * width
-    for (let i = 0; i < flat.length; ) {
-      await turn()
-      const stop = Math.min(flat.length, i + step)
-      for (; i < stop; i += width) rows.push(make(flat, i))
+  const raw: unknown[][] | null = distinct ? null : []
+  const perSlice = Math.max(1, Math.floor(SLICE_VALUES / Math.max(1, width)))
+  let one: unknown[] = []
+  for (let p = 0; make !== null && p < values.length; ) {
+    await turn()
+    for (let n = 0; n < perSlice && p < values.length; n++) {
+      one.length = 0
+      p = unpackInto(values, p, values.length, dv, one, width)
+      if (typed) convertTyped(one, width, types)
+      rows.push(make(one, 0))
+      if (raw !== null) {
+        raw.push(one)
+        one = []
+      }
     }
   }
-  // With distinct column names the rows hold every value: the flat array is
-  // not kept (half the live heap, shorter garbage-collection pauses), and
-  // `raw` is rebuilt from the rows if asked for.
-  const distinct = new Set(columns).size === columns.length
-  return new Result(rows, columns, types ?? [], changes, lastInsertRowid, systemTime, distinct ? null : flat)
+  return new Result(rows, columns, types ?? [], changes, lastInsertRowid, systemTime, null, raw)
 }
 
 type Convert = (v: unknown) => unknown
@@ -257,8 +258,10 @@ class Result implements SqlResult {
     readonly lastInsertRowid: number | null,
     readonly systemTime: SystemTime | null,
     flat: unknown[] | null,
+    raw?: unknown[][] | null,
   ) {
     this.#flat = flat
+    if (raw !== null && raw !== undefined) this.#raw = raw
   }
 
   /** Result rows as arrays, in column order (keeps columns that share a name). */

@@ -6,7 +6,9 @@
 //! `[id, value, id, value, …]` (a negative id carries an `Error`) and calls
 //! the SDK's callback once, which resolves or rejects its Promises.
 
-use crate::convert::{js_array, js_buffer, js_error, js_null, js_number, js_string, stored_to_js};
+use crate::convert::{
+    js_array, js_buffer, js_buffer_owned, js_error, js_null, js_number, js_string, stored_to_js,
+};
 use napi::{sys, Error, Result, Status};
 use std::ffi::c_void;
 use std::ptr;
@@ -130,7 +132,7 @@ pub(crate) fn pack_values(rows: &[Vec<tensordb::sql::Value>]) -> Vec<u8> {
 pub(crate) unsafe fn sql_result_to_js(
     env: sys::napi_env,
     r: &tensordb::sql::SqlResult,
-    packed: Option<&[u8]>,
+    packed: Option<Vec<u8>>,
 ) -> Result<sys::napi_value> {
     // SAFETY: the caller guarantees the JS thread and a live env.
     unsafe {
@@ -142,7 +144,7 @@ pub(crate) unsafe fn sql_result_to_js(
         // No rows (a write without RETURNING): an empty array, which costs
         // far less to make than an empty Buffer.
         let values = match packed {
-            Some(p) => js_buffer(env, p)?,
+            Some(p) => js_buffer_owned(env, p)?,
             None if r.rows.is_empty() => js_array(env, &[])?,
             None => js_buffer(env, &pack_values(&r.rows))?,
         };
@@ -245,8 +247,8 @@ unsafe fn outcome_to_js(env: sys::napi_env, o: Outcome) -> Result<(bool, sys::na
                 js_array(env, &items)?
             }
             Outcome::Sql(r) => sql_result_to_js(env, &r, None)?,
-            Outcome::SqlPacked(r, packed) => sql_result_to_js(env, &r, Some(&packed))?,
-            Outcome::Packed(bytes) => js_buffer(env, &bytes)?,
+            Outcome::SqlPacked(r, packed) => sql_result_to_js(env, &r, Some(packed))?,
+            Outcome::Packed(bytes) => js_buffer_owned(env, bytes)?,
             Outcome::Changes(b) => changes_to_js(env, &b)?,
             Outcome::TableChanges(r, next) => js_array(
                 env,

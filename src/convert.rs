@@ -144,6 +144,62 @@ pub unsafe fn js_buffer(env: sys::napi_env, b: &[u8]) -> Result<sys::napi_value>
     Ok(out)
 }
 
+/// Frees the bytes behind a Buffer made by `js_buffer_owned`.
+unsafe extern "C" fn free_owned(
+    env: sys::napi_env,
+    _data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: `hint` is the Box<Vec<u8>> leaked in `js_buffer_owned`.
+    let bytes = unsafe { Box::from_raw(hint as *mut Vec<u8>) };
+    let mut adjusted = 0;
+    // SAFETY: finalizers run on the JS thread with a live env.
+    unsafe { sys::napi_adjust_external_memory(env, -(bytes.len() as i64), &mut adjusted) };
+}
+
+/// Buffers at least this large are handed over without a copy.
+const OWNED_FROM: usize = 1 << 20;
+
+/// Creates a Buffer over `b` itself (no copy: a large result is not copied
+/// on the JS thread), freed when the Buffer is collected. Where external
+/// buffers are not allowed (Electron's V8 sandbox) and for small buffers it
+/// copies.
+///
+/// # Safety
+/// `env` must be the current call's environment.
+pub unsafe fn js_buffer_owned(env: sys::napi_env, b: Vec<u8>) -> Result<sys::napi_value> {
+    if b.len() < OWNED_FROM {
+        // SAFETY: as the caller's.
+        return unsafe { js_buffer(env, &b) };
+    }
+    let len = b.len();
+    let mut boxed = Box::new(b);
+    let data = boxed.as_mut_ptr();
+    let hint = Box::into_raw(boxed);
+    let mut out = ptr::null_mut();
+    // SAFETY: `data` stays valid until `free_owned` drops the box it lives in.
+    let status = unsafe {
+        sys::napi_create_external_buffer(
+            env,
+            len,
+            data.cast(),
+            Some(free_owned),
+            hint.cast(),
+            &mut out,
+        )
+    };
+    if status == sys::Status::napi_ok {
+        let mut adjusted = 0;
+        // SAFETY: as above; tells V8's collector what the Buffer holds.
+        unsafe { sys::napi_adjust_external_memory(env, len as i64, &mut adjusted) };
+        return Ok(out);
+    }
+    // SAFETY: the call failed, so Node did not take `hint`.
+    let b = unsafe { Box::from_raw(hint) };
+    // SAFETY: as the caller's.
+    unsafe { js_buffer(env, &b) }
+}
+
 /// Creates a JS number.
 ///
 /// # Safety
