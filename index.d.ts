@@ -165,16 +165,25 @@ export declare class NativeDb {
   /** Runs a prepared statement in a session; completes like `sql`. */
   sessionRun(session: NativeSession, stmt: NativeStatement, params: unknown[], id: number): void
   /**
-   * Runs a prepared query and keeps its rows natively under `id`;
-   * completes like `sql` with no rows. `cursor_next(id, n)` pulls them.
+   * Opens a stream of a prepared query's rows under `id` (see
+   * `Database::stream`: a single-table query is produced a chunk at a
+   * time at one snapshot; inside a session, or for any other statement,
+   * the whole result is computed now); completes like `sql` with no rows.
+   * `cursor_next(id, n)` pulls them.
    */
   openCursor(stmt: NativeStatement, params: unknown[], asOf: number, epoch: number, validAt: number, session: NativeSession | undefined | null, id: number): void
   /**
    * The next up to `max` rows of cursor `id`, packed like SQL results
    * (see `completion::pack_values`); empty when exhausted, which also
-   * frees the cursor.
+   * frees the cursor; `null` when the next rows must be read first
+   * (`cursor_fill`). Never waits.
    */
-  cursorNext(id: number, max: number): Buffer
+  cursorNext(id: number, max: number): Buffer | null
+  /**
+   * Reads cursor `cursor`'s next rows on the engine's threads (after
+   * `cursor_next` answered `null`); completes with nothing.
+   */
+  cursorFill(cursor: number, id: number): void
   /** Frees cursor `id` (after `break` in a `for await`). */
   cursorClose(id: number): void
 }

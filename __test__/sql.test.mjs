@@ -291,3 +291,54 @@ test('results over 1 MiB (handed over without a copy) keep every value, and blob
   await db.close()
   cleanup()
 })
+
+test('db.iterate(sql) streams a table in chunks at one snapshot, and stops early on break', async () => {
+  const { dir, cleanup } = tempDir('iterate-sql')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT, flag BOOLEAN)')
+  for (let b = 0; b < 3; b++) {
+    await db.sql(`INSERT INTO big VALUES ${Array.from({ length: 5000 }, (_, j) => `(${b * 5000 + j}, 'row${b * 5000 + j}', ${j % 2})`).join(',')}`)
+  }
+  // Over several 4,096-row chunks; writes made while iterating are not seen.
+  let n = 0
+  let wrote = false
+  for await (const r of db.iterate('SELECT id, s, flag FROM big WHERE id % $1 = 0', [3])) {
+    assert.deepEqual(r, { id: n * 3, s: `row${n * 3}`, flag: (n * 3) % 2 === 1 })
+    n++
+    if (!wrote && n === 100) {
+      await db.sql('DELETE FROM big WHERE id > 10000')
+      wrote = true
+    }
+  }
+  assert.equal(n, 5000)
+  // The same as the prepared statement's iterate, and as db.sql.
+  const whole = await db.sql('SELECT id, s FROM big')
+  const streamed = []
+  for await (const r of db.prepare('SELECT id, s FROM big').iterate()) streamed.push(r)
+  assert.deepEqual(streamed, whole)
+  assert.equal(whole.length, 10001)
+  // break frees the cursor; the database stays usable.
+  let k = 0
+  for await (const r of db.iterate('SELECT * FROM big')) if (++k === 10 && r) break
+  assert.equal(k, 10)
+  // Shapes that are not streamed, a transaction, errors.
+  const top = []
+  for await (const r of db.iterate('SELECT id FROM big ORDER BY id DESC LIMIT 3')) top.push(r.id)
+  assert.deepEqual(top, [10000, 9999, 9998])
+  await db.transaction(async (tx) => {
+    await tx.sql('INSERT INTO big VALUES (20000, $1, 1)', ['in tx'])
+    const seen = []
+    for await (const r of db.prepare('SELECT s FROM big WHERE id >= 10000').iterate([], { tx })) seen.push(r.s)
+    assert.deepEqual(seen, ['row10000', 'in tx'])
+  })
+  await assert.rejects(async () => {
+    for await (const r of db.iterate('SELECT nope FROM big')) assert.fail(String(r))
+  }, { code: 'TDB_NO_COLUMN' })
+  // The key-value form is unchanged.
+  await db.put('a', '1')
+  const kv = []
+  for await (const e of db.iterate({ prefix: 'a' })) kv.push(e)
+  assert.deepEqual(kv, [{ key: 'a', value: '1' }])
+  await db.close()
+  cleanup()
+})

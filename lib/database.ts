@@ -1,7 +1,7 @@
 import { Channel, NativeCancel, NativeOpenOptions, newCancel } from './native'
 import { Change, ChangesOptions, TableChange, TableChangesOptions, changeFeed } from './changes'
 import { ReadOptions, SqlOptions, NONE, readArgs } from './read-options'
-import { RunResult, SqlResult, SqlTuple, Statement, Transaction, TransactionOptions, runTransaction, shapeResult, shapeResultAsync, sqlArgs, toParams, turn } from './sql'
+import { RunResult, SqlResult, SqlTuple, Statement, StatementOptions, Transaction, TransactionOptions, runTransaction, shapeResult, shapeResultAsync, sqlArgs, toParams, turn } from './sql'
 import { TensorError, invalid, toTensorError } from './errors'
 import { Micros, SystemTime, TimeInput, toMicros } from './time'
 import { Key, Value, checkKey, decodeValue, encodeValue, keyString } from './values'
@@ -417,10 +417,24 @@ export class Database<DB extends Schema = LooseSchema> implements Runner {
   }
 
   /**
-   * Iterates a range of any size in pages of `pageSize` entries, all read at
-   * one system time (the first page's), so the result is a consistent snapshot.
+   * Streams the rows of a SQL query (`db.iterate('SELECT …', params,
+   * options)`, as `prepare(sql).iterate(params, options)`): a query reading
+   * one table row by row is produced a chunk at a time at one snapshot, so
+   * memory stays bounded however large the table.
    */
-  async *iterate(options: ScanOptions & { pageSize?: number } = {}): AsyncGenerator<Entry<string | Buffer>> {
+  iterate<Row = Record<string, unknown>>(sql: string, params?: unknown[], options?: StatementOptions): AsyncGenerator<Row, void, undefined>
+  /**
+   * Iterates a key range of any size in pages of `pageSize` entries, all read
+   * at one system time (the first page's), so the result is a consistent
+   * snapshot.
+   */
+  iterate(options?: ScanOptions & { pageSize?: number }): AsyncGenerator<Entry<string | Buffer>>
+  iterate(first?: unknown, params?: unknown[], options?: StatementOptions): AsyncGenerator<unknown> {
+    if (typeof first === 'string') return this.prepare(first).iterate(params, options)
+    return this.iterateKeys((first === undefined ? {} : first) as ScanOptions & { pageSize?: number })
+  }
+
+  private async *iterateKeys(options: ScanOptions & { pageSize?: number }): AsyncGenerator<Entry<string | Buffer>> {
     if (typeof options !== 'object' || options === null) throw invalid('iterate() options must be an object')
     const pageSize = options.pageSize ?? 1000
     if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw invalid('pageSize must be a positive integer')

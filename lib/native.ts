@@ -93,7 +93,10 @@ export interface NativeDb {
     session: NativeSession | null,
     id: number,
   ): void
-  cursorNext(id: number, max: number): Buffer
+  /** Ready rows (packed); empty when over; `null` when `cursorFill` must read more first. */
+  cursorNext(id: number, max: number): Buffer | null
+  /** Reads a cursor's next rows on the engine's threads. */
+  cursorFill(cursor: number, id: number): void
   cursorClose(id: number): void
   advanceEpoch(id: number): void
   now(): number

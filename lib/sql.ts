@@ -475,9 +475,12 @@ export class Statement<Row = Record<string, unknown>> {
   }
 
   /**
-   * Streams the result rows: the query runs on the engine's threads, then
-   * rows cross into JS in batches as the loop asks for them. `break` frees
-   * the rest.
+   * Streams the result rows, crossing into JS in batches as the loop asks
+   * for them. A query reading one table row by row (no aggregate, GROUP BY,
+   * DISTINCT, window, subquery, ORDER BY, LIMIT or CTE) is produced a chunk
+   * at a time at one snapshot, so memory stays bounded however many rows it
+   * has; any other statement (or one inside a transaction) is computed whole
+   * first. `break` frees the rest.
    */
   async *iterate(params?: unknown[], options?: StatementOptions): AsyncGenerator<Row, void, undefined> {
     const p = checkParams(params)
@@ -500,12 +503,18 @@ export class Statement<Row = Record<string, unknown>> {
         // A `for await` over batches runs as one chain of microtasks: let
         // the event loop in every 16 batches (4,096 rows).
         if (++batches % 16 === 0) await turn()
-        let flat: unknown[]
+        let packed: Buffer | null
         try {
-          flat = unpackValues(this.ch.native.cursorNext(cursor, BATCH))
+          packed = this.ch.native.cursorNext(cursor, BATCH)
         } catch (e) {
           throw toTensorError(e)
         }
+        if (packed === null) {
+          // The next chunk is read on the engine's threads.
+          await this.ch.call<null>((id) => this.ch.native.cursorFill(cursor, id))
+          continue
+        }
+        const flat = unpackValues(packed)
         if (flat.length === 0) {
           done = true
           return

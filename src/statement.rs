@@ -10,7 +10,7 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tensordb::sql::{Prepared, Session, SqlResult, Value};
+use tensordb::sql::{Prepared, RowStream, Session, SqlResult, Value};
 use tensordb::{Database, Error, ReadAt};
 
 /// SQL parsed once (`db.prepare`).
@@ -58,8 +58,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Results kept on the native side while JS pulls them in batches.
-pub(crate) type Cursors = Arc<Mutex<HashMap<u32, (SqlResult, usize)>>>;
+/// Open query streams, by cursor id, while JS pulls their rows in batches.
+pub(crate) type Cursors = Arc<Mutex<HashMap<u32, Arc<Mutex<RowStream>>>>>;
 
 fn values(params: Vec<SqlParam>) -> Vec<Value> {
     params.into_iter().map(|p| p.0).collect()
@@ -235,8 +235,11 @@ impl NativeDb {
         });
     }
 
-    /// Runs a prepared query and keeps its rows natively under `id`;
-    /// completes like `sql` with no rows. `cursor_next(id, n)` pulls them.
+    /// Opens a stream of a prepared query's rows under `id` (see
+    /// `Database::stream`: a single-table query is produced a chunk at a
+    /// time at one snapshot; inside a session, or for any other statement,
+    /// the whole result is computed now); completes like `sql` with no rows.
+    /// `cursor_next(id, n)` pulls them.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn open_cursor(
@@ -254,46 +257,66 @@ impl NativeDb {
         let params = values(params);
         let cursors = self.cursors.clone();
         let s = session.map(|s| s.inner.clone());
-        self.on_pool(id, move |db| match run(db, &p, &params, at, s.as_deref()) {
-            Ok(mut head) => {
-                // The rows stay here; the completion carries the rest.
-                let rows = std::mem::take(&mut head.rows);
-                lock(&cursors).insert(
-                    id,
-                    (
-                        SqlResult {
-                            rows,
-                            ..SqlResult::default()
-                        },
-                        0,
-                    ),
-                );
-                Outcome::Sql(head)
+        self.on_pool(id, move |db| {
+            let stream = match &s {
+                Some(s) => lock(s)
+                    .run_prepared(db, &p, &params, at)
+                    .map(RowStream::from),
+                None => db.stream(&p, &params, at),
+            };
+            match stream {
+                Ok(stream) => {
+                    // The rows stay here; the completion carries the shape.
+                    let head = SqlResult {
+                        columns: stream.columns().to_vec(),
+                        types: stream.types().to_vec(),
+                        ..SqlResult::default()
+                    };
+                    lock(&cursors).insert(id, Arc::new(Mutex::new(stream)));
+                    Outcome::Sql(head)
+                }
+                Err(e) => Outcome::Err(e),
             }
-            Err(e) => Outcome::Err(e),
         });
     }
 
     /// The next up to `max` rows of cursor `id`, packed like SQL results
     /// (see `completion::pack_values`); empty when exhausted, which also
-    /// frees the cursor.
+    /// frees the cursor; `null` when the next rows must be read first
+    /// (`cursor_fill`). Never waits.
     #[napi(catch_unwind)]
-    pub fn cursor_next(&self, id: u32, max: u32) -> napi::Result<Buffer, String> {
+    pub fn cursor_next(&self, id: u32, max: u32) -> napi::Result<Option<Buffer>, String> {
         let mut cursors = lock(&self.cursors);
-        let Some((r, pos)) = cursors.get_mut(&id) else {
+        let Some(stream) = cursors.get(&id) else {
             return Err(to_napi(Error::invalid("the cursor is closed")));
         };
-        let end = (*pos + max.max(1) as usize).min(r.rows.len());
-        let packed = crate::completion::pack_values(&r.rows[*pos..end]);
-        // Rows are handed over once: free them as they go.
-        for row in &mut r.rows[*pos..end] {
-            *row = Vec::new();
+        let Ok(mut stream) = stream.try_lock() else {
+            return Ok(None);
+        };
+        if !stream.is_ready() {
+            return Ok(None);
         }
-        *pos = end;
+        let rows = stream.take(max.max(1) as usize);
+        drop(stream);
+        let packed = crate::completion::pack_values(&rows);
         if packed.is_empty() {
             cursors.remove(&id);
         }
-        Ok(packed.into())
+        Ok(Some(packed.into()))
+    }
+
+    /// Reads cursor `cursor`'s next rows on the engine's threads (after
+    /// `cursor_next` answered `null`); completes with nothing.
+    #[napi(catch_unwind)]
+    pub fn cursor_fill(&self, cursor: u32, id: u32) {
+        let stream = lock(&self.cursors).get(&cursor).cloned();
+        self.on_pool(id, move |db| match stream {
+            None => Outcome::Err(Error::invalid("the cursor is closed")),
+            Some(s) => match lock(&s).fill(db) {
+                Ok(()) => Outcome::Unit,
+                Err(e) => Outcome::Err(e),
+            },
+        });
     }
 
     /// Frees cursor `id` (after `break` in a `for await`).

@@ -27,8 +27,10 @@ pub mod func;
 pub mod plan;
 pub mod session;
 pub mod state;
+pub mod stream;
 pub mod syntax;
 
 pub use datum::value::Value;
 pub use dml::statement::SqlResult;
 pub use session::{Prepared, Session};
+pub use stream::RowStream;

@@ -50,6 +50,21 @@ impl Prepared {
         })
     }
 
+    /// The parsed statements with their texts.
+    pub(crate) fn statements(&self) -> &[(Statement, String)] {
+        &self.statements
+    }
+
+    /// The estimated nesting depth (deep statements run on a big stack).
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The SQL text.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
     /// True when the statement holds a compiled primary-key read (see
     /// `sql::point`); it is used only for reads of now from memory.
     pub fn has_point_plan(&self) -> bool {

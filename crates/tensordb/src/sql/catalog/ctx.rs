@@ -25,6 +25,28 @@ pub type SubqueryResult = Option<Rc<CteRows>>;
 /// A table's schema and its rows as (storage key, values).
 pub type LoadedTable = (Arc<Table>, Vec<(Vec<u8>, Vec<Value>)>);
 
+/// A stream's window on its table (see `sql::stream`): the table's scan
+/// reads only rows after `after`, at most `max` of them.
+#[derive(Clone, Debug)]
+pub struct Window {
+    /// The table whose scan is windowed.
+    pub table: String,
+    /// The last storage key the previous window read.
+    pub after: Option<Vec<u8>>,
+    /// Storage rows read at most.
+    pub max: usize,
+}
+
+/// Where a window's scan ended: the last key it read, and whether rows may
+/// follow it.
+#[derive(Clone, Debug, Default)]
+pub struct WindowEnd {
+    /// The last storage key read.
+    pub last: Option<Vec<u8>>,
+    /// True when the scan stopped at `max` rows.
+    pub more: bool,
+}
+
 /// Releases bytes charged to the statement's memory budget when dropped.
 struct Released(usize);
 
@@ -72,6 +94,12 @@ pub struct Ctx<'a> {
     /// The folder's schema cache and the generation it may be used at, when
     /// this statement reads the schema as it is now (see `shared_meta`).
     meta: std::cell::OnceCell<Option<(Arc<MetaCache>, u64)>>,
+    /// A stream's window, taken by the first scan of its table.
+    window: RefCell<Option<Window>>,
+    /// Where the windowed scan ended (`None`: no scan took the window).
+    window_end: RefCell<Option<WindowEnd>>,
+    /// Every column name a query statement can read (`None`: any column).
+    needed: RefCell<Option<Rc<std::collections::HashSet<String>>>>,
 }
 
 use crate::engine::schema_watch::is_schema_key;
@@ -116,7 +144,52 @@ impl<'a> Ctx<'a> {
             cte_gen: std::cell::Cell::new(0),
             subqueries: RefCell::new(HashMap::new()),
             meta: std::cell::OnceCell::new(),
+            window: RefCell::new(None),
+            window_end: RefCell::new(None),
+            needed: RefCell::new(None),
         }
+    }
+
+    /// Limits the columns reads decode to those named in `names` (a query
+    /// statement's every column name, `syntax::columns::used`); the other
+    /// columns read as NULL. Only for statements that never write rows back.
+    pub fn set_needed(&self, names: Option<std::collections::HashSet<String>>) {
+        *self.needed.borrow_mut() = names.map(Rc::new);
+    }
+
+    /// The stored slots of `t` reads must decode (`Table::decode_masked`);
+    /// `None`: all of them.
+    pub fn mask(&self, t: &Table) -> Option<Vec<bool>> {
+        self.needed.borrow().as_ref().and_then(|n| t.slot_mask(n))
+    }
+
+    /// Sets a stream's window: the first scan of `w.table` reads only the
+    /// rows it names (see `plan::access::fetch`).
+    pub fn set_window(&self, w: Window) {
+        *self.window.borrow_mut() = Some(w);
+        *self.window_end.borrow_mut() = None;
+    }
+
+    /// Takes the window if it is on `table` (once: later scans of the same
+    /// table, e.g. in a subquery, read it whole).
+    pub fn take_window(&self, table: &str) -> Option<Window> {
+        let mut w = self.window.borrow_mut();
+        if w.as_ref().is_some_and(|w| w.table == table) {
+            w.take()
+        } else {
+            None
+        }
+    }
+
+    /// Records where the windowed scan ended.
+    pub fn end_window(&self, end: WindowEnd) {
+        *self.window_end.borrow_mut() = Some(end);
+    }
+
+    /// Where the windowed scan ended; `None` when no scan took the window
+    /// (the statement read its table another way, all at once).
+    pub fn window_end(&self) -> Option<WindowEnd> {
+        self.window_end.borrow().clone()
     }
 
     /// A context that answers only from memory, with at most `budget` point
@@ -477,8 +550,9 @@ impl<'a> Ctx<'a> {
             ..Default::default()
         };
         let mut out = Vec::new();
+        let mask = self.mask(&schema);
         self.scan_each(&range, |k, v| {
-            let row = schema.decode(v)?;
+            let row = schema.decode_masked(v, 0, mask.as_deref())?;
             crate::sql::func::control::charge(
                 k.len() + crate::sql::func::control::row_bytes(&row),
                 "a table's rows",

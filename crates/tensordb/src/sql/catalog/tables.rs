@@ -136,7 +136,32 @@ impl Table {
 
     /// `decode`, leaving capacity for `room` more values (hidden columns).
     pub fn decode_with_room(&self, bytes: &[u8], room: usize) -> Result<Vec<Value>> {
-        let mut row = crate::sql::datum::value::decode_row_with_room(bytes, room)?;
+        self.decode_masked(bytes, room, None)
+    }
+
+    /// Which stored slots hold a column named in `names` (see
+    /// `decode_masked`); `None` when every column is.
+    pub fn slot_mask(&self, names: &std::collections::HashSet<String>) -> Option<Vec<bool>> {
+        if self.columns.iter().all(|c| names.contains(&c.name)) {
+            return None;
+        }
+        let width = self.columns.iter().map(|c| c.slot + 1).max().unwrap_or(0);
+        let mut keep = vec![false; width];
+        for c in &self.columns {
+            keep[c.slot] = names.contains(&c.name);
+        }
+        Some(keep)
+    }
+
+    /// `decode_with_room` decoding only the slots `keep` marks (the other
+    /// columns come back NULL): for readers that never look at them.
+    pub fn decode_masked(
+        &self,
+        bytes: &[u8],
+        room: usize,
+        keep: Option<&[bool]>,
+    ) -> Result<Vec<Value>> {
+        let mut row = crate::sql::datum::value::decode_row_masked(bytes, room, keep)?;
         let missing = |c: &Column| {
             let v = c.default.as_ref().and_then(constant).unwrap_or(Value::Null);
             c.affinity.apply(v)

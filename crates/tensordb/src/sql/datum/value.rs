@@ -429,14 +429,36 @@ pub fn decode_row(b: &[u8]) -> Result<Vec<Value>> {
 
 /// `decode_row`, leaving capacity for `room` more values.
 pub fn decode_row_with_room(b: &[u8], room: usize) -> Result<Vec<Value>> {
+    decode_row_masked(b, room, None)
+}
+
+/// `decode_row_with_room` that decodes only the slots `keep` marks (slots
+/// past its end are kept): the others come back NULL without being copied.
+pub fn decode_row_masked(b: &[u8], room: usize, keep: Option<&[bool]>) -> Result<Vec<Value>> {
     use crate::storage::coding::{get_u64_le, get_varint};
     let bad = || Error::corrupt("malformed SQL row");
     let mut p = 0usize;
     let n = get_varint(b, &mut p).ok_or_else(bad)? as usize;
     let mut out = Vec::with_capacity(n.min(4096) + room);
-    for _ in 0..n {
+    for slot in 0..n {
         let tag = *b.get(p).ok_or_else(bad)?;
         p += 1;
+        if keep.is_some_and(|k| k.get(slot) == Some(&false)) {
+            match tag {
+                0 => {}
+                1 | 2 => p += 8,
+                3 | 4 => {
+                    let len = get_varint(b, &mut p).ok_or_else(bad)? as usize;
+                    p = p.checked_add(len).ok_or_else(bad)?;
+                }
+                _ => return Err(bad()),
+            }
+            if p > b.len() {
+                return Err(bad());
+            }
+            out.push(Value::Null);
+            continue;
+        }
         out.push(match tag {
             0 => Value::Null,
             1 => {

@@ -43,6 +43,18 @@ pub fn constraint(msg: String) -> Error {
 pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
     match s {
         Statement::Query(q) => {
+            // Columns the query never names are not decoded. Views are
+            // read through queries whose names the statement does not hold,
+            // so only a query over tables and its own CTEs qualifies.
+            if let Some(u) = crate::sql::syntax::columns::used(q) {
+                let mut plain = true;
+                for t in &u.tables {
+                    plain &= u.ctes.contains(t) || tables::exists(ctx, t)?;
+                }
+                if plain {
+                    ctx.set_needed(Some(u.columns));
+                }
+            }
             let (columns, rows) = run_query(ctx, q, None)?;
             let mut types: Vec<&'static str> = crate::sql::catalog::types::of_query(ctx, q)
                 .into_iter()

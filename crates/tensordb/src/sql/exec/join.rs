@@ -430,6 +430,7 @@ pub fn lookup_join(
     cols.extend(rc.iter().cloned());
     let mut out = Vec::new();
     let mut probe = vec![Value::Null; t.columns.len()];
+    let mask = ctx.mask(&t);
     for left in lr {
         let ls = Scope {
             cols: lc,
@@ -447,7 +448,7 @@ pub fn lookup_join(
         if !null_key {
             if let Some(bytes) = ctx.get(&t.row_key(&probe, 0))? {
                 let mut row = left.clone();
-                row.extend(t.decode(&bytes)?);
+                row.extend(t.decode_masked(&bytes, 0, mask.as_deref())?);
                 let s = Scope {
                     cols: &cols,
                     row: &row,

@@ -4,6 +4,7 @@
 //! lookup, then point reads). Callers still apply every predicate afterwards,
 //! so a path only has to return a superset of the matching rows.
 
+use crate::engine::read::ScanRange;
 use crate::error::Result;
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::tables::{rows_prefix, Table};
@@ -107,20 +108,87 @@ fn read(
     Ok((c.path, rows))
 }
 
+/// The one key-ordered range a stream's window can continue: a whole-table
+/// scan or a single forward primary-key range, starting after `w.after`.
+/// Other paths (point reads, index paths, several ranges) are read whole by
+/// a stream's first chunk.
+fn window_range(
+    t: &Table,
+    c: &Candidate,
+    w: &crate::sql::catalog::ctx::Window,
+) -> Option<ScanRange> {
+    let mut r = match &c.how {
+        How::Scan => ScanRange {
+            prefix: Some(rows_prefix(t.id)),
+            ..Default::default()
+        },
+        How::RowRanges(rs) if rs.len() == 1 && !rs[0].reverse && rs[0].limit.is_none() => {
+            rs[0].clone()
+        }
+        // A continuing stream whose plan changed (statistics moved since
+        // its first chunk) goes on with a scan: rows are filtered anyway.
+        _ if w.after.is_some() => ScanRange {
+            prefix: Some(rows_prefix(t.id)),
+            ..Default::default()
+        },
+        _ => return None,
+    };
+    if let Some(after) = &w.after {
+        // The smallest key after `after`.
+        let mut next = after.clone();
+        next.push(0);
+        if r.start.as_ref().is_none_or(|s| *s < next) {
+            r.start = Some(next);
+        }
+    }
+    r.limit = Some(w.max);
+    Some(r)
+}
+
+/// Reads one window of a stream's table and records where it ended.
+fn windowed(
+    ctx: &Ctx,
+    t: &Table,
+    range: &ScanRange,
+    w: &crate::sql::catalog::ctx::Window,
+) -> Result<KeyedRows> {
+    let mut out = Vec::new();
+    let mut last = Vec::new();
+    let mask = ctx.mask(t);
+    ctx.scan_each(range, |k, v| {
+        out.push((Vec::new(), t.decode_masked(v, 0, mask.as_deref())?));
+        last.clear();
+        last.extend_from_slice(k);
+        Ok(())
+    })?;
+    ctx.end_window(crate::sql::catalog::ctx::WindowEnd {
+        more: out.len() >= w.max,
+        last: (!out.is_empty()).then_some(last),
+    });
+    Ok(out)
+}
+
 /// Reads the rows a chosen path names (a whole-table scan leaves the keys
 /// empty unless `keys`).
 pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate, keys: bool) -> Result<KeyedRows> {
+    if let Some(w) = ctx.take_window(&t.name) {
+        if let Some(range) = window_range(t, c, &w) {
+            return windowed(ctx, t, &range, &w);
+        }
+    }
+    let mask = ctx.mask(t);
+    let mask = mask.as_deref();
     Ok(match &c.how {
         How::Nothing => Vec::new(),
         How::Point(key) => match ctx.get(key)? {
-            Some(v) => vec![(key.clone(), t.decode(&v)?)],
+            Some(v) => vec![(key.clone(), t.decode_masked(&v, 0, mask)?)],
             None => Vec::new(),
         },
         How::RowRanges(ranges) => {
             let mut out = Vec::new();
             for r in ranges {
                 ctx.scan_each(r, |k, v| {
-                    out.push((k.to_vec(), t.decode(v)?));
+                    out.push((k.to_vec(), t.decode_masked(v, 0, mask)?));
                     Ok(())
                 })?;
             }
@@ -160,7 +228,7 @@ pub fn fetch(ctx: &Ctx, t: &Table, c: &Candidate, keys: bool) -> Result<KeyedRow
             }
             let mut found = Vec::with_capacity(row_keys.len());
             ctx.get_many(&row_keys, |i, v| {
-                found.push((i, t.decode(v)?));
+                found.push((i, t.decode_masked(v, 0, mask)?));
                 Ok(())
             })?;
             found

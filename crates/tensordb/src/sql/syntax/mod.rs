@@ -3,6 +3,7 @@
 //! of sqlparser's AST), name hints and nesting limits.
 
 pub mod ast;
+pub mod columns;
 pub mod front;
 pub mod hint;
 pub mod limits;
