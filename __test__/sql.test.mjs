@@ -54,7 +54,8 @@ test('SQL errors carry stable codes', async () => {
     ['SELECT nope FROM t', 'TDB_NO_COLUMN'],
     ["INSERT INTO t VALUES (1, NULL)", 'TDB_CONSTRAINT'],
     ['ALTER TABLE t ADD COLUMN z INTEGER UNIQUE', 'TDB_NOT_SUPPORTED'],
-    ['CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END', 'TDB_NOT_SUPPORTED'],
+    ['CREATE TRIGGER tr INSTEAD OF INSERT ON t BEGIN SELECT 1; END', 'TDB_NOT_SUPPORTED'],
+    ['CREATE TRIGGER tr AFTER INSERT ON missing BEGIN SELECT 1; END', 'TDB_NO_TABLE'],
     ['CREATE INDEX i ON t(nope)', 'TDB_NO_COLUMN'],
     ['SELECT $1', 'TDB_INVALID_ARGUMENT'],
   ]
@@ -339,6 +340,34 @@ test('db.iterate(sql) streams a table in chunks at one snapshot, and stops early
   const kv = []
   for await (const e of db.iterate({ prefix: 'a' })) kv.push(e)
   assert.deepEqual(kv, [{ key: 'a', value: '1' }])
+  await db.close()
+  cleanup()
+})
+
+test('triggers: an audit log kept by AFTER triggers, a BEFORE trigger that RAISEs, through prepared statements and transactions', async () => {
+  const { dir, cleanup } = tempDir('triggers')
+  const db = await open(dir)
+  await db.sql('CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER)')
+  await db.sql('CREATE TABLE audit (n INTEGER PRIMARY KEY, id INTEGER, old INTEGER, new INTEGER)')
+  await db.sql(`CREATE TRIGGER acct_audit AFTER UPDATE OF balance ON acct
+                BEGIN INSERT INTO audit (id, old, new) VALUES (OLD.id, OLD.balance, NEW.balance); END`)
+  await db.sql(`CREATE TRIGGER acct_floor BEFORE UPDATE ON acct WHEN NEW.balance < 0
+                BEGIN SELECT RAISE(ABORT, 'insufficient funds'); END`)
+  await db.sql('INSERT INTO acct VALUES (1, 100), (2, 0)')
+  const move = db.prepare('UPDATE acct SET balance = balance + $2 WHERE id = $1')
+  await db.transaction(async (tx) => {
+    await move.run([1, -30], { tx })
+    await move.run([2, 30], { tx })
+  })
+  await assert.rejects(move.run([2, -31]), { code: 'TDB_CONSTRAINT', message: /insufficient funds/ })
+  assert.deepEqual(await db.sql('SELECT id, balance FROM acct ORDER BY id'), [{ id: 1, balance: 70 }, { id: 2, balance: 30 }])
+  assert.deepEqual(await db.sql('SELECT id, old, new FROM audit ORDER BY n'), [
+    { id: 1, old: 100, new: 70 },
+    { id: 2, old: 0, new: 30 },
+  ])
+  await db.sql('DROP TRIGGER acct_audit')
+  await move.run([1, 1])
+  assert.equal((await db.sql('SELECT count(*) AS n FROM audit'))[0].n, 2)
   await db.close()
   cleanup()
 })

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Prefix of every SQL key.
 pub const SCHEMA_PREFIX: [u8; 2] = [0xFF, 0xFE];
 /// Third bytes of SQL metadata keys: catalog, view, index definition,
-/// statistics (rows are 'r' and index entries 'i': data, not schema).
-pub const SCHEMA_KINDS: &[u8] = b"cvxs";
+/// statistics, triggers (rows are 'r' and index entries 'i': data, not schema).
+pub const SCHEMA_KINDS: &[u8] = b"cvxsg";
 
 /// True when `key` is a schema key.
 pub fn is_schema_key(key: &[u8]) -> bool {

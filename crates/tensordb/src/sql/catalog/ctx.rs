@@ -201,6 +201,18 @@ impl<'a> Ctx<'a> {
         self
     }
 
+    /// A context for a statement run inside this one (a trigger's body):
+    /// same database, read point and transaction, its own parameters and
+    /// caches (it sees this statement's writes so far).
+    pub fn with_params<'b>(&'b self, params: &'b [Value]) -> Ctx<'b> {
+        let mut c = Ctx::new(self.db, ReadAt::default(), params, self.tx);
+        c.at = self.at;
+        c.historical = self.historical;
+        c.cache_only = self.cache_only;
+        c.budget.set(self.budget.get());
+        c
+    }
+
     /// A context for reading one table reference at another time: same
     /// database, parameters and transaction, historical (no own writes
     /// overlaid, no writing), memory-only with the budget left when this one

@@ -6,5 +6,6 @@ pub mod index;
 pub mod meta_cache;
 pub mod stats;
 pub mod tables;
+pub mod trigger;
 pub mod types;
 pub mod view;

@@ -34,6 +34,17 @@ pub fn alter(ctx: &Ctx, table: &str, if_exists: bool, op: &AlterOp) -> Result<Sq
     let old = tables::lookup(ctx, table)?;
     let mut t: Table = (*old).clone();
     let indexes = index::of_table(ctx, &old)?;
+    if !matches!(op, AlterOp::AddColumn(..))
+        && !crate::sql::catalog::trigger::of_table(ctx, &old.name)?.is_empty()
+    {
+        return Err(Error::new(
+            ErrorCode::NotSupported,
+            format!(
+                "renaming or dropping columns of, or renaming, table {} while it has triggers                  (drop them first, then create them again)",
+                old.name
+            ),
+        ));
+    }
     let mut ops = Vec::new();
     let mut index_names_change = false;
     match op {

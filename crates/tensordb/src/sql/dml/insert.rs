@@ -8,10 +8,13 @@ use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::index::{self, Index};
 use crate::sql::catalog::tables::{self, Table};
 use crate::sql::datum::value::Value;
+use crate::sql::dml::fire;
 use crate::sql::dml::statement::{
-    commit, constraint, next_rowid, pk_clash, prepare_row, returning, rewrite_row, SqlResult,
+    commit, constraint, next_rowid, pk_clash, prepare_row, returning, rewrite_row, run_body,
+    SqlResult,
 };
 use crate::sql::exec::query::{eval, run_query, Scope, EMPTY_SCOPE};
+use crate::sql::syntax::ast::TriggerTiming::{After, Before};
 use crate::sql::syntax::ast::{ConflictAction, OnConflict, Query, SelectItem};
 use std::collections::HashSet;
 
@@ -187,6 +190,18 @@ pub fn insert(
         }
         _ => None,
     };
+    let triggers = fire::load(ctx, &t, fire::Kind::Insert)?;
+    if on_conflict.is_some_and(|oc| matches!(oc.action, ConflictAction::Update { .. }))
+        && !fire::load(ctx, &t, fire::Kind::Update)?.is_empty()
+    {
+        return Err(Error::new(
+            ErrorCode::NotSupported,
+            format!(
+                "ON CONFLICT DO UPDATE on table {}, which has UPDATE triggers",
+                t.name
+            ),
+        ));
+    }
     let periods = targets.iter().any(|&i| i >= vf_slot);
     if periods && on_conflict.is_some() {
         return Err(Error::new(
@@ -390,6 +405,11 @@ pub fn insert(
         };
         floor = floor.max(id.saturating_add(1));
         last = Some(id);
+        if !triggers.is_empty() {
+            // Row by row: each trigger sees the rows written before it.
+            ctx.write(std::mem::take(&mut ops))?;
+            fire::fire(ctx, &t, &triggers, Before, None, Some(&row), &[], &run_body)?;
+        }
         let start = ops.len();
         index::maintain(
             ctx,
@@ -403,6 +423,10 @@ pub fn insert(
         ops.push(WriteOp::put(key.clone(), t.encode(&row)));
         if let Some((vf, vt)) = period {
             crate::sql::exec::temporal::set_period(&mut ops[start..], vf, vt);
+        }
+        if !triggers.is_empty() {
+            ctx.write(std::mem::take(&mut ops))?;
+            fire::fire(ctx, &t, &triggers, After, None, Some(&row), &[], &run_body)?;
         }
         if replace {
             mine.rows.insert(key.clone(), row.clone());

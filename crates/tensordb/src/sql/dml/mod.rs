@@ -2,6 +2,7 @@
 //! ALTER, FOR PORTION OF, point-in-time restore, compiled primary-key reads.
 
 pub mod alter;
+pub mod fire;
 pub mod insert;
 pub mod point;
 pub mod portion;

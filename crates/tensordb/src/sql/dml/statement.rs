@@ -8,8 +8,15 @@ use crate::sql::catalog::ctx::Ctx;
 use crate::sql::catalog::index;
 use crate::sql::catalog::tables::{self, catalog_key, rows_prefix, Table};
 use crate::sql::datum::value::Value;
+use crate::sql::dml::fire;
 use crate::sql::exec::query::{eval, run_query, Scope};
+use crate::sql::syntax::ast::TriggerTiming::{After, Before};
 use crate::sql::syntax::ast::{Expr, SelectItem, Statement};
+
+/// Runs a trigger body's statement (see `fire::Exec`).
+pub fn run_body(ctx: &Ctx, s: &Statement) -> Result<()> {
+    execute(ctx, s, "").map(|_| ())
+}
 
 /// What a statement produced.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -143,6 +150,7 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
                     ));
                 }
                 ops.push(WriteOp::delete(catalog_key(n)));
+                ops.push(WriteOp::delete(crate::sql::catalog::trigger::key(n)));
                 let t = tables::lookup(ctx, n)?;
                 for ix in index::of_table(ctx, &t)? {
                     ops.push(WriteOp::delete(index::def_key(n, &ix.name)));
@@ -226,6 +234,18 @@ pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
             Error::internal("SET SYSTEM_TIME / VALID_TIME reached the statement executor"),
         ),
         Statement::Reindex(target) => crate::sql::dml::reindex::reindex(ctx, target.as_deref()),
+        Statement::CreateTrigger(def) => commit(
+            ctx,
+            crate::sql::catalog::trigger::create(ctx, def, text)?,
+            0,
+            None,
+        ),
+        Statement::DropTrigger { name, if_exists } => commit(
+            ctx,
+            crate::sql::catalog::trigger::drop(ctx, name, *if_exists)?,
+            0,
+            None,
+        ),
         Statement::CreateView { .. } => match crate::sql::catalog::view::create(ctx, s, text)? {
             Some(ops) => commit(ctx, ops, 0, None),
             None => Ok(SqlResult::default()),
@@ -560,12 +580,25 @@ fn update(
         .collect();
     let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
+    let triggers = fire::load(ctx, &t, fire::Kind::Update)?;
+    let assigned: Vec<usize> = targets.iter().map(|x| x.0).collect();
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
     let mut written = Vec::new();
     for (key, row) in &rows {
         let new = apply_set(ctx, &t, &targets, &cols, row, row)?;
+        if !triggers.is_empty() {
+            // Row by row: each trigger sees the rows written before it.
+            ctx.write(std::mem::take(&mut ops))?;
+            let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
+            fire::fire(ctx, &t, &triggers, Before, old, new, &assigned, &run_body)?;
+        }
         rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
+        if !triggers.is_empty() {
+            ctx.write(std::mem::take(&mut ops))?;
+            let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
+            fire::fire(ctx, &t, &triggers, After, old, new, &assigned, &run_body)?;
+        }
         if !ret.is_empty() {
             written.push(new);
         }
@@ -581,9 +614,14 @@ fn update(
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let indexes = index::of_table(ctx, &t)?;
+    let triggers = fire::load(ctx, &t, fire::Kind::Delete)?;
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
     for (k, row) in &rows {
+        if !triggers.is_empty() {
+            ctx.write(std::mem::take(&mut ops))?;
+            fire::fire(ctx, &t, &triggers, Before, Some(row), None, &[], &run_body)?;
+        }
         index::maintain(
             ctx,
             &t,
@@ -594,6 +632,10 @@ fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> 
             &mut ops,
         )?;
         ops.push(WriteOp::delete(k.clone()));
+        if !triggers.is_empty() {
+            ctx.write(std::mem::take(&mut ops))?;
+            fire::fire(ctx, &t, &triggers, After, Some(row), None, &[], &run_body)?;
+        }
     }
     let mut r = commit(ctx, ops, rows.len() as u64, None)?;
     if !ret.is_empty() {

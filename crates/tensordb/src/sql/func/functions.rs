@@ -33,6 +33,25 @@ pub fn scalar(name: &str, args: &[Value], now: i64) -> Result<Value> {
                 other => other,
             }
         }
+        // A trigger's RAISE(ABORT | FAIL | ROLLBACK, message): the statement
+        // fails with the message and every write of it is undone.
+        "raise" => {
+            arity(name, args, 2)?;
+            let kind = args[0].to_text().unwrap_or_default().to_ascii_lowercase();
+            if !matches!(kind.as_str(), "abort" | "fail" | "rollback") {
+                return Err(Error::new(
+                    ErrorCode::NotSupported,
+                    format!(
+                        "RAISE({}) is not supported yet (ABORT, FAIL and ROLLBACK are)",
+                        kind
+                    ),
+                ));
+            }
+            return Err(Error::new(
+                ErrorCode::Constraint,
+                args[1].to_text().unwrap_or_default(),
+            ));
+        }
         "coalesce" | "ifnull" => args
             .iter()
             .find(|v| !v.is_null())

@@ -358,6 +358,46 @@ pub struct OnConflict {
     pub action: ConflictAction,
 }
 
+/// When a trigger's body runs, relative to the write of its row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerTiming {
+    /// Before the row is written.
+    Before,
+    /// After the row is written.
+    After,
+}
+
+/// The write that fires a trigger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriggerEvent {
+    /// INSERT.
+    Insert,
+    /// UPDATE, or `UPDATE OF columns` (any of them assigned).
+    Update(Vec<String>),
+    /// DELETE.
+    Delete,
+}
+
+/// A trigger as defined: `NEW.c` / `OLD.c` in its condition and body are
+/// parameters (`Expr::Param(i)`), bound per row as `binds[i]` says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerDef {
+    /// Name.
+    pub name: String,
+    /// The table whose writes fire it.
+    pub table: String,
+    /// Before or after the row's write.
+    pub timing: TriggerTiming,
+    /// The event.
+    pub event: TriggerEvent,
+    /// `WHEN` condition.
+    pub when: Option<Expr>,
+    /// The statements it runs (INSERT, UPDATE, DELETE, SELECT).
+    pub body: Vec<Statement>,
+    /// Parameter `i` is `NEW.col` (true) or `OLD.col` (false) of column `col`.
+    pub binds: Vec<(bool, String)>,
+}
+
 /// A statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -400,6 +440,15 @@ pub enum Statement {
         if_not_exists: bool,
         /// OR REPLACE.
         or_replace: bool,
+    },
+    /// CREATE TRIGGER.
+    CreateTrigger(Box<TriggerDef>),
+    /// DROP TRIGGER.
+    DropTrigger {
+        /// Name.
+        name: String,
+        /// IF EXISTS.
+        if_exists: bool,
     },
     /// DROP VIEW.
     DropView {

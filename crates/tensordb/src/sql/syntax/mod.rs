@@ -10,3 +10,4 @@ pub mod limits;
 pub mod names;
 pub mod parse;
 pub mod translate;
+pub mod walk;

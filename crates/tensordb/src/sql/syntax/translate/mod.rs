@@ -7,6 +7,8 @@ use crate::sql::datum::value::{Arith, Value};
 use crate::sql::syntax::ast::*;
 use sqlparser::ast as sp;
 
+mod trigger;
+
 fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorCode::NotSupported,
@@ -257,6 +259,8 @@ pub fn statement(s: &sp::Statement) -> Result<Statement> {
                 a.table_name.as_ref().map(object_name).transpose()?,
             ))
         }
+        sp::Statement::CreateTrigger(ct) => trigger::create(ct),
+        sp::Statement::DropTrigger(d) => trigger::drop(d),
         sp::Statement::CreateView(v) => {
             if v.materialized || v.temporary || v.to.is_some() || v.params.is_some() {
                 return Err(unsupported(
