@@ -6,8 +6,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::sql::catalog::ctx::Ctx;
 use crate::sql::datum::value::numeric_norm;
 use crate::sql::datum::value::{encode_key_value, Value};
-use crate::sql::exec::query::{eval, slot, ColRef, Scope};
-use crate::sql::syntax::ast::Expr;
+use crate::sql::exec::query::{eval, has_aggregate, slot, ColRef, Scope};
+use crate::sql::syntax::ast::{Expr, SelectItem};
 use std::collections::HashMap;
 
 /// Splits `rows` (of `cols`) into groups by the values of `group_by`, in
@@ -92,4 +92,59 @@ pub fn aggregate(
         acc.check()?;
     }
     Ok(acc.result())
+}
+
+/// GROUP BY terms as expressions over the input: an integer literal `n` is
+/// the n-th select item, and a bare name that is no input column but a
+/// select item's alias is that item (an input column wins, as in SQLite and
+/// PostgreSQL).
+pub fn group_terms(
+    terms: &[Expr],
+    exprs: &[(Expr, String)],
+    items: &[SelectItem],
+    cols: &[ColRef],
+) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(terms.len());
+    for (k, g) in terms.iter().enumerate() {
+        let item = match g {
+            Expr::Lit(Value::Int(n)) => {
+                let Some((e, _)) = usize::try_from(*n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| exprs.get(i))
+                else {
+                    return Err(Error::new(
+                        ErrorCode::Syntax,
+                        format!(
+                            "GROUP BY term {} is out of range: it must be between 1 and {}",
+                            k + 1,
+                            exprs.len()
+                        ),
+                    ));
+                };
+                Some(e)
+            }
+            Expr::Column(None, c) if !cols.iter().any(|(_, n)| n == c) => {
+                items.iter().find_map(|it| match it {
+                    SelectItem::Expr(e, Some(a)) if a == c => Some(e),
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        match item {
+            Some(e) if has_aggregate(e) => {
+                return Err(Error::new(
+                    ErrorCode::Syntax,
+                    format!(
+                        "aggregate functions are not allowed in GROUP BY (term {})",
+                        k + 1
+                    ),
+                ))
+            }
+            Some(e) => out.push(e.clone()),
+            None => out.push(g.clone()),
+        }
+    }
+    Ok(out)
 }

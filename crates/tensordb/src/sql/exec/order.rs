@@ -50,6 +50,25 @@ pub fn first_k<T>(mut rows: Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> Ordering) 
     idx.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// Cuts select rows `(values, order keys)` down to the first `k` of a
+/// stable sort by `order`, giving back the memory budget of the rest. Rows
+/// kept earlier come first in the result, so cutting again as more rows
+/// arrive still yields the head of one stable sort of all of them.
+pub fn cut_to(
+    rows: Vec<(Vec<Value>, Vec<Value>)>,
+    k: usize,
+    order: &[OrderTerm],
+) -> Vec<(Vec<Value>, Vec<Value>)> {
+    use crate::sql::func::control::{release, row_bytes};
+    let bytes = |rs: &[(Vec<Value>, Vec<Value>)]| -> usize {
+        rs.iter().map(|(v, k)| row_bytes(v) + row_bytes(k)).sum()
+    };
+    let before = bytes(&rows);
+    let kept = first_k(rows, k, |(_, a), (_, b)| cmp_keys(order, a, b));
+    release(before.saturating_sub(bytes(&kept)));
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::first_k;

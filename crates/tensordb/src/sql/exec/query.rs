@@ -757,10 +757,11 @@ fn select(
     ctx: &Ctx,
     sel: &Select,
     order: &[OrderTerm],
+    keep: Option<usize>,
     outer: Option<&Scope>,
 ) -> Result<Projected> {
     let tok = ctx.op_start("Select", || select_detail(sel, order));
-    let res = select_inner(ctx, sel, order, outer);
+    let res = select_inner(ctx, sel, order, keep, outer);
     ctx.op_end(tok, res.as_ref().map_or(0, |(_, r)| r.len()));
     res
 }
@@ -782,10 +783,13 @@ fn select_detail(sel: &Select, order: &[OrderTerm]) -> String {
     d.join(", ")
 }
 
+/// `keep`: only the first `keep` rows in ORDER BY order are wanted (LIMIT
+/// plus OFFSET), so the rows are cut down to them as they are produced.
 fn select_inner(
     ctx: &Ctx,
     sel: &Select,
     order: &[OrderTerm],
+    keep: Option<usize>,
     outer: Option<&Scope>,
 ) -> Result<Projected> {
     if let Some((names, row)) = crate::sql::exec::count::count_only(ctx, sel, order)? {
@@ -842,7 +846,7 @@ fn select_inner(
         }
     }
     let names: Vec<String> = exprs.iter().map(|(_, n)| n.clone()).collect();
-    let group_by = group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
+    let group_by = crate::sql::exec::group::group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
     let aggregate_query = !sel.group_by.is_empty()
         || exprs.iter().any(|(e, _)| has_aggregate(e))
         || sel.having.as_ref().is_some_and(has_aggregate);
@@ -974,63 +978,11 @@ fn select_inner(
             "the select list's rows",
         )?;
         out.push((vals, keys));
-    }
-    Ok((names, out))
-}
-
-/// GROUP BY terms as expressions over the input: an integer literal `n` is
-/// the n-th select item, and a bare name that is no input column but a
-/// select item's alias is that item (an input column wins, as in SQLite and
-/// PostgreSQL).
-fn group_terms(
-    terms: &[Expr],
-    exprs: &[(Expr, String)],
-    items: &[SelectItem],
-    cols: &[ColRef],
-) -> Result<Vec<Expr>> {
-    let mut out = Vec::with_capacity(terms.len());
-    for (k, g) in terms.iter().enumerate() {
-        let item = match g {
-            Expr::Lit(Value::Int(n)) => {
-                let Some((e, _)) = usize::try_from(*n)
-                    .ok()
-                    .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| exprs.get(i))
-                else {
-                    return Err(Error::new(
-                        ErrorCode::Syntax,
-                        format!(
-                            "GROUP BY term {} is out of range: it must be between 1 and {}",
-                            k + 1,
-                            exprs.len()
-                        ),
-                    ));
-                };
-                Some(e)
-            }
-            Expr::Column(None, c) if !cols.iter().any(|(_, n)| n == c) => {
-                items.iter().find_map(|it| match it {
-                    SelectItem::Expr(e, Some(a)) if a == c => Some(e),
-                    _ => None,
-                })
-            }
-            _ => None,
-        };
-        match item {
-            Some(e) if has_aggregate(e) => {
-                return Err(Error::new(
-                    ErrorCode::Syntax,
-                    format!(
-                        "aggregate functions are not allowed in GROUP BY (term {})",
-                        k + 1
-                    ),
-                ))
-            }
-            Some(e) => out.push(e.clone()),
-            None => out.push(g.clone()),
+        if let Some(k) = keep.filter(|k| out.len() >= k.saturating_mul(2).max(1024)) {
+            out = crate::sql::exec::order::cut_to(out, k, &order);
         }
     }
-    Ok(out)
+    Ok((names, out))
 }
 
 fn order_key(
@@ -1069,9 +1021,15 @@ pub fn row_key(r: &[Value]) -> Vec<u8> {
     k
 }
 
-fn body(ctx: &Ctx, b: &Body, order: &[OrderTerm], outer: Option<&Scope>) -> Result<Projected> {
+fn body(
+    ctx: &Ctx,
+    b: &Body,
+    order: &[OrderTerm],
+    keep: Option<usize>,
+    outer: Option<&Scope>,
+) -> Result<Projected> {
     match b {
-        Body::Select(s) => select(ctx, s, order, outer),
+        Body::Select(s) => select(ctx, s, order, keep, outer),
         Body::Query(q) => {
             let (names, rows) = run_query(ctx, q, outer)?;
             Ok(with_output_keys(names, rows, order)?)
@@ -1124,8 +1082,8 @@ fn set_op(
 ) -> Result<Projected> {
     {
         {
-            let (names, left) = body(ctx, l, &[], outer)?;
-            let (_, right) = body(ctx, r, &[], outer)?;
+            let (names, left) = body(ctx, l, &[], None, outer)?;
+            let (_, right) = body(ctx, r, &[], None, outer)?;
             let left: Vec<Vec<Value>> = left.into_iter().map(|(v, _)| v).collect();
             let right: Vec<Vec<Value>> = right.into_iter().map(|(v, _)| v).collect();
             if !left.is_empty() && !right.is_empty() && left[0].len() != right[0].len() {
@@ -1266,21 +1224,6 @@ fn run_query_body(
     q: &Query,
     outer: Option<&Scope>,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
-    let (names, mut rows) = body(ctx, &q.body, &q.order_by, outer)?;
-    if let Body::Select(s) = &q.body {
-        if s.distinct {
-            let mut seen = HashSet::new();
-            let mut res = Ok(());
-            rows.retain(|(v, _)| {
-                let k = row_key(v);
-                if res.is_ok() {
-                    res = crate::sql::func::control::charge(32 + k.len(), "DISTINCT");
-                }
-                seen.insert(k)
-            });
-            res?;
-        }
-    }
     let empty = Scope {
         cols: &[],
         row: &[],
@@ -1295,6 +1238,29 @@ fn run_query_body(
         Some(e) => int_arg(eval(ctx, e, &empty)?, "LIMIT")?,
         None => usize::MAX,
     };
+    // ORDER BY … LIMIT over one SELECT (no DISTINCT): the select keeps only
+    // the rows that can still be among the first `offset + limit`.
+    let keep = match &q.body {
+        Body::Select(s) if !s.distinct && !q.order_by.is_empty() && limit != usize::MAX => {
+            Some(offset.saturating_add(limit))
+        }
+        _ => None,
+    };
+    let (names, mut rows) = body(ctx, &q.body, &q.order_by, keep, outer)?;
+    if let Body::Select(s) = &q.body {
+        if s.distinct {
+            let mut seen = HashSet::new();
+            let mut res = Ok(());
+            rows.retain(|(v, _)| {
+                let k = row_key(v);
+                if res.is_ok() {
+                    res = crate::sql::func::control::charge(32 + k.len(), "DISTINCT");
+                }
+                seen.insert(k)
+            });
+            res?;
+        }
+    }
     if !q.order_by.is_empty() {
         // Scratch space of the sort (or selection): a slot per row.
         crate::sql::func::control::charge(rows.len() * 8, "ORDER BY's sort")?;
