@@ -191,7 +191,7 @@ fn a_statement_past_its_memory_budget_fails_with_tdb_limit() {
     }
     // A small read fits; the whole table (~1.2 MB of rows) does not, nor does
     // a join that multiplies it, nor a recursive CTE that grows past 1 MiB.
-    // Counting the rows holds none of them.
+    // Counting the rows holds none of them, nor does an aggregate.
     assert_eq!(
         db.sql("SELECT s FROM t WHERE id = 5", &[])
             .unwrap()
@@ -203,8 +203,13 @@ fn a_statement_past_its_memory_budget_fails_with_tdb_limit() {
         db.sql("SELECT count(*) FROM t", &[]).unwrap().rows[0][0],
         Value::Int(10_000)
     );
+    // An aggregate over one table streams its rows into accumulators.
+    assert_eq!(
+        db.sql("SELECT max(s), count(s) FROM t", &[]).unwrap().rows[0][1],
+        Value::Int(10_000)
+    );
     for sql in [
-        "SELECT max(s) FROM t",
+        "SELECT s FROM t ORDER BY s DESC",
         "SELECT count(*) FROM t a JOIN t b ON a.id % 100 = b.id % 100 WHERE a.id < 300",
         "WITH RECURSIVE c(x, s) AS (SELECT 1, 'aaaaaaaaaa' UNION ALL SELECT x + 1, s FROM c WHERE x < 100000) SELECT count(*) FROM c",
     ] {

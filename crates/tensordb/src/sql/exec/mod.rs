@@ -8,6 +8,7 @@ pub mod group;
 pub mod join;
 pub mod order;
 pub mod query;
+pub mod stream_agg;
 pub mod subquery;
 pub mod temporal;
 pub mod views;

@@ -682,15 +682,17 @@ fn filter(
 /// side) with the column's position and the constant's value found once —
 /// the same comparison `eval` makes, without resolving the column by name
 /// and evaluating the constant per row; anything else is evaluated.
-enum Pred<'e> {
+pub enum Pred<'e> {
     /// Column position, operator, constant, and whether the column is the
     /// left operand.
     Cmp(usize, BinOp, Value, bool),
+    /// Anything else, evaluated per row.
     Expr(&'e Expr),
 }
 
 impl<'e> Pred<'e> {
-    fn of(ctx: &Ctx, e: &'e Expr, cols: &[ColRef]) -> Result<Pred<'e>> {
+    /// Prepares conjunct `e` over a relation of `cols`.
+    pub fn of(ctx: &Ctx, e: &'e Expr, cols: &[ColRef]) -> Result<Pred<'e>> {
         if let Expr::Binary(a, op, b) = e {
             if matches!(
                 op,
@@ -712,7 +714,8 @@ impl<'e> Pred<'e> {
         Ok(Pred::Expr(e))
     }
 
-    fn holds(&self, ctx: &Ctx, sc: &Scope) -> Result<bool> {
+    /// True when the conjunct holds for the row of `sc`.
+    pub fn holds(&self, ctx: &Ctx, sc: &Scope) -> Result<bool> {
         Ok(match self {
             Pred::Cmp(i, op, k, left) => {
                 let v = &sc.row[*i];
@@ -724,7 +727,8 @@ impl<'e> Pred<'e> {
     }
 }
 
-fn item_name(e: &Expr, alias: &Option<String>) -> String {
+/// A select item's output name.
+pub fn item_name(e: &Expr, alias: &Option<String>) -> String {
     if let Some(a) = alias {
         return a.clone();
     }
@@ -736,7 +740,7 @@ type Projected = (Vec<String>, Vec<(Vec<Value>, Vec<Value>)>);
 
 /// Fails with `TDB_NO_COLUMN` when an expression names a column that neither
 /// the FROM relation nor an enclosing query has, even if no row is evaluated.
-fn check_columns(e: &Expr, cols: &[ColRef], outer: Option<&Scope>) -> Result<()> {
+pub fn check_columns(e: &Expr, cols: &[ColRef], outer: Option<&Scope>) -> Result<()> {
     let mut refs = Vec::new();
     columns_of(e, &mut refs);
     for (t, c) in &refs {
@@ -794,6 +798,9 @@ fn select_inner(
 ) -> Result<Projected> {
     if let Some((names, row)) = crate::sql::exec::count::count_only(ctx, sel, order)? {
         return Ok((names, vec![(row, Vec::new())]));
+    }
+    if let Some(p) = crate::sql::exec::stream_agg::run(ctx, sel, order, outer)? {
+        return Ok(p);
     }
     let (cols, rows) = from_where(ctx, sel, outer)?;
     if ctx.plan_only() {
@@ -985,7 +992,9 @@ fn select_inner(
     Ok((names, out))
 }
 
-fn order_key(
+/// The value an ORDER BY term sorts a result row on (ordinal, output
+/// name, or an expression over the row).
+pub fn order_key(
     ctx: &Ctx,
     o: &OrderTerm,
     names: &[String],

@@ -77,6 +77,22 @@ pub fn values(ctx: &Ctx, t: &Table, label: &str, conds: &[Expr]) -> Result<Vec<V
     Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
+/// How EXPLAIN names a chosen path: the table, its alias, the index and
+/// what bounds the read.
+fn describe(t: &Table, label: &str, c: &Candidate) -> String {
+    let mut d = t.name.clone();
+    if label != t.name {
+        d.push_str(&format!(" AS {label}"));
+    }
+    if let Path::Index(ix) | Path::IndexRange(ix) = &c.path {
+        d.push_str(&format!(" USING {ix}"));
+    }
+    if !c.detail.is_empty() {
+        d.push_str(&format!(" ({})", c.detail));
+    }
+    d
+}
+
 fn read(
     ctx: &Ctx,
     t: &Table,
@@ -85,19 +101,7 @@ fn read(
     keys: bool,
 ) -> Result<(Path, KeyedRows)> {
     let c = crate::sql::plan::paths::choose(ctx, t, label, conds)?;
-    let tok = ctx.op_start(c.path.operator(), || {
-        let mut d = t.name.clone();
-        if label != t.name {
-            d.push_str(&format!(" AS {label}"));
-        }
-        if let Path::Index(ix) | Path::IndexRange(ix) = &c.path {
-            d.push_str(&format!(" USING {ix}"));
-        }
-        if !c.detail.is_empty() {
-            d.push_str(&format!(" ({})", c.detail));
-        }
-        d
-    });
+    let tok = ctx.op_start(c.path.operator(), || describe(t, label, &c));
     ctx.op_estimate(&tok, c.rows, c.cost);
     let rows = if ctx.plan_only() {
         Vec::new()
@@ -106,6 +110,52 @@ fn read(
     };
     ctx.op_end(tok, rows.len());
     Ok((c.path, rows))
+}
+
+/// Rows of `t` that may satisfy `conds`, read by the cheapest path and
+/// handed to `f` one at a time (a whole-table scan or key ranges hold no
+/// rows; other paths read theirs first). Only the columns the statement
+/// needs are decoded (`Ctx::mask`).
+pub fn for_each(
+    ctx: &Ctx,
+    t: &Table,
+    label: &str,
+    conds: &[Expr],
+    mut f: impl FnMut(Vec<Value>) -> Result<()>,
+) -> Result<Path> {
+    let c = crate::sql::plan::paths::choose(ctx, t, label, conds)?;
+    let tok = ctx.op_start(c.path.operator(), || describe(t, label, &c));
+    ctx.op_estimate(&tok, c.rows, c.cost);
+    let mut n = 0;
+    if !ctx.plan_only() {
+        let mask = ctx.mask(t);
+        let mut each = |v: &[u8]| {
+            n += 1;
+            f(t.decode_masked(v, 0, mask.as_deref())?)
+        };
+        match &c.how {
+            How::Scan => {
+                let range = ScanRange {
+                    prefix: Some(rows_prefix(t.id)),
+                    ..Default::default()
+                };
+                ctx.scan_each(&range, |_, v| each(v))?;
+            }
+            How::RowRanges(ranges) => {
+                for r in ranges {
+                    ctx.scan_each(r, |_, v| each(v))?;
+                }
+            }
+            _ => {
+                for (_, row) in fetch(ctx, t, &c, false)? {
+                    n += 1;
+                    f(row)?;
+                }
+            }
+        }
+    }
+    ctx.op_end(tok, n);
+    Ok(c.path)
 }
 
 /// The one key-ordered range a stream's window can continue: a whole-table
