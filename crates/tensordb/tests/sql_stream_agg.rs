@@ -4,9 +4,7 @@
 //! selected, ordinals and aliases, DISTINCT aggregates, group_concat
 //! separators, NULL keys, expressions over aggregates, index and key-range
 //! reads — is compared with SQLite's answer.
-use std::sync::Arc;
-use tensordb::sql::Value;
-use tensordb::{Database, MemBackend, Options};
+mod common;
 
 const SETUP: &[&str] = &[
     "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, note TEXT, v REAL)",
@@ -38,28 +36,19 @@ const QUERIES: &[&str] = &[
     "SELECT coalesce(note, 'none'), count(*) FROM t GROUP BY 1 ORDER BY 1",
 ];
 
-fn to_sqlite(v: &Value) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Real(r) => format!("{r:?}"),
-        Value::Text(t) => format!("'{t}'"),
-        Value::Blob(b) => format!("{b:?}"),
-    }
-}
-
 #[test]
 fn streamed_aggregates_agree_with_sqlite() {
-    let db = Database::open_with_backend(Arc::new(MemBackend::new()), "/agg", Options::default())
-        .unwrap();
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
     let mut stmts: Vec<String> = SETUP.iter().map(|s| s.to_string()).collect();
     for i in 1..=12 {
         stmts.push(format!(
             "INSERT INTO t VALUES ({i}, 'n{}', {}, {}, {}.5)",
             i % 4,
             i % 3,
-            if i % 4 == 0 { "NULL".to_string() } else { format!("'note{}'", (i * 7) % 10) },
+            if i % 4 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("'note{}'", (i * 7) % 10)
+            },
             i % 5
         ));
         stmts.push(format!(
@@ -68,37 +57,6 @@ fn streamed_aggregates_agree_with_sqlite() {
             13 - i
         ));
     }
-    for s in &stmts {
-        db.sql(s, &[]).unwrap();
-        conn.execute(s, []).unwrap();
-    }
-    for q in QUERIES {
-        let ours: Vec<Vec<String>> = db
-            .sql(q, &[])
-            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
-            .rows
-            .iter()
-            .map(|r| r.iter().map(to_sqlite).collect())
-            .collect();
-        let mut st = conn.prepare(q).unwrap();
-        let n = st.column_count();
-        let theirs: Vec<Vec<String>> = st
-            .query_map([], |row| {
-                Ok((0..n)
-                    .map(|i| match row.get_ref(i).unwrap() {
-                        rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                        rusqlite::types::ValueRef::Real(r) => format!("{r:?}"),
-                        rusqlite::types::ValueRef::Text(t) => {
-                            format!("'{}'", String::from_utf8_lossy(t))
-                        }
-                        rusqlite::types::ValueRef::Blob(b) => format!("{b:?}"),
-                    })
-                    .collect())
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(ours, theirs, "{q}");
-    }
+    let (db, conn) = common::oracle::pair(&stmts);
+    common::oracle::same_rows(&db, &conn, QUERIES);
 }

@@ -2,38 +2,10 @@
 //! [OF cols] and DELETE, FOR EACH ROW, WHEN, NEW / OLD, RAISE, DROP
 //! TRIGGER. Each scenario runs the same statements on TensorDB and on
 //! SQLite and compares every table afterwards (and which statements fail).
+mod common;
 use std::sync::Arc;
 use tensordb::sql::Value;
 use tensordb::{Database, ErrorCode, MemBackend, Options};
-
-fn render(v: &Value) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Real(r) => format!("{r:?}"),
-        Value::Text(t) => format!("'{t}'"),
-        Value::Blob(b) => format!("{b:?}"),
-    }
-}
-
-fn theirs(conn: &rusqlite::Connection, q: &str) -> Vec<Vec<String>> {
-    let mut st = conn.prepare(q).unwrap();
-    let n = st.column_count();
-    st.query_map([], |row| {
-        Ok((0..n)
-            .map(|i| match row.get_ref(i).unwrap() {
-                rusqlite::types::ValueRef::Null => "NULL".to_string(),
-                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                rusqlite::types::ValueRef::Real(r) => format!("{r:?}"),
-                rusqlite::types::ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t)),
-                rusqlite::types::ValueRef::Blob(b) => format!("{b:?}"),
-            })
-            .collect())
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
-}
 
 /// Runs `steps` on both; `tables` are compared after every step.
 fn same_as_sqlite(steps: &[&str], tables: &[&str]) {
@@ -59,9 +31,13 @@ fn same_as_sqlite(steps: &[&str], tables: &[&str]) {
             let mine: Vec<Vec<String>> = r
                 .rows
                 .iter()
-                .map(|r| r.iter().map(render).collect())
+                .map(|r| r.iter().map(common::oracle::render).collect())
                 .collect();
-            assert_eq!(mine, theirs(&conn, &q), "after: {s}\n  table {t}");
+            assert_eq!(
+                mine,
+                common::oracle::sqlite_rows(&conn, &q),
+                "after: {s}\n  table {t}"
+            );
             *seen += mine.len();
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod count;
 pub mod cte;
+pub mod from;
 pub mod group;
 pub mod join;
 pub mod order;
