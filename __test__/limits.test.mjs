@@ -87,9 +87,11 @@ test('statementMemoryBytes bounds the rows one statement materializes', async ()
     await db.sql(`INSERT INTO t VALUES ${Array.from({ length: 1000 }, (_, i) => `(${b * 1000 + i}, '${'x'.repeat(100)}')`).join(',')}`)
   }
   assert.deepEqual(await db.sql('SELECT id FROM t WHERE id = 7'), [{ id: 7 }])
-  await assert.rejects(db.sql('SELECT max(s) FROM t'), (e) => e.code === 'TDB_LIMIT' && /memory budget/.test(e.message))
-  // Counting rows holds none of them.
+  await assert.rejects(db.sql('SELECT s FROM t ORDER BY s DESC'), (e) => e.code === 'TDB_LIMIT' && /memory budget/.test(e.message))
+  // Counting rows holds none of them; an aggregate or a top-k streams them.
   assert.deepEqual(await db.sql('SELECT count(*) AS n FROM t'), [{ n: 10000 }])
+  assert.deepEqual(await db.sql('SELECT count(s) AS n, max(id) AS m FROM t'), [{ n: 10000, m: 9999 }])
+  assert.deepEqual(await db.sql('SELECT id FROM t ORDER BY s DESC, id LIMIT 2'), [{ id: 0 }, { id: 1 }])
   // Hash tables count too, and the error names the operator.
   await assert.rejects(
     db.sql("WITH s AS (SELECT id FROM t WHERE id < 600) SELECT count(*) FROM s a JOIN s b ON 'k' || printf('%02000d', a.id) = 'k' || printf('%02000d', b.id)"),

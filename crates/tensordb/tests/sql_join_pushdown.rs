@@ -32,13 +32,25 @@ fn pushed_conjuncts_never_change_a_join() {
         "CREATE INDEX b_aid ON b (aid)".into(),
     ];
     for i in 1..=8 {
-        let x = if i % 5 == 0 { "NULL".to_string() } else { (i % 7).to_string() };
+        let x = if i % 5 == 0 {
+            "NULL".to_string()
+        } else {
+            (i % 7).to_string()
+        };
         setup.push(format!("INSERT INTO a VALUES ({i}, {x})"));
     }
     for i in 1..=14 {
-        let y = if i % 6 == 0 { "NULL".to_string() } else { (i % 6).to_string() };
+        let y = if i % 6 == 0 {
+            "NULL".to_string()
+        } else {
+            (i % 6).to_string()
+        };
         setup.push(format!("INSERT INTO b VALUES ({i}, {}, {y})", i % 10));
-        setup.push(format!("INSERT INTO c VALUES ({i}, {}, {})", (i * 3) % 15, i % 4));
+        setup.push(format!(
+            "INSERT INTO c VALUES ({i}, {}, {})",
+            (i * 3) % 15,
+            i % 4
+        ));
     }
     let (db, conn) = common::oracle::pair(&setup);
     common::oracle::same_rows(&db, &conn, QUERIES);

@@ -10,6 +10,7 @@ pub mod join;
 pub mod order;
 pub mod query;
 pub mod stream_agg;
+pub mod stream_topk;
 pub mod subquery;
 pub mod temporal;
 pub mod views;

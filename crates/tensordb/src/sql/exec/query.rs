@@ -446,6 +446,11 @@ fn select_inner(
     if let Some(p) = crate::sql::exec::stream_agg::run(ctx, sel, order, outer)? {
         return Ok(p);
     }
+    if let Some(k) = keep {
+        if let Some(p) = crate::sql::exec::stream_topk::run(ctx, sel, order, k, outer)? {
+            return Ok(p);
+        }
+    }
     let (cols, rows) = from_where(ctx, sel, outer)?;
     if ctx.plan_only() {
         for it in &sel.items {

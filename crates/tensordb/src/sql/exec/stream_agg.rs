@@ -28,7 +28,7 @@ struct Group {
 
 /// True when `e` may be evaluated per row or per group here: no subquery,
 /// window function, or aggregate inside an aggregate's arguments.
-fn plain(e: &Expr, in_agg: bool) -> bool {
+pub fn plain(e: &Expr, in_agg: bool) -> bool {
     match e {
         Expr::Lit(_) | Expr::Param(_) | Expr::Column(..) => true,
         Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::Cast(a, _) => plain(a, in_agg),
