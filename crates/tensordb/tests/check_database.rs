@@ -123,7 +123,7 @@ fn an_index_that_disagrees_with_its_table_is_reported() {
         )
         .unwrap();
     let (k, _) = entries.get(0).unwrap();
-    db.delete(&k.to_vec()).unwrap();
+    db.delete(k).unwrap();
     let r = db.check(&mut |_, _| {}).unwrap();
     assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
     assert!(

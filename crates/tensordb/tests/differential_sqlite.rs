@@ -419,8 +419,12 @@ fn key(row: &[V]) -> String {
 
 fn ours(db: &Database, c: &Case) -> Result<Vec<Vec<V>>, String> {
     let r = db.sql(&c.query, &c.params).map_err(|e| format!("{e:?}"))?;
-    Ok(r.rows
-        .into_iter()
+    Ok(comparable(r.rows))
+}
+
+/// TensorDB rows as the comparison sees them (integers and reals alike).
+fn comparable(rows: Vec<Vec<Value>>) -> Vec<Vec<V>> {
+    rows.into_iter()
         .map(|row| {
             row.into_iter()
                 .map(|v| match v {
@@ -432,7 +436,7 @@ fn ours(db: &Database, c: &Case) -> Result<Vec<Vec<V>>, String> {
                 })
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// How `Database::stream` disagrees with `db.sql` on `c`, if it does.
@@ -453,21 +457,7 @@ fn streamed_differs(
             rows.extend(batch);
         }
     })();
-    let streamed = streamed.map(|rows| {
-        rows.into_iter()
-            .map(|row| {
-                row.into_iter()
-                    .map(|v| match v {
-                        Value::Null => V::Null,
-                        Value::Int(i) => V::Num(i as f64),
-                        Value::Real(f) => V::Num(f),
-                        Value::Text(t) => V::Text(t),
-                        Value::Blob(b) => V::Blob(b),
-                    })
-                    .collect::<Vec<V>>()
-            })
-            .collect::<Vec<_>>()
-    });
+    let streamed = streamed.map(comparable);
     match (whole, &streamed) {
         (Ok(x), Ok(y)) if x == y => None,
         (Err(_), Err(_)) => None,
@@ -610,7 +600,7 @@ fn tensordb_agrees_with_sqlite_on_generated_queries() {
             }
         }
         // Long runs (scripts/fuzz.sh diff) report as they go.
-        if (seed - first + 1) % 50_000 == 0 {
+        if (seed - first + 1).is_multiple_of(50_000) {
             eprintln!(
                 "differential: {} cases so far, {} disagreement(s)",
                 seed - first + 1,

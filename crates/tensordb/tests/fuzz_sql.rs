@@ -243,7 +243,7 @@ fn fuzzed_sql_never_panics_or_reports_internal_errors() {
         }
         n += 1;
         // A fresh database now and then (inputs drop and alter tables).
-        if n % 500 == 0 {
+        if n.is_multiple_of(500) {
             db = fresh();
         }
     }

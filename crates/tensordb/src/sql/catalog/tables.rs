@@ -182,6 +182,15 @@ impl Table {
         Ok(out)
     }
 
+    /// The table's columns as a relation's column references, under
+    /// `label` (its name or alias).
+    pub fn column_refs(&self, label: &str) -> Vec<(Option<String>, String)> {
+        self.columns
+            .iter()
+            .map(|c| (Some(label.to_string()), c.name.clone()))
+            .collect()
+    }
+
     /// Encodes a row (values in column order) into its stored form.
     pub fn encode(&self, row: &[Value]) -> Vec<u8> {
         let mut out = Vec::new();

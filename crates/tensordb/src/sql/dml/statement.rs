@@ -412,11 +412,7 @@ pub fn prepare_row(ctx: &Ctx, t: &Table, mut row: Vec<Value>) -> Result<Vec<Valu
         }
     }
     if !t.checks.is_empty() {
-        let cols: Vec<_> = t
-            .columns
-            .iter()
-            .map(|c| (Some(t.name.clone()), c.name.clone()))
-            .collect();
+        let cols: Vec<_> = t.column_refs(&t.name);
         let sc = Scope {
             cols: &cols,
             row: &row,
@@ -442,11 +438,7 @@ fn matching_rows(
     filter: Option<&Expr>,
 ) -> Result<crate::sql::catalog::ctx::LoadedTable> {
     let t = tables::lookup(ctx, table)?;
-    let cols: Vec<_> = t
-        .columns
-        .iter()
-        .map(|c| (Some(t.name.clone()), c.name.clone()))
-        .collect();
+    let cols: Vec<_> = t.column_refs(&t.name);
     let mut conds = Vec::new();
     if let Some(f) = filter {
         crate::sql::exec::query::split_and(f, &mut conds);
@@ -523,11 +515,7 @@ pub fn returning(
     items: &[SelectItem],
     rows: &[Vec<Value>],
 ) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
-    let cols: Vec<_> = t
-        .columns
-        .iter()
-        .map(|c| (Some(t.name.clone()), c.name.clone()))
-        .collect();
+    let cols: Vec<_> = t.column_refs(&t.name);
     let mut names = Vec::new();
     for it in items {
         match it {
@@ -573,11 +561,7 @@ fn update(
     ret: &[SelectItem],
 ) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
-    let cols: Vec<_> = t
-        .columns
-        .iter()
-        .map(|c| (Some(t.name.clone()), c.name.clone()))
-        .collect();
+    let cols: Vec<_> = t.column_refs(&t.name);
     let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
     let triggers = fire::load(ctx, &t, fire::Kind::Update)?;

@@ -52,11 +52,7 @@ fn from_pushed(ctx: &Ctx, f: &From, outer: Option<&Scope>, push: &[Expr]) -> Res
         {
             let t = tables::lookup(ctx, name)?;
             let label = alias.clone().unwrap_or_else(|| name.clone());
-            let cols: Vec<ColRef> = t
-                .columns
-                .iter()
-                .map(|c| (Some(label.clone()), c.name.clone()))
-                .collect();
+            let cols: Vec<ColRef> = t.column_refs(&label);
             let local = bound_by(push, &cols);
             if !local.is_empty() {
                 let rows = crate::sql::plan::access::values(ctx, &t, &label, &local)?;
@@ -175,6 +171,61 @@ fn join_with(
     crate::sql::exec::join::join(ctx, lc, lr, rc, &rr, conds, kind, outer)
 }
 
+/// A table as one FROM item: its schema, label (name or alias) and columns.
+pub type LoneTable = (std::sync::Arc<tables::Table>, String, Vec<ColRef>);
+
+/// The one table `sel` reads when its FROM is a single stored table (not a
+/// CTE or view, no temporal clause).
+pub fn lone_table(ctx: &Ctx, sel: &Select) -> Result<Option<LoneTable>> {
+    let [From::Table(name, alias, None)] = sel.from.as_slice() else {
+        return Ok(None);
+    };
+    if ctx.cte(name).is_some() || !tables::exists(ctx, name)? {
+        return Ok(None);
+    }
+    let t = tables::lookup(ctx, name)?;
+    let label = alias.clone().unwrap_or_else(|| name.clone());
+    let cols = t.column_refs(&label);
+    Ok(Some((t, label, cols)))
+}
+
+/// Hands each row of table `(t, label, cols)` that satisfies `filter` to
+/// `f` as a scope, one at a time, holding none (the filter's conjuncts pick
+/// the access path); returns how many rows were read.
+pub fn scan_where(
+    ctx: &Ctx,
+    (t, label, cols): &LoneTable,
+    filter: Option<&Expr>,
+    mut f: impl FnMut(&Scope) -> Result<()>,
+) -> Result<usize> {
+    let mut conds = Vec::new();
+    if let Some(w) = filter {
+        conjuncts(w, &mut conds);
+    }
+    let preds = conds
+        .iter()
+        .map(|c| Pred::of(ctx, c, cols))
+        .collect::<Result<Vec<_>>>()?;
+    let mut seen = 0;
+    crate::sql::plan::access::for_each(ctx, t, label, &conds, |row| {
+        crate::sql::func::control::tick()?;
+        seen += 1;
+        let sc = Scope {
+            cols,
+            row: &row,
+            group: None,
+            outer: None,
+        };
+        for p in &preds {
+            if !p.holds(ctx, &sc)? {
+                return Ok(());
+            }
+        }
+        f(&sc)
+    })?;
+    Ok(seen)
+}
+
 /// True when every column `e` names resolves in `cols` (and it holds no
 /// subquery).
 pub fn refs_resolve(e: &Expr, cols: &[ColRef]) -> bool {
@@ -249,11 +300,7 @@ pub fn from_where(ctx: &Ctx, sel: &Select, outer: Option<&Scope>) -> Result<Rela
                 // Predicates naming only this table pick its access path.
                 let t = tables::lookup(ctx, name)?;
                 let label = alias.clone().unwrap_or_else(|| name.clone());
-                let cols: Vec<ColRef> = t
-                    .columns
-                    .iter()
-                    .map(|c| (Some(label.clone()), c.name.clone()))
-                    .collect();
+                let cols: Vec<ColRef> = t.column_refs(&label);
                 let mut probe = pending.clone();
                 let local = take_bound(&mut probe, &cols);
                 let rows = crate::sql::plan::access::values(ctx, &t, &label, &local)?;

@@ -382,11 +382,7 @@ pub fn lookup_join(
         return Ok(None);
     }
     let label = alias.clone().unwrap_or_else(|| name.to_string());
-    let rc: Vec<ColRef> = t
-        .columns
-        .iter()
-        .map(|c| (Some(label.clone()), c.name.clone()))
-        .collect();
+    let rc: Vec<ColRef> = t.column_refs(&label);
     // A left-side expression for every primary-key column.
     let mut keys: Vec<&Expr> = Vec::with_capacity(t.pk.len());
     for &pk in &t.pk {

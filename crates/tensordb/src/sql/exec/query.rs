@@ -371,6 +371,41 @@ fn cast(v: Value, ty: &str) -> Value {
 /// A relation: column names and rows.
 pub type Relation = (Vec<ColRef>, Vec<Vec<Value>>);
 
+/// The select list as (expression, output name) pairs, `*` and `t.*`
+/// expanded over `cols` (hidden period columns left out).
+pub fn select_exprs(items: &[SelectItem], cols: &[ColRef]) -> Result<Vec<(Expr, String)>> {
+    let mut exprs: Vec<(Expr, String)> = Vec::new();
+    for it in items {
+        match it {
+            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
+            SelectItem::Star => {
+                for (t, c) in cols
+                    .iter()
+                    .filter(|(_, c)| !crate::sql::syntax::names::is_hidden(c))
+                {
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+            }
+            SelectItem::TableStar(tn) => {
+                let mut any = false;
+                for (t, c) in cols.iter().filter(|(t, c)| {
+                    t.as_deref() == Some(tn.as_str()) && !crate::sql::syntax::names::is_hidden(c)
+                }) {
+                    any = true;
+                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
+                }
+                if !any {
+                    return Err(Error::new(
+                        ErrorCode::NoTable,
+                        format!("no such table: {tn}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(exprs)
+}
+
 /// A select item's output name.
 pub fn item_name(e: &Expr, alias: &Option<String>) -> String {
     if let Some(a) = alias {
@@ -472,35 +507,7 @@ fn select_inner(
             check_columns(f, &cols, outer)?;
         }
     }
-    let mut exprs: Vec<(Expr, String)> = Vec::new();
-    for it in &sel.items {
-        match it {
-            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
-            SelectItem::Star => {
-                for (t, c) in cols
-                    .iter()
-                    .filter(|(_, c)| !crate::sql::syntax::names::is_hidden(c))
-                {
-                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
-                }
-            }
-            SelectItem::TableStar(tn) => {
-                let mut any = false;
-                for (t, c) in cols.iter().filter(|(t, c)| {
-                    t.as_deref() == Some(tn.as_str()) && !crate::sql::syntax::names::is_hidden(c)
-                }) {
-                    any = true;
-                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
-                }
-                if !any {
-                    return Err(Error::new(
-                        ErrorCode::NoTable,
-                        format!("no such table: {tn}"),
-                    ));
-                }
-            }
-        }
-    }
+    let exprs = select_exprs(&sel.items, &cols)?;
     let names: Vec<String> = exprs.iter().map(|(_, n)| n.clone()).collect();
     let group_by = crate::sql::exec::group::group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
     let aggregate_query = !sel.group_by.is_empty()

@@ -7,13 +7,12 @@
 
 use crate::error::Result;
 use crate::sql::catalog::ctx::Ctx;
-use crate::sql::catalog::tables;
 use crate::sql::datum::value::{encode_key_value, numeric_norm, Value};
 use crate::sql::exec::query::{
-    check_columns, eval, has_aggregate, item_name, order_key, slot, split_and, ColRef, Pred, Scope,
+    check_columns, eval, has_aggregate, order_key, select_exprs, slot, Scope,
 };
 use crate::sql::func::aggregate::{is_aggregate, Acc};
-use crate::sql::syntax::ast::{Expr, From, OrderTerm, Select, SelectItem};
+use crate::sql::syntax::ast::{Expr, OrderTerm, Select};
 use std::collections::HashMap;
 
 /// Output rows with their ORDER BY values (as `exec::query` projects them).
@@ -78,19 +77,14 @@ pub fn run(
     order: &[OrderTerm],
     outer: Option<&Scope>,
 ) -> Result<Option<Projected>> {
-    let [From::Table(name, alias, None)] = sel.from.as_slice() else {
+    if outer.is_some() || sel.distinct {
+        return Ok(None);
+    }
+    let Some(table) = crate::sql::exec::from::lone_table(ctx, sel)? else {
         return Ok(None);
     };
-    if outer.is_some() || sel.distinct || ctx.cte(name).is_some() {
-        return Ok(None);
-    }
-    let mut exprs: Vec<(Expr, String)> = Vec::new();
-    for it in &sel.items {
-        match it {
-            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
-            _ => return Ok(None),
-        }
-    }
+    let cols = &table.2;
+    let exprs = select_exprs(&sel.items, cols)?;
     let aggregate = !sel.group_by.is_empty()
         || exprs.iter().any(|(e, _)| has_aggregate(e))
         || sel.having.as_ref().is_some_and(has_aggregate);
@@ -102,17 +96,10 @@ pub fn run(
             .iter()
             .all(|e| plain(e, false) && !has_aggregate(e))
         && order.iter().all(|o| plain(&o.expr, false));
-    if !aggregate || !all_plain || !tables::exists(ctx, name)? {
+    if !aggregate || !all_plain {
         return Ok(None);
     }
-    let t = tables::lookup(ctx, name)?;
-    let label = alias.clone().unwrap_or_else(|| name.clone());
-    let cols: Vec<ColRef> = t
-        .columns
-        .iter()
-        .map(|c| (Some(label.clone()), c.name.clone()))
-        .collect();
-    let group_by = crate::sql::exec::group::group_terms(&sel.group_by, &exprs, &sel.items, &cols)?;
+    let group_by = crate::sql::exec::group::group_terms(&sel.group_by, &exprs, &sel.items, cols)?;
     if group_by.iter().any(has_aggregate) {
         return Ok(None);
     }
@@ -133,19 +120,11 @@ pub fn run(
         .map(|c| match c {
             Expr::Func {
                 star: false, args, ..
-            } => args.first().map(|a| (slot(a, &cols), a)),
+            } => args.first().map(|a| (slot(a, cols), a)),
             _ => None,
         })
         .collect();
-    let mut conds = Vec::new();
-    if let Some(f) = &sel.filter {
-        split_and(f, &mut conds);
-    }
-    let preds = conds
-        .iter()
-        .map(|c| Pred::of(ctx, c, &cols))
-        .collect::<Result<Vec<_>>>()?;
-    let key_slots: Vec<Option<usize>> = group_by.iter().map(|g| slot(g, &cols)).collect();
+    let key_slots: Vec<Option<usize>> = group_by.iter().map(|g| slot(g, cols)).collect();
     let tok = ctx.op_start("Aggregate", || {
         format!(
             "streamed hash on {} key(s), {} call(s)",
@@ -158,7 +137,7 @@ pub fn run(
     let mut key = Vec::new();
     let new_group = |first: Vec<Value>| -> Result<Group> {
         let sc = Scope {
-            cols: &cols,
+            cols,
             row: &first,
             group: None,
             outer: None,
@@ -192,24 +171,13 @@ pub fn run(
             accs,
         })
     };
-    crate::sql::plan::access::for_each(ctx, &t, &label, &conds, |row| {
-        crate::sql::func::control::tick()?;
-        let sc = Scope {
-            cols: &cols,
-            row: &row,
-            group: None,
-            outer: None,
-        };
-        for p in &preds {
-            if !p.holds(ctx, &sc)? {
-                return Ok(());
-            }
-        }
+    crate::sql::exec::from::scan_where(ctx, &table, sel.filter.as_ref(), |sc| {
+        let row = sc.row;
         key.clear();
         for (g, at) in group_by.iter().zip(&key_slots) {
             let v = match at {
                 Some(i) => numeric_norm(&row[*i]),
-                None => numeric_norm(&eval(ctx, g, &sc)?),
+                None => numeric_norm(&eval(ctx, g, sc)?),
             };
             encode_key_value(&v, &mut key);
         }
@@ -218,7 +186,7 @@ pub fn run(
             None => {
                 crate::sql::func::control::charge(32 + key.len(), "GROUP BY's groups")?;
                 index.insert(key.clone(), groups.len());
-                groups.push(new_group(row.clone())?);
+                groups.push(new_group(row.to_vec())?);
                 groups.len() - 1
             }
         };
@@ -230,7 +198,7 @@ pub fn run(
             };
             match at {
                 Some(i) => acc.add(&row[*i]),
-                None => acc.add(&eval(ctx, e, &sc)?),
+                None => acc.add(&eval(ctx, e, sc)?),
             }
             acc.check()?;
         }
@@ -238,10 +206,10 @@ pub fn run(
     })?;
     if groups.is_empty() {
         for (e, _) in &exprs {
-            check_columns(e, &cols, None)?;
+            check_columns(e, cols, None)?;
         }
         if let Some(f) = &sel.filter {
-            check_columns(f, &cols, None)?;
+            check_columns(f, cols, None)?;
         }
         // Aggregates over no rows still give one row without GROUP BY.
         if group_by.is_empty() {
@@ -258,7 +226,7 @@ pub fn run(
             .map(|a| a.as_ref().map_or(Value::Int(g.rows), Acc::result))
             .collect();
         let sc = Scope {
-            cols: &cols,
+            cols,
             row: &g.first,
             group: None,
             outer: None,

@@ -8,14 +8,11 @@
 
 use crate::error::Result;
 use crate::sql::catalog::ctx::Ctx;
-use crate::sql::catalog::tables;
 use crate::sql::datum::value::Value;
 use crate::sql::exec::order::{cmp_keys, cut_to};
-use crate::sql::exec::query::{
-    check_columns, eval, has_aggregate, item_name, slot, split_and, ColRef, Pred, Scope,
-};
+use crate::sql::exec::query::{check_columns, eval, has_aggregate, select_exprs, slot, Scope};
 use crate::sql::exec::stream_agg::{plain, Projected};
-use crate::sql::syntax::ast::{Expr, From, OrderTerm, Select, SelectItem};
+use crate::sql::syntax::ast::{Expr, OrderTerm, Select};
 use std::cmp::Ordering;
 
 /// What one ORDER BY term sorts on: a select item's value, or an
@@ -34,42 +31,20 @@ pub fn run(
     k: usize,
     outer: Option<&Scope>,
 ) -> Result<Option<Projected>> {
-    let [From::Table(name, alias, None)] = sel.from.as_slice() else {
-        return Ok(None);
-    };
     if outer.is_some()
         || sel.distinct
         || !sel.group_by.is_empty()
         || sel.having.is_some()
         || order.is_empty()
         || k == 0
-        || ctx.cte(name).is_some()
-        || !tables::exists(ctx, name)?
     {
         return Ok(None);
     }
-    let t = tables::lookup(ctx, name)?;
-    let label = alias.clone().unwrap_or_else(|| name.clone());
-    let cols: Vec<ColRef> = t
-        .columns
-        .iter()
-        .map(|c| (Some(label.clone()), c.name.clone()))
-        .collect();
-    let mut exprs: Vec<(Expr, String)> = Vec::new();
-    for it in &sel.items {
-        match it {
-            SelectItem::Expr(e, a) => exprs.push((e.clone(), item_name(e, a))),
-            SelectItem::Star => {
-                for (t, c) in cols
-                    .iter()
-                    .filter(|(_, c)| !crate::sql::syntax::names::is_hidden(c))
-                {
-                    exprs.push((Expr::Column(t.clone(), c.clone()), c.clone()));
-                }
-            }
-            SelectItem::TableStar(_) => return Ok(None),
-        }
-    }
+    let Some(table) = crate::sql::exec::from::lone_table(ctx, sel)? else {
+        return Ok(None);
+    };
+    let cols = &table.2;
+    let exprs = select_exprs(&sel.items, cols)?;
     let simple = |e: &Expr| plain(e, false) && !has_aggregate(e);
     if !exprs.iter().all(|(e, _)| simple(e))
         || !sel.filter.iter().all(simple)
@@ -95,15 +70,7 @@ pub fn run(
             e => Key::Input(e),
         });
     }
-    let mut conds = Vec::new();
-    if let Some(f) = &sel.filter {
-        split_and(f, &mut conds);
-    }
-    let preds = conds
-        .iter()
-        .map(|c| Pred::of(ctx, c, &cols))
-        .collect::<Result<Vec<_>>>()?;
-    let item_slots: Vec<Option<usize>> = exprs.iter().map(|(e, _)| slot(e, &cols)).collect();
+    let item_slots: Vec<Option<usize>> = exprs.iter().map(|(e, _)| slot(e, cols)).collect();
     let value = |i: usize, sc: &Scope| -> Result<Value> {
         match item_slots[i] {
             Some(s) => Ok(sc.row[s].clone()),
@@ -113,26 +80,12 @@ pub fn run(
     let tok = ctx.op_start("Top-k", || format!("streamed, first {k}"));
     let mut kept: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
     let mut worst: Option<Vec<Value>> = None;
-    let mut seen = 0usize;
-    crate::sql::plan::access::for_each(ctx, &t, &label, &conds, |row| {
-        crate::sql::func::control::tick()?;
-        seen += 1;
-        let sc = Scope {
-            cols: &cols,
-            row: &row,
-            group: None,
-            outer: None,
-        };
-        for p in &preds {
-            if !p.holds(ctx, &sc)? {
-                return Ok(());
-            }
-        }
+    let seen = crate::sql::exec::from::scan_where(ctx, &table, sel.filter.as_ref(), |sc| {
         let mut key = Vec::with_capacity(keys.len());
         for k in &keys {
             key.push(match k {
-                Key::Item(i) => value(*i, &sc)?,
-                Key::Input(e) => eval(ctx, e, &sc)?,
+                Key::Item(i) => value(*i, sc)?,
+                Key::Input(e) => eval(ctx, e, sc)?,
             });
         }
         // Later rows lose ties: one that does not sort before the k-th
@@ -144,10 +97,11 @@ pub fn run(
             return Ok(());
         }
         crate::sql::func::control::charge(
-            crate::sql::func::control::row_bytes(&row) + crate::sql::func::control::row_bytes(&key),
+            crate::sql::func::control::row_bytes(sc.row)
+                + crate::sql::func::control::row_bytes(&key),
             "ORDER BY … LIMIT's rows",
         )?;
-        kept.push((row, key));
+        kept.push((sc.row.to_vec(), key));
         if kept.len() >= k.saturating_mul(2).max(1024) {
             kept = cut_to(std::mem::take(&mut kept), k, order);
             worst = kept.get(k.wrapping_sub(1)).map(|r| r.1.clone());
@@ -156,10 +110,10 @@ pub fn run(
     })?;
     if seen == 0 {
         for (e, _) in &exprs {
-            check_columns(e, &cols, None)?;
+            check_columns(e, cols, None)?;
         }
         if let Some(f) = &sel.filter {
-            check_columns(f, &cols, None)?;
+            check_columns(f, cols, None)?;
         }
     }
     let kept = cut_to(kept, k, order);
@@ -175,7 +129,7 @@ pub fn run(
         .collect();
     for (row, key) in kept {
         let sc = Scope {
-            cols: &cols,
+            cols,
             row: &row,
             group: None,
             outer: None,
