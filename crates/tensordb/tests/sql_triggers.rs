@@ -139,10 +139,34 @@ fn trigger_ddl_errors_and_transactions() {
         code("CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO n VALUES (NEW.nope); END"),
         ErrorCode::NoColumn
     );
+    // INSTEAD OF belongs to views, BEFORE / AFTER to tables.
     assert_eq!(
         code("CREATE TRIGGER a INSTEAD OF INSERT ON t BEGIN INSERT INTO n VALUES (1); END"),
+        ErrorCode::Constraint
+    );
+    db.sql("CREATE VIEW tv AS SELECT id FROM t", &[]).unwrap();
+    assert_eq!(
+        code("CREATE TRIGGER a AFTER INSERT ON tv BEGIN INSERT INTO n VALUES (1); END"),
+        ErrorCode::Constraint
+    );
+    assert_eq!(code("INSERT INTO tv VALUES (1)"), ErrorCode::NotSupported);
+    db.sql(
+        "CREATE TRIGGER tv_ins INSTEAD OF INSERT ON tv BEGIN INSERT INTO n VALUES (NEW.id); END",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        code("INSERT INTO tv VALUES (1) RETURNING id"),
         ErrorCode::NotSupported
     );
+    assert_eq!(
+        db.sql("INSERT INTO tv VALUES (5), (6)", &[])
+            .unwrap()
+            .changes,
+        2
+    );
+    db.sql("DROP VIEW tv", &[]).unwrap();
+    db.sql("DELETE FROM n", &[]).unwrap();
     assert_eq!(
         code("CREATE TRIGGER a AFTER INSERT ON t BEGIN CREATE TABLE x (a INTEGER); END"),
         ErrorCode::NotSupported
@@ -199,4 +223,34 @@ fn trigger_ddl_errors_and_transactions() {
         &[],
     )
     .unwrap();
+}
+
+#[test]
+fn instead_of_triggers_make_a_view_writable() {
+    same_as_sqlite(
+        &[
+            "CREATE TABLE people (id INTEGER PRIMARY KEY, first TEXT, last TEXT)",
+            "CREATE TABLE gone (id INTEGER, who TEXT)",
+            "CREATE VIEW names AS SELECT id, first || ' ' || last AS full FROM people",
+            "CREATE VIEW ro AS SELECT 1 AS x",
+            "INSERT INTO ro VALUES (2)",
+            "INSERT INTO names VALUES (9, 'no trigger yet')",
+            "CREATE TRIGGER names_ins INSTEAD OF INSERT ON names BEGIN \
+               INSERT INTO people VALUES (NEW.id, substr(NEW.full, 1, instr(NEW.full, ' ') - 1), \
+               substr(NEW.full, instr(NEW.full, ' ') + 1)); END",
+            "CREATE TRIGGER names_upd INSTEAD OF UPDATE OF full ON names BEGIN \
+               UPDATE people SET first = substr(NEW.full, 1, instr(NEW.full, ' ') - 1), \
+               last = substr(NEW.full, instr(NEW.full, ' ') + 1) WHERE id = OLD.id; END",
+            "CREATE TRIGGER names_del INSTEAD OF DELETE ON names WHEN OLD.id > 0 BEGIN \
+               INSERT INTO gone VALUES (OLD.id, OLD.full); DELETE FROM people WHERE id = OLD.id; END",
+            "INSERT INTO names VALUES (1, 'ada lovelace'), (2, 'alan turing'), (3, 'edsger dijkstra')",
+            "INSERT INTO names (full, id) VALUES ('grace hopper', 4)",
+            "UPDATE names SET full = 'alan kay' WHERE id = 2",
+            "UPDATE names SET id = id + 10 WHERE id = 3",
+            "DELETE FROM names WHERE full LIKE 'ada%' OR id = 4",
+            "DROP VIEW names",
+            "INSERT INTO names VALUES (5, 'x y')",
+        ],
+        &["people", "gone"],
+    );
 }

@@ -2,8 +2,9 @@
 //! enc(table)` → the CREATE TRIGGER texts of its triggers (each a `u32` LE
 //! length then the text), in creation order — the order they fire in. A
 //! write reads its table's entry once (through the schema cache), so tables
-//! without triggers pay one cached lookup. Dropping a table drops its
-//! triggers.
+//! without triggers pay one cached lookup. Dropping a table or view drops
+//! its triggers. BEFORE / AFTER triggers belong to tables, INSTEAD OF
+//! triggers to views.
 
 use crate::engine::commit::WriteOp;
 use crate::engine::read::ScanRange;
@@ -101,38 +102,51 @@ fn all(ctx: &Ctx) -> Result<Vec<(Vec<u8>, Parsed)>> {
     Ok(out)
 }
 
-/// CREATE TRIGGER: the catalog write. The table must exist; trigger names
-/// are unique in the database.
+/// CREATE TRIGGER: the catalog write. The table (BEFORE / AFTER) or view
+/// (INSTEAD OF) must exist; trigger names are unique in the database.
 pub fn create(ctx: &Ctx, def: &TriggerDef, text: &str) -> Result<Vec<WriteOp>> {
-    if !tables::exists(ctx, &def.table)? {
-        let what = if crate::sql::catalog::view::lookup(ctx, &def.table)?.is_some() {
-            format!(
-                "{} is a view (INSTEAD OF triggers are not supported yet)",
-                def.table
-            )
-        } else {
-            format!("no such table: {}", def.table)
-        };
-        return Err(Error::new(ErrorCode::NoTable, what));
+    let view = crate::sql::catalog::view::lookup(ctx, &def.table)?.is_some();
+    let instead = def.timing == crate::sql::syntax::ast::TriggerTiming::InsteadOf;
+    let table = tables::exists(ctx, &def.table)?;
+    if !view && !table {
+        return Err(Error::new(
+            ErrorCode::NoTable,
+            format!("no such table: {}", def.table),
+        ));
     }
-    let t = tables::lookup(ctx, &def.table)?;
-    if let crate::sql::syntax::ast::TriggerEvent::Update(cols) = &def.event {
-        for c in cols {
-            if t.column(c).is_none() {
-                return Err(Error::new(
-                    ErrorCode::NoColumn,
-                    format!("no such column: {c}"),
-                ));
+    if view != instead {
+        let what = if view {
+            "is a view: only INSTEAD OF triggers apply to views"
+        } else {
+            "is a table: INSTEAD OF triggers apply to views"
+        };
+        return Err(Error::new(
+            ErrorCode::Constraint,
+            format!("{} {what}", def.table),
+        ));
+    }
+    // A view's columns are known when its query runs: its NEW / OLD names
+    // are checked when the trigger fires.
+    if table {
+        let t = tables::lookup(ctx, &def.table)?;
+        if let crate::sql::syntax::ast::TriggerEvent::Update(cols) = &def.event {
+            for c in cols {
+                if t.column(c).is_none() {
+                    return Err(Error::new(
+                        ErrorCode::NoColumn,
+                        format!("no such column: {c}"),
+                    ));
+                }
             }
         }
-    }
-    for (is_new, c) in &def.binds {
-        if t.column(c).is_none() {
-            let side = if *is_new { "new" } else { "old" };
-            return Err(Error::new(
-                ErrorCode::NoColumn,
-                format!("no such column: {side}.{c}"),
-            ));
+        for (is_new, c) in &def.binds {
+            if t.column(c).is_none() {
+                let side = if *is_new { "new" } else { "old" };
+                return Err(Error::new(
+                    ErrorCode::NoColumn,
+                    format!("no such column: {side}.{c}"),
+                ));
+            }
         }
     }
     if all(ctx)?

@@ -126,6 +126,7 @@ pub fn drop(ctx: &Ctx, names: &[String], if_exists: bool) -> Result<Vec<WriteOp>
     for n in names {
         if lookup(ctx, n)?.is_some() {
             ops.push(WriteOp::delete(view_key(n)));
+            ops.push(WriteOp::delete(crate::sql::catalog::trigger::key(n)));
         } else if tables::exists(ctx, n)? {
             return Err(Error::new(
                 ErrorCode::NoTable,

@@ -39,9 +39,15 @@ pub enum Kind {
     Delete,
 }
 
-/// The triggers a write of `kind` to `t` may fire (none running already).
-pub fn load(ctx: &Ctx, t: &Table, kind: Kind) -> Result<Vec<Arc<TriggerDef>>> {
-    let all = crate::sql::catalog::trigger::of_table(ctx, &t.name)?;
+/// The column names of `t`, as `fire` takes them.
+pub fn names_of(t: &Table) -> Vec<String> {
+    t.columns.iter().map(|c| c.name.clone()).collect()
+}
+
+/// The triggers a write of `kind` to table or view `target` may fire (none
+/// running already).
+pub fn load(ctx: &Ctx, target: &str, kind: Kind) -> Result<Vec<Arc<TriggerDef>>> {
+    let all = crate::sql::catalog::trigger::of_table(ctx, target)?;
     if all.is_empty() {
         return Ok(all);
     }
@@ -69,12 +75,13 @@ impl Drop for Running {
     }
 }
 
-/// One row's firing: the triggers of `defs` with `timing`, given the row's
-/// old and new values and, for an UPDATE, the columns it assigns.
+/// One row's firing: the triggers of `defs` with `timing`, given the
+/// target's column names, the row's old and new values and, for an UPDATE,
+/// the columns it assigns.
 #[allow(clippy::too_many_arguments)]
 pub fn fire(
     ctx: &Ctx,
-    t: &Table,
+    names: &[String],
     defs: &[Arc<TriggerDef>],
     timing: TriggerTiming,
     old: Option<&[Value]>,
@@ -86,9 +93,12 @@ pub fn fire(
     for d in defs.iter().filter(|d| d.timing == timing) {
         if let TriggerEvent::Update(cols) = &d.event {
             if !cols.is_empty()
-                && !cols
-                    .iter()
-                    .any(|c| t.column(c).is_some_and(|i| assigned.contains(&i)))
+                && !cols.iter().any(|c| {
+                    names
+                        .iter()
+                        .position(|n| n == c)
+                        .is_some_and(|i| assigned.contains(&i))
+                })
             {
                 continue;
             }
@@ -96,8 +106,9 @@ pub fn fire(
         let mut params = Vec::with_capacity(d.binds.len());
         for (is_new, c) in &d.binds {
             let row = if *is_new { new } else { old };
-            let v = t
-                .column(c)
+            let v = names
+                .iter()
+                .position(|n| n == c)
                 .and_then(|i| row.and_then(|r| r.get(i)))
                 .cloned()
                 .ok_or_else(|| {

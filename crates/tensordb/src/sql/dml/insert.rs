@@ -190,9 +190,14 @@ pub fn insert(
         }
         _ => None,
     };
-    let triggers = fire::load(ctx, &t, fire::Kind::Insert)?;
+    let triggers = fire::load(ctx, &t.name, fire::Kind::Insert)?;
+    let names = if triggers.is_empty() {
+        Vec::new()
+    } else {
+        fire::names_of(&t)
+    };
     if on_conflict.is_some_and(|oc| matches!(oc.action, ConflictAction::Update { .. }))
-        && !fire::load(ctx, &t, fire::Kind::Update)?.is_empty()
+        && !fire::load(ctx, &t.name, fire::Kind::Update)?.is_empty()
     {
         return Err(Error::new(
             ErrorCode::NotSupported,
@@ -408,7 +413,16 @@ pub fn insert(
         if !triggers.is_empty() {
             // Row by row: each trigger sees the rows written before it.
             ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(ctx, &t, &triggers, Before, None, Some(&row), &[], &run_body)?;
+            fire::fire(
+                ctx,
+                &names,
+                &triggers,
+                Before,
+                None,
+                Some(&row),
+                &[],
+                &run_body,
+            )?;
         }
         let start = ops.len();
         index::maintain(
@@ -426,7 +440,16 @@ pub fn insert(
         }
         if !triggers.is_empty() {
             ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(ctx, &t, &triggers, After, None, Some(&row), &[], &run_body)?;
+            fire::fire(
+                ctx,
+                &names,
+                &triggers,
+                After,
+                None,
+                Some(&row),
+                &[],
+                &run_body,
+            )?;
         }
         if replace {
             mine.rows.insert(key.clone(), row.clone());

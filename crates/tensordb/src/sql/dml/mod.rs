@@ -4,6 +4,7 @@
 pub mod alter;
 pub mod fire;
 pub mod insert;
+pub mod instead;
 pub mod point;
 pub mod portion;
 pub mod reindex;

@@ -48,6 +48,21 @@ pub fn constraint(msg: String) -> Error {
 
 /// Executes one statement.
 pub fn execute(ctx: &Ctx, s: &Statement, text: &str) -> Result<SqlResult> {
+    if let Statement::Insert { table, .. }
+    | Statement::Update { table, .. }
+    | Statement::Delete { table, .. } = s
+    {
+        // A write to a view runs its INSTEAD OF triggers.
+        if !tables::exists(ctx, table)? {
+            if let Some(v) = crate::sql::catalog::view::lookup(ctx, table)? {
+                let changes = crate::sql::dml::instead::write(ctx, &v, s, &run_body)?;
+                return Ok(SqlResult {
+                    changes,
+                    ..Default::default()
+                });
+            }
+        }
+    }
     match s {
         Statement::Query(q) => {
             // Columns the query never names are not decoded. Views are
@@ -564,7 +579,12 @@ fn update(
     let cols: Vec<_> = t.column_refs(&t.name);
     let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
-    let triggers = fire::load(ctx, &t, fire::Kind::Update)?;
+    let triggers = fire::load(ctx, &t.name, fire::Kind::Update)?;
+    let names = if triggers.is_empty() {
+        Vec::new()
+    } else {
+        fire::names_of(&t)
+    };
     let assigned: Vec<usize> = targets.iter().map(|x| x.0).collect();
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
@@ -575,13 +595,17 @@ fn update(
             // Row by row: each trigger sees the rows written before it.
             ctx.write(std::mem::take(&mut ops))?;
             let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
-            fire::fire(ctx, &t, &triggers, Before, old, new, &assigned, &run_body)?;
+            fire::fire(
+                ctx, &names, &triggers, Before, old, new, &assigned, &run_body,
+            )?;
         }
         rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
         if !triggers.is_empty() {
             ctx.write(std::mem::take(&mut ops))?;
             let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
-            fire::fire(ctx, &t, &triggers, After, old, new, &assigned, &run_body)?;
+            fire::fire(
+                ctx, &names, &triggers, After, old, new, &assigned, &run_body,
+            )?;
         }
         if !ret.is_empty() {
             written.push(new);
@@ -598,13 +622,27 @@ fn update(
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let indexes = index::of_table(ctx, &t)?;
-    let triggers = fire::load(ctx, &t, fire::Kind::Delete)?;
+    let triggers = fire::load(ctx, &t.name, fire::Kind::Delete)?;
+    let names = if triggers.is_empty() {
+        Vec::new()
+    } else {
+        fire::names_of(&t)
+    };
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
     for (k, row) in &rows {
         if !triggers.is_empty() {
             ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(ctx, &t, &triggers, Before, Some(row), None, &[], &run_body)?;
+            fire::fire(
+                ctx,
+                &names,
+                &triggers,
+                Before,
+                Some(row),
+                None,
+                &[],
+                &run_body,
+            )?;
         }
         index::maintain(
             ctx,
@@ -618,7 +656,16 @@ fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> 
         ops.push(WriteOp::delete(k.clone()));
         if !triggers.is_empty() {
             ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(ctx, &t, &triggers, After, Some(row), None, &[], &run_body)?;
+            fire::fire(
+                ctx,
+                &names,
+                &triggers,
+                After,
+                Some(row),
+                None,
+                &[],
+                &run_body,
+            )?;
         }
     }
     let mut r = commit(ctx, ops, rows.len() as u64, None)?;

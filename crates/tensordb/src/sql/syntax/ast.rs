@@ -365,6 +365,8 @@ pub enum TriggerTiming {
     Before,
     /// After the row is written.
     After,
+    /// Instead of writing the row (triggers on views).
+    InsteadOf,
 }
 
 /// The write that fires a trigger.

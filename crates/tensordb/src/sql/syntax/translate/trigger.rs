@@ -34,7 +34,7 @@ pub fn create(ct: &sp::CreateTrigger) -> Result<Statement> {
     let timing = match ct.period {
         Some(sp::TriggerPeriod::Before) => TriggerTiming::Before,
         Some(sp::TriggerPeriod::After) | None => TriggerTiming::After,
-        Some(sp::TriggerPeriod::InsteadOf) => return Err(unsupported("INSTEAD OF triggers")),
+        Some(sp::TriggerPeriod::InsteadOf) => TriggerTiming::InsteadOf,
         Some(_) => return Err(unsupported("this trigger timing")),
     };
     let event = match ct.events.as_slice() {
