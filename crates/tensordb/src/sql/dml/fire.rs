@@ -39,9 +39,53 @@ pub enum Kind {
     Delete,
 }
 
-/// The column names of `t`, as `fire` takes them.
-pub fn names_of(t: &Table) -> Vec<String> {
-    t.columns.iter().map(|c| c.name.clone()).collect()
+/// A table's triggers for one kind of write, with its column names.
+pub struct Armed {
+    defs: Vec<Arc<TriggerDef>>,
+    names: Vec<String>,
+}
+
+impl Armed {
+    /// The triggers a write of `kind` to table `t` may fire.
+    pub fn of(ctx: &Ctx, t: &Table, kind: Kind) -> Result<Armed> {
+        let defs = load(ctx, &t.name, kind)?;
+        let names = if defs.is_empty() {
+            Vec::new()
+        } else {
+            t.columns.iter().map(|c| c.name.clone()).collect()
+        };
+        Ok(Armed { defs, names })
+    }
+
+    /// One row's firing with `timing` (see `fire`). First the statement's
+    /// pending writes go to its transaction, so the bodies see every row
+    /// written before this one. Nothing at all when the table has none.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fire_row(
+        &self,
+        ctx: &Ctx,
+        ops: &mut Vec<crate::engine::commit::WriteOp>,
+        timing: TriggerTiming,
+        old: Option<&[Value]>,
+        new: Option<&[Value]>,
+        assigned: &[usize],
+        exec: Exec,
+    ) -> Result<()> {
+        if self.defs.is_empty() {
+            return Ok(());
+        }
+        ctx.write(std::mem::take(ops))?;
+        fire(
+            ctx,
+            &self.names,
+            &self.defs,
+            timing,
+            old,
+            new,
+            assigned,
+            exec,
+        )
+    }
 }
 
 /// The triggers a write of `kind` to table or view `target` may fire (none

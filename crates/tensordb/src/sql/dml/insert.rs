@@ -190,12 +190,7 @@ pub fn insert(
         }
         _ => None,
     };
-    let triggers = fire::load(ctx, &t.name, fire::Kind::Insert)?;
-    let names = if triggers.is_empty() {
-        Vec::new()
-    } else {
-        fire::names_of(&t)
-    };
+    let triggers = fire::Armed::of(ctx, &t, fire::Kind::Insert)?;
     if on_conflict.is_some_and(|oc| matches!(oc.action, ConflictAction::Update { .. }))
         && !fire::load(ctx, &t.name, fire::Kind::Update)?.is_empty()
     {
@@ -410,20 +405,7 @@ pub fn insert(
         };
         floor = floor.max(id.saturating_add(1));
         last = Some(id);
-        if !triggers.is_empty() {
-            // Row by row: each trigger sees the rows written before it.
-            ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(
-                ctx,
-                &names,
-                &triggers,
-                Before,
-                None,
-                Some(&row),
-                &[],
-                &run_body,
-            )?;
-        }
+        triggers.fire_row(ctx, &mut ops, Before, None, Some(&row), &[], &run_body)?;
         let start = ops.len();
         index::maintain(
             ctx,
@@ -438,19 +420,7 @@ pub fn insert(
         if let Some((vf, vt)) = period {
             crate::sql::exec::temporal::set_period(&mut ops[start..], vf, vt);
         }
-        if !triggers.is_empty() {
-            ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(
-                ctx,
-                &names,
-                &triggers,
-                After,
-                None,
-                Some(&row),
-                &[],
-                &run_body,
-            )?;
-        }
+        triggers.fire_row(ctx, &mut ops, After, None, Some(&row), &[], &run_body)?;
         if replace {
             mine.rows.insert(key.clone(), row.clone());
         }

@@ -579,34 +579,17 @@ fn update(
     let cols: Vec<_> = t.column_refs(&t.name);
     let targets = set_targets(&t, set)?;
     let indexes = index::of_table(ctx, &t)?;
-    let triggers = fire::load(ctx, &t.name, fire::Kind::Update)?;
-    let names = if triggers.is_empty() {
-        Vec::new()
-    } else {
-        fire::names_of(&t)
-    };
+    let triggers = fire::Armed::of(ctx, &t, fire::Kind::Update)?;
     let assigned: Vec<usize> = targets.iter().map(|x| x.0).collect();
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
     let mut written = Vec::new();
     for (key, row) in &rows {
         let new = apply_set(ctx, &t, &targets, &cols, row, row)?;
-        if !triggers.is_empty() {
-            // Row by row: each trigger sees the rows written before it.
-            ctx.write(std::mem::take(&mut ops))?;
-            let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
-            fire::fire(
-                ctx, &names, &triggers, Before, old, new, &assigned, &run_body,
-            )?;
-        }
+        let (old, new_row) = (Some(row.as_slice()), Some(new.as_slice()));
+        triggers.fire_row(ctx, &mut ops, Before, old, new_row, &assigned, &run_body)?;
         rewrite_row(ctx, &t, &indexes, key, row, &new, &mut pending, &mut ops)?;
-        if !triggers.is_empty() {
-            ctx.write(std::mem::take(&mut ops))?;
-            let (old, new) = (Some(row.as_slice()), Some(new.as_slice()));
-            fire::fire(
-                ctx, &names, &triggers, After, old, new, &assigned, &run_body,
-            )?;
-        }
+        triggers.fire_row(ctx, &mut ops, After, old, new_row, &assigned, &run_body)?;
         if !ret.is_empty() {
             written.push(new);
         }
@@ -622,28 +605,11 @@ fn update(
 fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> Result<SqlResult> {
     let (t, rows) = matching_rows(ctx, table, filter)?;
     let indexes = index::of_table(ctx, &t)?;
-    let triggers = fire::load(ctx, &t.name, fire::Kind::Delete)?;
-    let names = if triggers.is_empty() {
-        Vec::new()
-    } else {
-        fire::names_of(&t)
-    };
+    let triggers = fire::Armed::of(ctx, &t, fire::Kind::Delete)?;
     let mut pending = crate::sql::catalog::index::Pending::default();
     let mut ops = Vec::new();
     for (k, row) in &rows {
-        if !triggers.is_empty() {
-            ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(
-                ctx,
-                &names,
-                &triggers,
-                Before,
-                Some(row),
-                None,
-                &[],
-                &run_body,
-            )?;
-        }
+        triggers.fire_row(ctx, &mut ops, Before, Some(row), None, &[], &run_body)?;
         index::maintain(
             ctx,
             &t,
@@ -654,19 +620,7 @@ fn delete(ctx: &Ctx, table: &str, filter: Option<&Expr>, ret: &[SelectItem]) -> 
             &mut ops,
         )?;
         ops.push(WriteOp::delete(k.clone()));
-        if !triggers.is_empty() {
-            ctx.write(std::mem::take(&mut ops))?;
-            fire::fire(
-                ctx,
-                &names,
-                &triggers,
-                After,
-                Some(row),
-                None,
-                &[],
-                &run_body,
-            )?;
-        }
+        triggers.fire_row(ctx, &mut ops, After, Some(row), None, &[], &run_body)?;
     }
     let mut r = commit(ctx, ops, rows.len() as u64, None)?;
     if !ret.is_empty() {
